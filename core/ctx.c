@@ -1,0 +1,274 @@
+/* ctx.c -- context, last-error slot, logging, parameters, allocation wrapper. */
+#include "ctx.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+static long alloc_fail_countdown;
+
+void msigi_alloc_fail_after(long n) { alloc_fail_countdown = n; }
+
+static int alloc_should_fail(void)
+{
+    if (alloc_fail_countdown <= 0)
+        return 0;
+    return --alloc_fail_countdown == 0;
+}
+
+void *msigi_malloc(size_t n)
+{
+    if (alloc_should_fail())
+        return NULL;
+    return malloc(n ? n : 1);
+}
+
+void *msigi_calloc(size_t n, size_t size)
+{
+    if (alloc_should_fail())
+        return NULL;
+    return calloc(n ? n : 1, size ? size : 1);
+}
+
+void *msigi_realloc(void *p, size_t n)
+{
+    if (alloc_should_fail())
+        return NULL;
+    return realloc(p, n ? n : 1);
+}
+
+char *msigi_strdup(const char *s)
+{
+    return s ? msigi_strndup(s, strlen(s)) : NULL;
+}
+
+char *msigi_strndup(const char *s, size_t n)
+{
+    char *d = msigi_malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+void msigi_free(void *p) { free(p); }
+
+void msigi_wipe(void *p, size_t len)
+{
+    if (p && len)
+        OPENSSL_cleanse(p, len);
+}
+
+void msigi_free_secret(void *p, size_t len)
+{
+    msigi_wipe(p, len);
+    free(p);
+}
+
+int msig_ctx_new(struct msig_ctx **out)
+{
+    if (!out)
+        return MSIG_E_INVALID;
+    *out = NULL;
+    struct msig_ctx *ctx = msigi_calloc(1, sizeof(*ctx));
+    if (!ctx)
+        return MSIG_E_NOMEM;
+    int rc = msigi_loader_init(ctx);
+    if (rc != 0) {
+        msig_ctx_free(ctx);
+        return rc;
+    }
+    *out = ctx;
+    return 0;
+}
+
+void msig_ctx_free(struct msig_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    msigi_loader_fini(ctx);
+    struct msigi_param *p = ctx->params;
+    while (p) {
+        struct msigi_param *next = p->next;
+        msigi_free_secret(p->value, strlen(p->value));
+        msigi_free(p->key);
+        msigi_free(p);
+        p = next;
+    }
+    msigi_free(ctx);
+}
+
+const char *msig_ctx_last_error(const struct msig_ctx *ctx)
+{
+    return ctx ? ctx->errbuf : "";
+}
+
+const char *msig_version(void) { return MSIG_VERSION_STRING; }
+
+const char *msig_strerror(int code)
+{
+    switch (code) {
+    case MSIG_OK: return "success";
+    case MSIG_E_FAILED: return "operation failed";
+    case MSIG_E_NOMEM: return "out of memory";
+    case MSIG_E_INVALID: return "invalid argument";
+    case MSIG_E_UNSUPPORTED: return "not supported";
+    case MSIG_E_NOT_FOUND: return "not found";
+    case MSIG_E_BUFFER_TOO_SMALL: return "buffer too small";
+    case MSIG_E_PIN_REQUIRED: return "PIN required";
+    case MSIG_E_PIN_INCORRECT: return "PIN incorrect";
+    case MSIG_E_PIN_LOCKED: return "PIN locked";
+    case MSIG_E_CANCELLED: return "cancelled";
+    case MSIG_E_DEVICE: return "device error";
+    case MSIG_E_AUTH: return "authentication failed";
+    case MSIG_E_UNAVAILABLE: return "service unavailable";
+    case MSIG_E_ABI: return "plugin ABI mismatch";
+    case MSIG_E_IO: return "input/output error";
+    case MSIG_E_FORMAT: return "invalid artifact";
+    case MSIG_E_CHECKSUM: return "checksum mismatch";
+    case MSIG_E_SIGNATURE: return "signature verification failed";
+    case MSIG_E_NO_SIGNATURE: return "missing signature";
+    case MSIG_E_NO_VERIFIER: return "missing verifier";
+    case MSIG_E_LIMIT: return "limit exceeded";
+    case MSIG_E_VERSION: return "unsupported artifact version";
+    case MSIG_E_EXISTS: return "already exists";
+    case MSIG_E_KEY: return "unusable key";
+    default: return "unknown error";
+    }
+}
+
+int msigi_err(struct msig_ctx *ctx, int code, const char *fmt, ...)
+{
+    if (!ctx)
+        return code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->errbuf, sizeof(ctx->errbuf), fmt, ap);
+    va_end(ap);
+    ctx->errcode = code;
+    return code;
+}
+
+int msigi_err_prefix(struct msig_ctx *ctx, int code, const char *fmt, ...)
+{
+    if (!ctx)
+        return code;
+    char prefix[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof(prefix), fmt, ap);
+    va_end(ap);
+    char old[MSIGI_ERRMAX];
+    memcpy(old, ctx->errbuf, sizeof(old));
+    if (old[0])
+        snprintf(ctx->errbuf, sizeof(ctx->errbuf), "%s: %s", prefix, old);
+    else
+        snprintf(ctx->errbuf, sizeof(ctx->errbuf), "%s", prefix);
+    ctx->errcode = code;
+    return code;
+}
+
+void msigi_err_clear(struct msig_ctx *ctx)
+{
+    if (ctx) {
+        ctx->errbuf[0] = '\0';
+        ctx->errcode = 0;
+    }
+}
+
+void msigi_log(struct msig_ctx *ctx, int level, const char *fmt, ...)
+{
+    if (!ctx || !ctx->log_fn)
+        return;
+    char line[MSIGI_ERRMAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    ctx->log_fn(ctx->log_user, level, line);
+}
+
+void msig_ctx_set_log(struct msig_ctx *ctx, msig_log_fn *fn, void *user)
+{
+    if (ctx) {
+        ctx->log_fn = fn;
+        ctx->log_user = user;
+    }
+}
+
+void msig_ctx_set_pin_callback(struct msig_ctx *ctx, msig_pin_fn *fn, void *user)
+{
+    if (ctx) {
+        ctx->pin_fn = fn;
+        ctx->pin_user = user;
+    }
+}
+
+int msig_ctx_set_param(struct msig_ctx *ctx, const char *key, const char *value)
+{
+    if (!ctx || !key || !*key)
+        return MSIG_E_INVALID;
+    struct msigi_param **pp = &ctx->params;
+    for (; *pp; pp = &(*pp)->next) {
+        if (strcmp((*pp)->key, key) == 0)
+            break;
+    }
+    if (*pp && !value) {
+        struct msigi_param *p = *pp;
+        *pp = p->next;
+        msigi_free_secret(p->value, strlen(p->value));
+        msigi_free(p->key);
+        msigi_free(p);
+        return 0;
+    }
+    if (!value)
+        return 0;
+    char *v = msigi_strdup(value);
+    if (!v)
+        return msigi_err(ctx, MSIG_E_NOMEM, "out of memory setting parameter %s", key);
+    if (*pp) {
+        msigi_free_secret((*pp)->value, strlen((*pp)->value));
+        (*pp)->value = v;
+        return 0;
+    }
+    struct msigi_param *p = msigi_calloc(1, sizeof(*p));
+    char *k = msigi_strdup(key);
+    if (!p || !k) {
+        msigi_free(p);
+        msigi_free(k);
+        msigi_free_secret(v, strlen(v));
+        return msigi_err(ctx, MSIG_E_NOMEM, "out of memory setting parameter %s", key);
+    }
+    p->key = k;
+    p->value = v;
+    p->next = ctx->params;
+    ctx->params = p;
+    return 0;
+}
+
+const char *msigi_ctx_param(const struct msig_ctx *ctx, const char *key)
+{
+    for (const struct msigi_param *p = ctx ? ctx->params : NULL; p; p = p->next) {
+        if (strcmp(p->key, key) == 0)
+            return p->value;
+    }
+    return NULL;
+}
+
+int msigi_ctx_get_pin(struct msig_ctx *ctx, const struct msig_pin_request *req, char *buf,
+                      size_t cap, size_t *len)
+{
+    if (!ctx->pin_fn)
+        return MSIG_E_PIN_REQUIRED;
+    *len = 0;
+    int rc = ctx->pin_fn(ctx->pin_user, req, buf, cap, len);
+    if (rc == 0 && *len >= cap)
+        rc = MSIG_E_BUFFER_TOO_SMALL;
+    if (rc != 0)
+        msigi_wipe(buf, cap);
+    return rc;
+}
