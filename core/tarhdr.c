@@ -1,0 +1,65 @@
+/* tarhdr.c -- tar header blocks for the outer tar, made by libarchive into memory. */
+#include "tarhdr.h"
+
+#include <string.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "ctx.h"
+
+size_t msigi_tar_pad(uint64_t size)
+{
+    return (size_t)((MSIGI_TAR_BLOCK - size % MSIGI_TAR_BLOCK) % MSIGI_TAR_BLOCK);
+}
+
+int msigi_tar_header(struct msig_ctx *ctx, const char *name, uint64_t size, uint32_t mode,
+                     int64_t mtime, uint8_t out[static MSIGI_TAR_HDR_MAX], size_t *len)
+{
+    int rc = MSIG_E_FAILED;
+    struct archive *a = archive_write_new();
+    struct archive_entry *e = archive_entry_new();
+    size_t used = 0;
+    *len = 0;
+    if (!a || !e) {
+        rc = msigi_err(ctx, MSIG_E_NOMEM, "out of memory making the tar header of %s", name);
+        goto out;
+    }
+    /* pax_restricted writes plain ustar unless the entry needs a PAX record. Unblocked
+     * output (bytes per block 0) lets the header reach the buffer at once. */
+    if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+        archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
+        archive_write_open_memory(a, out, MSIGI_TAR_HDR_MAX, &used) != ARCHIVE_OK) {
+        rc = msigi_err(ctx, MSIG_E_FAILED, "cannot make tar header of %s: %s", name,
+                       archive_error_string(a));
+        goto out;
+    }
+    archive_entry_set_pathname(e, name);
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, mode & 07777);
+    archive_entry_set_size(e, (la_int64_t)size);
+    archive_entry_set_mtime(e, (time_t)mtime, 0);
+    archive_entry_set_uid(e, 0);
+    archive_entry_set_gid(e, 0);
+    if (archive_write_header(a, e) != ARCHIVE_OK) {
+        rc = msigi_err(ctx, MSIG_E_FAILED, "cannot make tar header of %s: %s", name,
+                       archive_error_string(a));
+        goto out;
+    }
+    if (used == 0 || used % MSIGI_TAR_BLOCK != 0 || used > MSIGI_TAR_HDR_MAX) {
+        rc = msigi_err(ctx, MSIG_E_FAILED, "tar header of %s has unexpected size %zu", name,
+                       used);
+        goto out;
+    }
+    *len = used;
+    rc = 0;
+out:
+    if (e)
+        archive_entry_free(e);
+    if (a) {
+        /* The entry's data was never written: abandon the archive without its trailer. */
+        archive_write_fail(a);
+        archive_write_free(a);
+    }
+    return rc;
+}
