@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# scripts/deps.sh -- install what msig needs to build, test and benchmark (Debian 12, as root).
+# Installs only the packages that are missing; does nothing (no apt-get at all) when all are present.
+set -euo pipefail
+
+pkgs=(
+  build-essential cmake pkg-config                      # build
+  libssl-dev libarchive-dev libjansson-dev zlib1g-dev liblzma-dev libzstd-dev
+  libp11-kit-dev libcurl4-openssl-dev                   # libraries
+  openssl mender-artifact perl xz-utils zstd gzip git ca-certificates python3   # tests
+  e2fsprogs time                                        # bench (mkfs.ext4, GNU /usr/bin/time)
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+  case "$status" in ii*) ;; *) missing+=("$p") ;; esac
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "deps: all ${#pkgs[@]} packages are installed"
+  exit 0
+fi
+
+echo "deps: missing: ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "deps: run this script as root (apt-get install needs it), or install the packages above" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends "${missing[@]}"
+echo "deps: installed ${missing[*]}"
