@@ -30,6 +30,11 @@ const char *msigi_z_suffix(int family);
 /* Family from an entry name by suffix only (never by magic bytes): "header.tar.gz" ->
  * MSIGI_Z_GZIP; *base_len gets the length of the name without the suffix. */
 int msigi_z_family_from_name(const char *name, size_t *base_len);
+/* msig_compression_from_name with the error text set on ctx ("compressor 'x' is not
+ * supported: invalid compressor id: x", MSIG_E_INVALID). */
+int msigi_z_compression_from_name(struct msig_ctx *ctx, const char *name, int *compression);
+/* The mender-artifact id of an MSIG_COMPRESS_* value ("gzip", "zstd_fast", ...), or NULL. */
+const char *msigi_z_compression_name(int compression);
 
 struct msigi_zdec;
 /* what: a name for messages, e.g. "data/0000.tar.gz". */

@@ -1,0 +1,1051 @@
+/* zstream.c -- streaming compression and decompression (gzip via zlib, xz via liblzma,
+ * zstd via libzstd, or pass-through), strict on input and reproducible on output. */
+#include "zstream.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lzma.h>
+#include <zlib.h>
+#include <zstd.h>
+#include <zstd_errors.h>
+
+#include "ctx.h"
+
+#define ZBUF_SIZE (128u * 1024u)          /* source read buffer and sink buffer */
+#define XZ_MEMLIMIT (256u * 1024u * 1024u) /* decoder memory limit */
+#define ZSTD_WINDOWLOG_MAX 27             /* 128 MiB window, as zstd's default limit */
+
+/* Parallel gzip: fixed chunking so the output only depends on the data. */
+#define PGZ_CHUNK (256u * 1024u)
+#define PGZ_DICT  (32u * 1024u)
+#define PGZ_MAX_THREADS 64
+
+/* ------------------------------------------------------------------ names and ids */
+
+static const struct {
+    const char *name;
+    int id;
+} compressors[] = {
+    { "none", MSIG_COMPRESS_NONE },
+    { "gzip", MSIG_COMPRESS_GZIP },
+    { "lzma", MSIG_COMPRESS_LZMA },
+    { "zstd_fastest", MSIG_COMPRESS_ZSTD_FASTEST },
+    { "zstd_fast", MSIG_COMPRESS_ZSTD_FAST },
+    { "zstd_better", MSIG_COMPRESS_ZSTD_BETTER },
+    { "zstd_best", MSIG_COMPRESS_ZSTD_BEST },
+};
+
+int msigi_z_compression_from_name(struct msig_ctx *ctx, const char *name, int *compression)
+{
+    if (!name || !compression)
+        return msigi_err(ctx, MSIG_E_INVALID, "compressor name or result is NULL");
+    for (size_t i = 0; i < sizeof(compressors) / sizeof(compressors[0]); i++) {
+        if (strcmp(name, compressors[i].name) == 0) {
+            *compression = compressors[i].id;
+            return 0;
+        }
+    }
+    /* The text mender-artifact prints for an unknown id. */
+    return msigi_err(ctx, MSIG_E_INVALID,
+                     "compressor '%s' is not supported: invalid compressor id: %s", name, name);
+}
+
+const char *msigi_z_compression_name(int compression)
+{
+    for (size_t i = 0; i < sizeof(compressors) / sizeof(compressors[0]); i++)
+        if (compressors[i].id == compression)
+            return compressors[i].name;
+    return NULL;
+}
+
+int msig_compression_from_name(const char *name, int *compression)
+{
+    return msigi_z_compression_from_name(NULL, name, compression);
+}
+
+int msigi_z_family(int compression)
+{
+    switch (compression) {
+    case MSIG_COMPRESS_NONE: return MSIGI_Z_NONE;
+    case MSIG_COMPRESS_GZIP: return MSIGI_Z_GZIP;
+    case MSIG_COMPRESS_LZMA: return MSIGI_Z_XZ;
+    case MSIG_COMPRESS_ZSTD_FASTEST:
+    case MSIG_COMPRESS_ZSTD_FAST:
+    case MSIG_COMPRESS_ZSTD_BETTER:
+    case MSIG_COMPRESS_ZSTD_BEST: return MSIGI_Z_ZSTD;
+    default: return -1;
+    }
+}
+
+const char *msigi_z_suffix(int family)
+{
+    switch (family) {
+    case MSIGI_Z_GZIP: return ".gz";
+    case MSIGI_Z_XZ: return ".xz";
+    case MSIGI_Z_ZSTD: return ".zst";
+    default: return "";
+    }
+}
+
+static int has_suffix(const char *name, size_t n, const char *suffix)
+{
+    size_t s = strlen(suffix);
+    return n > s && memcmp(name + n - s, suffix, s) == 0;
+}
+
+int msigi_z_family_from_name(const char *name, size_t *base_len)
+{
+    static const int families[] = { MSIGI_Z_GZIP, MSIGI_Z_XZ, MSIGI_Z_ZSTD };
+    size_t n = name ? strlen(name) : 0;
+    for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+        const char *suffix = msigi_z_suffix(families[i]);
+        if (has_suffix(name, n, suffix)) {
+            if (base_len)
+                *base_len = n - strlen(suffix);
+            return families[i];
+        }
+    }
+    if (base_len)
+        *base_len = n;
+    return MSIGI_Z_NONE;
+}
+
+/* ------------------------------------------------------------------ decoder */
+
+struct msigi_zdec {
+    struct msig_ctx *ctx;
+    int family;
+    msig_read_fn *src;
+    void *src_user;
+    char *what;
+    int err;       /* sticky error code */
+    int done;      /* clean end seen */
+    int src_eof;
+    uint8_t *in;
+    size_t in_len; /* valid bytes in `in` */
+    size_t in_pos; /* bytes of `in` handed to the decoder */
+    /* The last bytes consumed before the buffer was refilled, to read a gzip trailer
+     * that straddles two source reads. */
+    uint8_t hist[8];
+    size_t hist_len;
+    unsigned long members;      /* gzip members / zstd frames finished */
+    int in_frame;               /* zstd: inside a frame */
+    int gz_between;             /* gzip: a member ended, the next has not started */
+    z_stream z;
+    int z_init;
+    lzma_stream x;
+    int x_init;
+    ZSTD_DCtx *zd;
+};
+
+static int dec_fail(struct msigi_zdec *d, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int dec_fail(struct msigi_zdec *d, int code, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    d->err = code;
+    msigi_err(d->ctx, code, "%s", msg);
+    return -1;
+}
+
+/* Reads more source bytes when all buffered input was consumed. Returns 0 or -1. */
+static int dec_fill(struct msigi_zdec *d)
+{
+    if (d->in_pos < d->in_len || d->src_eof)
+        return 0;
+    /* Keep the tail of what was consumed (see hist). */
+    size_t keep = d->in_len < sizeof(d->hist) ? d->in_len : sizeof(d->hist);
+    if (keep) {
+        size_t old = d->hist_len + keep > sizeof(d->hist) ? sizeof(d->hist) - keep : d->hist_len;
+        memmove(d->hist, d->hist + d->hist_len - old, old);
+        memcpy(d->hist + old, d->in + d->in_len - keep, keep);
+        d->hist_len = old + keep;
+    }
+    d->in_pos = d->in_len = 0;
+    errno = 0;
+    msig_ssize n = d->src(d->src_user, d->in, ZBUF_SIZE);
+    if (n < 0 || (size_t)n > ZBUF_SIZE) {
+        int e = errno;
+        return dec_fail(d, MSIG_E_IO, "%s: reading the compressed data failed: %s", d->what,
+                        n < 0 ? (e ? strerror(e) : "source error") : "source returned too much");
+    }
+    if (n == 0)
+        d->src_eof = 1;
+    d->in_len = (size_t)n;
+    return 0;
+}
+
+/* The 4 bytes that end at in[pos] (from hist when they start in an earlier buffer), as a
+ * little-endian number. */
+static uint32_t dec_le32_before(const struct msigi_zdec *d, size_t pos)
+{
+    uint8_t b[4] = { 0 };
+    for (int i = 0; i < 4; i++) {
+        size_t back = (size_t)(4 - i); /* b[i] is `back` bytes before pos */
+        if (back <= pos)
+            b[i] = d->in[pos - back];
+        else if (back - pos <= d->hist_len)
+            b[i] = d->hist[d->hist_len - (back - pos)];
+    }
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+static msig_ssize dec_none(struct msigi_zdec *d, uint8_t *buf, size_t len)
+{
+    errno = 0;
+    msig_ssize n = d->src(d->src_user, buf, len);
+    if (n < 0 || (size_t)n > len) {
+        int e = errno;
+        return dec_fail(d, MSIG_E_IO, "%s: reading failed: %s", d->what,
+                        n < 0 ? (e ? strerror(e) : "source error") : "source returned too much");
+    }
+    if (n == 0)
+        d->done = 1;
+    return n;
+}
+
+static msig_ssize dec_gzip(struct msigi_zdec *d, uint8_t *buf, size_t len)
+{
+    z_stream *z = &d->z;
+    for (;;) {
+        if (dec_fill(d) < 0)
+            return -1;
+        if (d->gz_between) {
+            if (d->in_pos == d->in_len) { /* only at the end of the source */
+                d->done = 1;
+                return 0;
+            }
+            /* Concatenated members are accepted; anything else after a member is not. */
+            if (d->in[d->in_pos] != 0x1f)
+                return dec_fail(d, MSIG_E_FORMAT,
+                                "%s: trailing data after the end of the gzip stream (byte 0x%02x "
+                                "after member %lu)",
+                                d->what, d->in[d->in_pos], d->members);
+            if (inflateReset(z) != Z_OK)
+                return dec_fail(d, MSIG_E_FAILED, "%s: cannot reset the gzip decoder", d->what);
+            d->gz_between = 0;
+        }
+        z->next_in = d->in + d->in_pos;
+        z->avail_in = (uInt)(d->in_len - d->in_pos);
+        z->next_out = buf;
+        z->avail_out = (uInt)(len > UINT32_MAX ? UINT32_MAX : len);
+        int zr = inflate(z, Z_NO_FLUSH);
+        size_t used_pos = (size_t)(z->next_in - d->in);
+        d->in_pos = used_pos;
+        size_t produced = (size_t)(z->next_out - buf);
+        switch (zr) {
+        case Z_OK:
+            break;
+        case Z_STREAM_END:
+            d->members++;
+            d->gz_between = 1;
+            break;
+        case Z_BUF_ERROR:
+            /* No progress: fine when more input can be read, truncation at the end. */
+            if (d->src_eof && d->in_pos == d->in_len)
+                return dec_fail(d, MSIG_E_FORMAT, "unexpected end of gzip stream in %s",
+                                d->what);
+            break;
+        case Z_MEM_ERROR:
+            return dec_fail(d, MSIG_E_NOMEM, "%s: out of memory in the gzip decoder", d->what);
+        case Z_DATA_ERROR:
+        case Z_NEED_DICT:
+        default: {
+            const char *m = z->msg ? z->msg : "unknown error";
+            if (strcmp(m, "incorrect data check") == 0)
+                return dec_fail(d, MSIG_E_FORMAT,
+                                "%s: gzip CRC32 mismatch (stored 0x%08x, computed 0x%08lx)",
+                                d->what, (unsigned)dec_le32_before(d, used_pos),
+                                (unsigned long)z->adler);
+            if (strcmp(m, "incorrect length check") == 0)
+                return dec_fail(d, MSIG_E_FORMAT,
+                                "%s: gzip ISIZE mismatch (stored %u, decompressed %lu bytes "
+                                "mod 2^32)",
+                                d->what, (unsigned)dec_le32_before(d, used_pos),
+                                (unsigned long)(z->total_out & 0xffffffffUL));
+            if (strcmp(m, "incorrect header check") == 0)
+                return dec_fail(d, MSIG_E_FORMAT,
+                                d->members ? "%s: trailing data after the end of the gzip "
+                                             "stream (not a gzip member)"
+                                           : "%s: not gzip data (bad magic bytes)",
+                                d->what);
+            return dec_fail(d, MSIG_E_FORMAT, "%s: corrupt gzip data: %s", d->what, m);
+        }
+        }
+        if (produced > 0)
+            return (msig_ssize)produced;
+    }
+}
+
+static msig_ssize dec_xz(struct msigi_zdec *d, uint8_t *buf, size_t len)
+{
+    lzma_stream *x = &d->x;
+    for (;;) {
+        if (dec_fill(d) < 0)
+            return -1;
+        x->next_in = d->in + d->in_pos;
+        x->avail_in = d->in_len - d->in_pos;
+        x->next_out = buf;
+        x->avail_out = len;
+        lzma_ret lr = lzma_code(x, d->src_eof ? LZMA_FINISH : LZMA_RUN);
+        d->in_pos = (size_t)(x->next_in - d->in);
+        size_t produced = (size_t)(x->next_out - buf);
+        switch (lr) {
+        case LZMA_OK:
+            break;
+        case LZMA_STREAM_END:
+            /* Without LZMA_CONCATENATED the decoder stops after one stream: nothing,
+             * not even stream padding, may follow. */
+            d->members = 1;
+            if (d->in_pos == d->in_len && dec_fill(d) < 0)
+                return -1;
+            if (d->in_pos < d->in_len)
+                return dec_fail(d, MSIG_E_FORMAT,
+                                "%s: trailing data after the end of the xz stream", d->what);
+            d->done = 1;
+            return (msig_ssize)produced;
+        case LZMA_BUF_ERROR:
+            if (d->src_eof && d->in_pos == d->in_len)
+                return dec_fail(d, MSIG_E_FORMAT, "unexpected end of xz stream in %s",
+                                d->what);
+            break;
+        case LZMA_MEM_ERROR:
+            return dec_fail(d, MSIG_E_NOMEM, "%s: out of memory in the xz decoder", d->what);
+        case LZMA_MEMLIMIT_ERROR:
+            return dec_fail(d, MSIG_E_FORMAT,
+                            "%s: xz stream needs %llu bytes of memory to decode, over the "
+                            "limit of %u",
+                            d->what, (unsigned long long)lzma_memusage(x), XZ_MEMLIMIT);
+        case LZMA_FORMAT_ERROR:
+            return dec_fail(d, MSIG_E_FORMAT, "%s: not xz data (bad stream header)", d->what);
+        case LZMA_OPTIONS_ERROR:
+            return dec_fail(d, MSIG_E_FORMAT, "%s: unsupported xz options", d->what);
+        case LZMA_UNSUPPORTED_CHECK:
+            return dec_fail(d, MSIG_E_FORMAT,
+                            "%s: xz integrity check type %d cannot be verified", d->what,
+                            (int)lzma_get_check(x));
+        case LZMA_DATA_ERROR:
+            return dec_fail(d, MSIG_E_FORMAT,
+                            "%s: corrupt xz data (bad compressed data or integrity check "
+                            "mismatch)",
+                            d->what);
+        default:
+            return dec_fail(d, MSIG_E_FORMAT, "%s: xz decoder error %d", d->what, (int)lr);
+        }
+        if (produced > 0)
+            return (msig_ssize)produced;
+    }
+}
+
+static msig_ssize dec_zstd(struct msigi_zdec *d, uint8_t *buf, size_t len)
+{
+    for (;;) {
+        if (dec_fill(d) < 0)
+            return -1;
+        if (!d->in_frame && d->in_pos == d->in_len && d->src_eof) {
+            if (d->members == 0)
+                return dec_fail(d, MSIG_E_FORMAT, "unexpected end of zstd stream in %s",
+                                d->what);
+            d->done = 1;
+            return 0;
+        }
+        ZSTD_inBuffer in = { d->in, d->in_len, d->in_pos };
+        ZSTD_outBuffer out = { buf, len, 0 };
+        size_t before = in.pos;
+        size_t r = ZSTD_decompressStream(d->zd, &out, &in);
+        d->in_pos = in.pos;
+        if (ZSTD_isError(r)) {
+            ZSTD_ErrorCode ec = ZSTD_getErrorCode(r);
+            if (ec == ZSTD_error_checksum_wrong)
+                return dec_fail(d, MSIG_E_FORMAT, "%s: zstd frame checksum mismatch",
+                                d->what);
+            if (ec == ZSTD_error_frameParameter_windowTooLarge)
+                return dec_fail(d, MSIG_E_FORMAT,
+                                "%s: zstd window is larger than the limit of %u MiB", d->what,
+                                (1u << ZSTD_WINDOWLOG_MAX) >> 20);
+            if (ec == ZSTD_error_memory_allocation)
+                return dec_fail(d, MSIG_E_NOMEM, "%s: out of memory in the zstd decoder",
+                                d->what);
+            if (ec == ZSTD_error_prefix_unknown && d->members > 0)
+                return dec_fail(d, MSIG_E_FORMAT,
+                                "%s: trailing data after the end of the zstd stream", d->what);
+            if (ec == ZSTD_error_prefix_unknown)
+                return dec_fail(d, MSIG_E_FORMAT, "%s: not zstd data (bad magic bytes)",
+                                d->what);
+            return dec_fail(d, MSIG_E_FORMAT, "%s: corrupt zstd data: %s", d->what,
+                            ZSTD_getErrorName(r));
+        }
+        int was_in_frame = d->in_frame;
+        d->in_frame = r != 0;
+        if (r == 0 && (was_in_frame || in.pos > before || out.pos > 0))
+            d->members++;
+        if (out.pos > 0)
+            return (msig_ssize)out.pos;
+        if (d->in_frame && d->src_eof && d->in_pos == d->in_len)
+            return dec_fail(d, MSIG_E_FORMAT, "unexpected end of zstd stream in %s", d->what);
+    }
+}
+
+int msigi_zdec_new(struct msig_ctx *ctx, int family, msig_read_fn *src, void *src_user,
+                   const char *what, struct msigi_zdec **out)
+{
+    int rc = MSIG_E_FAILED;
+    struct msigi_zdec *d = NULL;
+    if (!out || !src)
+        return msigi_err(ctx, MSIG_E_INVALID, "decoder needs a source and a result pointer");
+    *out = NULL;
+    if (family < MSIGI_Z_NONE || family > MSIGI_Z_ZSTD)
+        return msigi_err(ctx, MSIG_E_INVALID, "unknown compression family %d", family);
+    d = msigi_calloc(1, sizeof(*d));
+    if (!d) {
+        rc = msigi_err(ctx, MSIG_E_NOMEM, "out of memory making a decoder");
+        goto out;
+    }
+    d->ctx = ctx;
+    d->family = family;
+    d->src = src;
+    d->src_user = src_user;
+    d->what = msigi_strdup(what ? what : "(stream)");
+    if (!d->what) {
+        rc = msigi_err(ctx, MSIG_E_NOMEM, "out of memory making a decoder");
+        goto out;
+    }
+    if (family != MSIGI_Z_NONE) {
+        d->in = msigi_malloc(ZBUF_SIZE);
+        if (!d->in) {
+            rc = msigi_err(ctx, MSIG_E_NOMEM, "out of memory making a decoder for %s", d->what);
+            goto out;
+        }
+    }
+    switch (family) {
+    case MSIGI_Z_GZIP: {
+        /* 16 + MAX_WBITS: gzip only, CRC32 and ISIZE checked by zlib. */
+        int zr = inflateInit2(&d->z, 16 + MAX_WBITS);
+        if (zr != Z_OK) {
+            rc = msigi_err(ctx, zr == Z_MEM_ERROR ? MSIG_E_NOMEM : MSIG_E_FAILED,
+                           "cannot start the gzip decoder for %s: %s", d->what,
+                           d->z.msg ? d->z.msg : zError(zr));
+            goto out;
+        }
+        d->z_init = 1;
+        break;
+    }
+    case MSIGI_Z_XZ: {
+        lzma_stream init = LZMA_STREAM_INIT;
+        d->x = init;
+        lzma_ret lr = lzma_stream_decoder(&d->x, XZ_MEMLIMIT, LZMA_TELL_UNSUPPORTED_CHECK);
+        if (lr != LZMA_OK) {
+            rc = msigi_err(ctx, lr == LZMA_MEM_ERROR ? MSIG_E_NOMEM : MSIG_E_FAILED,
+                           "cannot start the xz decoder for %s (error %d)", d->what, (int)lr);
+            goto out;
+        }
+        d->x_init = 1;
+        break;
+    }
+    case MSIGI_Z_ZSTD:
+        d->zd = ZSTD_createDCtx();
+        if (!d->zd) {
+            rc = msigi_err(ctx, MSIG_E_NOMEM, "cannot start the zstd decoder for %s", d->what);
+            goto out;
+        }
+        if (ZSTD_isError(ZSTD_DCtx_setParameter(d->zd, ZSTD_d_windowLogMax,
+                                                ZSTD_WINDOWLOG_MAX))) {
+            rc = msigi_err(ctx, MSIG_E_FAILED, "cannot set the zstd window limit for %s",
+                           d->what);
+            goto out;
+        }
+        break;
+    default:
+        break;
+    }
+    *out = d;
+    d = NULL; /* transferred */
+    rc = 0;
+out:
+    msigi_zdec_free(d);
+    return rc;
+}
+
+msig_ssize msigi_zdec_read(struct msigi_zdec *d, void *buf, size_t len)
+{
+    if (!d)
+        return -1;
+    if (d->err) {
+        msigi_err(d->ctx, d->err, "%s: read after a decompression error", d->what);
+        return -1;
+    }
+    if (d->done || len == 0)
+        return 0;
+    switch (d->family) {
+    case MSIGI_Z_GZIP: return dec_gzip(d, buf, len);
+    case MSIGI_Z_XZ: return dec_xz(d, buf, len);
+    case MSIGI_Z_ZSTD: return dec_zstd(d, buf, len);
+    default: return dec_none(d, buf, len);
+    }
+}
+
+int msigi_zdec_error(const struct msigi_zdec *d)
+{
+    return d ? d->err : 0;
+}
+
+void msigi_zdec_free(struct msigi_zdec *d)
+{
+    if (!d)
+        return;
+    if (d->z_init)
+        inflateEnd(&d->z);
+    if (d->x_init)
+        lzma_end(&d->x);
+    ZSTD_freeDCtx(d->zd);
+    msigi_free(d->in);
+    msigi_free(d->what);
+    msigi_free(d);
+}
+
+/* ------------------------------------------------------------------ parallel gzip */
+
+/* The gzip encoder cuts the input into PGZ_CHUNK-byte chunks and compresses each as raw
+ * deflate primed with the previous chunk's last 32 KiB (deflateSetDictionary), ended with
+ * Z_SYNC_FLUSH (the last with Z_FINISH), so the chunks join into one deflate stream. One
+ * gzip header goes first, the CRC32 (crc32_combine of the chunks' CRCs) and ISIZE last.
+ * Chunking depends only on byte offsets, so the output is the same whatever the thread
+ * count and however the caller splits its writes. With threads == 1 the chunks are
+ * compressed on the caller's thread. At most `nslots` chunks are in memory. */
+
+enum { SLOT_FREE, SLOT_FILLING, SLOT_QUEUED, SLOT_BUSY, SLOT_DONE };
+
+struct pgz_slot {
+    int state;
+    int last;        /* compress with Z_FINISH */
+    int err;         /* MSIG_E_* from the worker */
+    uint8_t *in;     /* PGZ_DICT bytes of dictionary, then the chunk */
+    size_t dict_len;
+    size_t len;      /* chunk bytes after the dictionary */
+    uint8_t *out;
+    size_t out_len;
+    uint32_t crc;
+};
+
+struct pgz_worker {
+    struct pgz *p;
+    pthread_t tid;
+    z_stream z;
+    int z_init;
+    int started;
+};
+
+struct pgz {
+    int level;
+    size_t nslots;
+    size_t out_cap;
+    struct pgz_slot *slots;
+    uint64_t seq_fill;   /* chunk being filled */
+    uint64_t seq_write;  /* next chunk to write to the sink */
+    uint64_t seq_queue;  /* next chunk for a worker to take */
+    uint64_t seq_queued; /* chunks submitted */
+    uint64_t total;      /* uncompressed bytes */
+    uint32_t crc;
+    int header_done;
+    int nworkers;
+    struct pgz_worker *workers;
+    z_stream inline_z;   /* threads == 1 */
+    int inline_init;
+    pthread_mutex_t mu;
+    pthread_cond_t work_cv;
+    pthread_cond_t done_cv;
+    int sync_init;
+    int stop;
+};
+
+/* Compresses one chunk with z (reset here). Runs on a worker or the caller's thread. */
+static void pgz_compress(z_stream *z, struct pgz_slot *s, size_t out_cap)
+{
+    s->err = 0;
+    s->out_len = 0;
+    s->crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), s->in + PGZ_DICT, (uInt)s->len);
+    if (deflateReset(z) != Z_OK) {
+        s->err = MSIG_E_FAILED;
+        return;
+    }
+    if (s->dict_len > 0 &&
+        deflateSetDictionary(z, s->in + PGZ_DICT - s->dict_len, (uInt)s->dict_len) != Z_OK) {
+        s->err = MSIG_E_FAILED;
+        return;
+    }
+    z->next_in = s->in + PGZ_DICT;
+    z->avail_in = (uInt)s->len;
+    z->next_out = s->out;
+    z->avail_out = (uInt)out_cap;
+    int zr = deflate(z, s->last ? Z_FINISH : Z_SYNC_FLUSH);
+    /* out_cap is over deflateBound(), so one call finishes the chunk. */
+    if ((s->last && zr != Z_STREAM_END) || (!s->last && zr != Z_OK) || z->avail_in != 0 ||
+        z->avail_out == 0) {
+        s->err = zr == Z_MEM_ERROR ? MSIG_E_NOMEM : MSIG_E_FAILED;
+        return;
+    }
+    s->out_len = out_cap - z->avail_out;
+}
+
+static void *pgz_worker_main(void *arg)
+{
+    struct pgz_worker *w = arg;
+    struct pgz *p = w->p;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->stop && p->seq_queue == p->seq_queued)
+            pthread_cond_wait(&p->work_cv, &p->mu);
+        if (p->stop)
+            break;
+        struct pgz_slot *s = &p->slots[p->seq_queue % p->nslots];
+        p->seq_queue++;
+        s->state = SLOT_BUSY;
+        pthread_mutex_unlock(&p->mu);
+        pgz_compress(&w->z, s, p->out_cap);
+        pthread_mutex_lock(&p->mu);
+        s->state = SLOT_DONE;
+        pthread_cond_broadcast(&p->done_cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+static void pgz_free(struct pgz *p)
+{
+    if (!p)
+        return;
+    if (p->sync_init) {
+        pthread_mutex_lock(&p->mu);
+        p->stop = 1;
+        pthread_cond_broadcast(&p->work_cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+    for (int i = 0; p->workers && i < p->nworkers; i++) {
+        if (p->workers[i].started)
+            pthread_join(p->workers[i].tid, NULL);
+        if (p->workers[i].z_init)
+            deflateEnd(&p->workers[i].z);
+    }
+    if (p->inline_init)
+        deflateEnd(&p->inline_z);
+    if (p->sync_init) {
+        pthread_mutex_destroy(&p->mu);
+        pthread_cond_destroy(&p->work_cv);
+        pthread_cond_destroy(&p->done_cv);
+    }
+    for (size_t i = 0; p->slots && i < p->nslots; i++) {
+        msigi_free(p->slots[i].in);
+        msigi_free(p->slots[i].out);
+    }
+    msigi_free(p->slots);
+    msigi_free(p->workers);
+    msigi_free(p);
+}
+
+static int pgz_deflate_init(z_stream *z, int level)
+{
+    memset(z, 0, sizeof(*z));
+    /* Raw deflate (-15): the gzip wrapper is written once around all chunks. */
+    return deflateInit2(z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
+}
+
+static int pgz_new(struct msig_ctx *ctx, int level, int threads, struct pgz **out)
+{
+    int rc = MSIG_E_NOMEM;
+    struct pgz *p = msigi_calloc(1, sizeof(*p));
+    *out = NULL;
+    if (!p)
+        goto nomem;
+    p->level = level;
+    p->nworkers = threads > 1 ? threads : 0;
+    p->nslots = threads > 1 ? (size_t)threads * 2 + 1 : 2;
+    p->slots = msigi_calloc(p->nslots, sizeof(*p->slots));
+    if (!p->slots)
+        goto nomem;
+    if (p->nworkers == 0) {
+        if (pgz_deflate_init(&p->inline_z, level) != Z_OK)
+            goto nomem;
+        p->inline_init = 1;
+        p->out_cap = deflateBound(&p->inline_z, PGZ_CHUNK) + 1024;
+    } else {
+        p->workers = msigi_calloc((size_t)p->nworkers, sizeof(*p->workers));
+        if (!p->workers)
+            goto nomem;
+        for (int i = 0; i < p->nworkers; i++) {
+            p->workers[i].p = p;
+            if (pgz_deflate_init(&p->workers[i].z, level) != Z_OK)
+                goto nomem;
+            p->workers[i].z_init = 1;
+        }
+        p->out_cap = deflateBound(&p->workers[0].z, PGZ_CHUNK) + 1024;
+    }
+    for (size_t i = 0; i < p->nslots; i++) {
+        p->slots[i].in = msigi_malloc(PGZ_DICT + PGZ_CHUNK);
+        p->slots[i].out = msigi_malloc(p->out_cap);
+        if (!p->slots[i].in || !p->slots[i].out)
+            goto nomem;
+    }
+    p->slots[0].state = SLOT_FILLING;
+    p->crc = (uint32_t)crc32(0L, Z_NULL, 0);
+    if (p->nworkers > 0) {
+        if (pthread_mutex_init(&p->mu, NULL) != 0)
+            goto nomem;
+        if (pthread_cond_init(&p->work_cv, NULL) != 0) {
+            pthread_mutex_destroy(&p->mu);
+            goto nomem;
+        }
+        if (pthread_cond_init(&p->done_cv, NULL) != 0) {
+            pthread_cond_destroy(&p->work_cv);
+            pthread_mutex_destroy(&p->mu);
+            goto nomem;
+        }
+        p->sync_init = 1;
+        for (int i = 0; i < p->nworkers; i++) {
+            int e = pthread_create(&p->workers[i].tid, NULL, pgz_worker_main, &p->workers[i]);
+            if (e != 0) {
+                rc = msigi_err(ctx, MSIG_E_FAILED, "cannot start gzip worker thread %d: %s",
+                               i + 1, strerror(e));
+                goto out;
+            }
+            p->workers[i].started = 1;
+        }
+    }
+    *out = p;
+    p = NULL; /* transferred */
+    rc = 0;
+    goto out;
+nomem:
+    rc = msigi_err(ctx, MSIG_E_NOMEM, "out of memory starting the gzip encoder");
+out:
+    pgz_free(p);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ encoder */
+
+struct msigi_zenc {
+    struct msig_ctx *ctx;
+    int family;
+    int level;
+    msig_write_fn *sink;
+    void *sink_user;
+    int err;        /* sticky error */
+    int finished;
+    uint8_t *out;   /* ZBUF_SIZE */
+    struct pgz *pgz;
+    lzma_stream x;
+    int x_init;
+    ZSTD_CCtx *zc;
+};
+
+static int enc_sink(struct msigi_zenc *e, const void *buf, size_t len)
+{
+    if (len == 0)
+        return 0;
+    errno = 0;
+    if (e->sink(e->sink_user, buf, len) != 0) {
+        int en = errno;
+        e->err = msigi_err(e->ctx, MSIG_E_IO, "writing compressed data failed: %s",
+                           en ? strerror(en) : "sink error");
+        return e->err;
+    }
+    return 0;
+}
+
+static int enc_fail(struct msigi_zenc *e, int code, const char *what)
+{
+    e->err = msigi_err(e->ctx, code, "%s", what);
+    return e->err;
+}
+
+/* Writes the finished chunks in order; with wait, blocks until chunk seq_write is done. */
+static int pgz_drain(struct msigi_zenc *e, int wait)
+{
+    struct pgz *p = e->pgz;
+    while (p->seq_write < p->seq_queued) {
+        struct pgz_slot *s = &p->slots[p->seq_write % p->nslots];
+        if (p->nworkers > 0) {
+            pthread_mutex_lock(&p->mu);
+            while (wait && s->state != SLOT_DONE)
+                pthread_cond_wait(&p->done_cv, &p->mu);
+            int st = s->state;
+            pthread_mutex_unlock(&p->mu);
+            if (st != SLOT_DONE)
+                return 0;
+        }
+        if (s->err)
+            return enc_fail(e, s->err, s->err == MSIG_E_NOMEM
+                                           ? "out of memory in the gzip encoder"
+                                           : "gzip compression of a chunk failed");
+        if (!p->header_done) {
+            /* RFC 1952 header: deflate, no flags, mtime 0, XFL 0 (level 6), OS 255. */
+            static const uint8_t hdr[10] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255 };
+            if (enc_sink(e, hdr, sizeof(hdr)) != 0)
+                return e->err;
+            p->header_done = 1;
+        }
+        if (enc_sink(e, s->out, s->out_len) != 0)
+            return e->err;
+        p->crc = (uint32_t)crc32_combine(p->crc, s->crc, (z_off_t)s->len);
+        p->seq_write++;
+        s->state = SLOT_FREE; /* only the caller's thread touches FREE/FILLING slots */
+    }
+    return 0;
+}
+
+/* Queues the chunk being filled and starts the next one. */
+static int pgz_submit(struct msigi_zenc *e, int last)
+{
+    struct pgz *p = e->pgz;
+    struct pgz_slot *s = &p->slots[p->seq_fill % p->nslots];
+    s->last = last;
+    if (p->nworkers == 0) {
+        pgz_compress(&p->inline_z, s, p->out_cap);
+        s->state = SLOT_DONE;
+        p->seq_queued++;
+    } else {
+        pthread_mutex_lock(&p->mu);
+        s->state = SLOT_QUEUED;
+        p->seq_queued++;
+        pthread_cond_signal(&p->work_cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+    p->seq_fill++;
+    if (pgz_drain(e, 0) != 0)
+        return e->err;
+    if (last)
+        return 0;
+    /* The next slot must have been written out before it is reused. */
+    while (p->seq_fill - p->seq_write >= p->nslots)
+        if (pgz_drain(e, 1) != 0)
+            return e->err;
+    struct pgz_slot *n = &p->slots[p->seq_fill % p->nslots];
+    /* Dictionary: the last 32 KiB of the previous chunk (still in its slot, read only). */
+    n->dict_len = s->len < PGZ_DICT ? s->len : PGZ_DICT;
+    memcpy(n->in + PGZ_DICT - n->dict_len, s->in + PGZ_DICT + s->len - n->dict_len,
+           n->dict_len);
+    n->len = 0;
+    n->state = SLOT_FILLING;
+    return 0;
+}
+
+static int pgz_write(struct msigi_zenc *e, const uint8_t *buf, size_t len)
+{
+    struct pgz *p = e->pgz;
+    while (len > 0) {
+        struct pgz_slot *s = &p->slots[p->seq_fill % p->nslots];
+        if (s->len == PGZ_CHUNK) {
+            /* Only now is it known that this full chunk is not the last one. */
+            if (pgz_submit(e, 0) != 0)
+                return e->err;
+            continue;
+        }
+        size_t n = PGZ_CHUNK - s->len;
+        if (n > len)
+            n = len;
+        memcpy(s->in + PGZ_DICT + s->len, buf, n);
+        s->len += n;
+        p->total += n;
+        buf += n;
+        len -= n;
+    }
+    return 0;
+}
+
+static int pgz_finish(struct msigi_zenc *e)
+{
+    struct pgz *p = e->pgz;
+    if (pgz_submit(e, 1) != 0)
+        return e->err;
+    while (p->seq_write < p->seq_queued)
+        if (pgz_drain(e, 1) != 0)
+            return e->err;
+    uint8_t trailer[8];
+    uint32_t isize = (uint32_t)(p->total & 0xffffffffu);
+    for (int i = 0; i < 4; i++) {
+        trailer[i] = (uint8_t)(p->crc >> (8 * i));
+        trailer[4 + i] = (uint8_t)(isize >> (8 * i));
+    }
+    return enc_sink(e, trailer, sizeof(trailer));
+}
+
+static int xz_run(struct msigi_zenc *e, const uint8_t *buf, size_t len, lzma_action action)
+{
+    lzma_stream *x = &e->x;
+    x->next_in = buf;
+    x->avail_in = len;
+    for (;;) {
+        x->next_out = e->out;
+        x->avail_out = ZBUF_SIZE;
+        lzma_ret lr = lzma_code(x, action);
+        if (lr != LZMA_OK && lr != LZMA_STREAM_END)
+            return enc_fail(e, lr == LZMA_MEM_ERROR ? MSIG_E_NOMEM : MSIG_E_FAILED,
+                            "xz compression failed");
+        if (enc_sink(e, e->out, ZBUF_SIZE - x->avail_out) != 0)
+            return e->err;
+        if (action == LZMA_FINISH ? lr == LZMA_STREAM_END
+                                  : (x->avail_in == 0 && x->avail_out != 0))
+            return 0;
+    }
+}
+
+static int zstd_run(struct msigi_zenc *e, const uint8_t *buf, size_t len, ZSTD_EndDirective op)
+{
+    ZSTD_inBuffer in = { buf, len, 0 };
+    for (;;) {
+        ZSTD_outBuffer out = { e->out, ZBUF_SIZE, 0 };
+        size_t r = ZSTD_compressStream2(e->zc, &out, &in, op);
+        if (ZSTD_isError(r)) {
+            e->err = msigi_err(e->ctx,
+                               ZSTD_getErrorCode(r) == ZSTD_error_memory_allocation
+                                   ? MSIG_E_NOMEM
+                                   : MSIG_E_FAILED,
+                               "zstd compression failed: %s", ZSTD_getErrorName(r));
+            return e->err;
+        }
+        if (enc_sink(e, e->out, out.pos) != 0)
+            return e->err;
+        if (op == ZSTD_e_end ? r == 0 : in.pos == in.size)
+            return 0;
+    }
+}
+
+static int zstd_level(int compression)
+{
+    switch (compression) {
+    case MSIG_COMPRESS_ZSTD_FASTEST: return 1;
+    case MSIG_COMPRESS_ZSTD_FAST: return 3;
+    case MSIG_COMPRESS_ZSTD_BETTER: return 7;
+    default: return 11;
+    }
+}
+
+int msigi_zenc_new(struct msig_ctx *ctx, int compression, int threads, msig_write_fn *sink,
+                   void *sink_user, struct msigi_zenc **out)
+{
+    int rc = MSIG_E_FAILED;
+    struct msigi_zenc *e = NULL;
+    if (!out || !sink)
+        return msigi_err(ctx, MSIG_E_INVALID, "encoder needs a sink and a result pointer");
+    *out = NULL;
+    int family = msigi_z_family(compression);
+    if (family < 0)
+        return msigi_err(ctx, MSIG_E_INVALID, "unknown compression id %d", compression);
+    if (threads < 1)
+        threads = 1;
+    if (threads > PGZ_MAX_THREADS)
+        threads = PGZ_MAX_THREADS;
+    e = msigi_calloc(1, sizeof(*e));
+    if (!e || !(e->out = msigi_malloc(ZBUF_SIZE))) {
+        rc = msigi_err(ctx, MSIG_E_NOMEM, "out of memory making an encoder");
+        goto out;
+    }
+    e->ctx = ctx;
+    e->family = family;
+    e->sink = sink;
+    e->sink_user = sink_user;
+    switch (family) {
+    case MSIGI_Z_GZIP:
+        /* Level 6 is zlib's default, the level mender-artifact 3.9.0 uses. */
+        rc = pgz_new(ctx, 6, threads, &e->pgz);
+        if (rc != 0)
+            goto out;
+        break;
+    case MSIGI_Z_XZ: {
+        /* mender-artifact writes xz -9 (64 MiB dictionary); preset 6 (8 MiB dictionary)
+         * is much faster and needs ~94 MiB instead of ~674 MiB to compress, and any xz
+         * decoder reads it. */
+        lzma_stream init = LZMA_STREAM_INIT;
+        e->x = init;
+        lzma_ret lr = lzma_easy_encoder(&e->x, 6, LZMA_CHECK_CRC64);
+        if (lr != LZMA_OK) {
+            rc = msigi_err(ctx, lr == LZMA_MEM_ERROR ? MSIG_E_NOMEM : MSIG_E_FAILED,
+                           "cannot start the xz encoder (error %d)", (int)lr);
+            goto out;
+        }
+        e->x_init = 1;
+        break;
+    }
+    case MSIGI_Z_ZSTD:
+        e->zc = ZSTD_createCCtx();
+        if (!e->zc) {
+            rc = msigi_err(ctx, MSIG_E_NOMEM, "cannot start the zstd encoder");
+            goto out;
+        }
+        if (ZSTD_isError(ZSTD_CCtx_setParameter(e->zc, ZSTD_c_compressionLevel,
+                                                zstd_level(compression))) ||
+            ZSTD_isError(ZSTD_CCtx_setParameter(e->zc, ZSTD_c_checksumFlag, 1))) {
+            rc = msigi_err(ctx, MSIG_E_FAILED, "cannot set the zstd encoder parameters");
+            goto out;
+        }
+        /* Workers when libzstd has them; without, it compresses on this thread. */
+        if (threads > 1)
+            (void)ZSTD_CCtx_setParameter(e->zc, ZSTD_c_nbWorkers, threads - 1);
+        break;
+    default:
+        break;
+    }
+    *out = e;
+    e = NULL; /* transferred */
+    rc = 0;
+out:
+    msigi_zenc_free(e);
+    return rc;
+}
+
+int msigi_zenc_write(struct msigi_zenc *e, const void *buf, size_t len)
+{
+    if (!e)
+        return MSIG_E_INVALID;
+    if (e->err)
+        return msigi_err(e->ctx, e->err, "write to an encoder after an error");
+    if (e->finished)
+        return msigi_err(e->ctx, MSIG_E_INVALID, "write to an encoder after finish");
+    if (len == 0)
+        return 0;
+    switch (e->family) {
+    case MSIGI_Z_GZIP: return pgz_write(e, buf, len);
+    case MSIGI_Z_XZ: return xz_run(e, buf, len, LZMA_RUN);
+    case MSIGI_Z_ZSTD: return zstd_run(e, buf, len, ZSTD_e_continue);
+    default: return enc_sink(e, buf, len);
+    }
+}
+
+int msigi_zenc_finish(struct msigi_zenc *e)
+{
+    if (!e)
+        return MSIG_E_INVALID;
+    if (e->err)
+        return msigi_err(e->ctx, e->err, "finish of an encoder after an error");
+    if (e->finished)
+        return msigi_err(e->ctx, MSIG_E_INVALID, "encoder finished twice");
+    e->finished = 1;
+    switch (e->family) {
+    case MSIGI_Z_GZIP: return pgz_finish(e);
+    case MSIGI_Z_XZ: return xz_run(e, NULL, 0, LZMA_FINISH);
+    case MSIGI_Z_ZSTD: return zstd_run(e, NULL, 0, ZSTD_e_end);
+    default: return 0;
+    }
+}
+
+void msigi_zenc_free(struct msigi_zenc *e)
+{
+    if (!e)
+        return;
+    pgz_free(e->pgz);
+    if (e->x_init)
+        lzma_end(&e->x);
+    ZSTD_freeCCtx(e->zc);
+    msigi_free(e->out);
+    msigi_free(e);
+}
