@@ -1,0 +1,112 @@
+/* common.h -- shared state and helpers of the msig command-line tool.
+ * The CLI uses only the public API in <msig/msig.h>. */
+#ifndef MSIG_CLI_COMMON_H
+#define MSIG_CLI_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <msig/msig.h>
+
+/* Exit codes, as mender-artifact, except that invalid parameters exit 1 (it exits 0). */
+#define EXIT_PARAMS   1
+#define EXIT_FAIL     1
+#define EXIT_OPEN     3
+#define EXIT_INVALID  4
+
+struct cli {
+    struct msig_ctx *ctx;
+    const char *compression;  /* global --compression, or NULL */
+    const char *prog;         /* "msig" */
+};
+
+typedef int cmd_fn(struct cli *cli, int argc, char **argv);
+
+struct cmd {
+    const char *name;
+    cmd_fn *run;
+    const char *summary;
+};
+
+int cmd_write(struct cli *cli, int argc, char **argv);
+int cmd_read(struct cli *cli, int argc, char **argv);
+int cmd_validate(struct cli *cli, int argc, char **argv);
+int cmd_sign(struct cli *cli, int argc, char **argv);
+int cmd_dump(struct cli *cli, int argc, char **argv);
+int cmd_plugins(struct cli *cli, int argc, char **argv);
+int cmd_not_implemented(struct cli *cli, int argc, char **argv);
+
+/* Usage / parameter error: prints "msig: <msg>" on stderr; returns EXIT_PARAMS. */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints the library's message for rc (last error, else the generic text) on stderr.
+ * When subject is given and the message does not mention it, "subject: " comes first. */
+void cli_report(struct cli *cli, int rc, const char *subject);
+/* The message cli_report would print (static buffer). */
+const char *cli_message(struct cli *cli, int rc, const char *subject);
+/* getopt error for the option that was just rejected; returns EXIT_PARAMS. */
+int cli_bad_option(const char *cmd, char **argv, int optopt_val, int ret);
+
+/* A growable list of borrowed strings. */
+struct strlist {
+    const char **v;
+    size_t n, cap;
+};
+int strlist_add(struct strlist *l, const char *s);
+void strlist_free(struct strlist *l);
+
+/* Key sources given on the command line. Each entry is a key spec for msig_key_open
+ * ("file:...", "pkcs11:..."), with the flag it came from. */
+struct keyopts {
+    struct strlist files;       /* -k/--key values (paths) */
+    struct strlist specs;       /* other sources, as specs ("pkcs11:...") */
+    struct strlist flags;       /* flag names in order, for the "too many" message */
+    char *owned[32];            /* specs built here, freed by keyopts_free */
+    size_t n_owned;
+    const char *passphrase_file;
+};
+/* Long option ids shared by every command that takes key flags. */
+enum {
+    OPT_KEY_PKCS11 = 1000,
+    OPT_GCP_KMS_KEY,
+    OPT_VAULT_KEY,
+    OPT_AZURE_KEY,
+    OPT_SIGNSERVER,
+    OPT_PASSPHRASE_FILE,
+    OPT_KEYS_END
+};
+/* getopt_long entries for the key flags (needs <getopt.h>). */
+#define KEY_LONGOPTS                                                        \
+    {"key", required_argument, NULL, 'k'},                                  \
+    {"key-pkcs11", required_argument, NULL, OPT_KEY_PKCS11},                \
+    {"gcp-kms-key", required_argument, NULL, OPT_GCP_KMS_KEY},              \
+    {"vault-transit-key", required_argument, NULL, OPT_VAULT_KEY},          \
+    {"azure-key", required_argument, NULL, OPT_AZURE_KEY},                  \
+    {"keyfactor-signserver-worker", required_argument, NULL, OPT_SIGNSERVER}, \
+    {"passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE}
+/* Handles -k and the OPT_* key options; returns 1 if opt was a key option, 0 if not,
+ * negative on memory failure. */
+int keyopts_handle(struct keyopts *k, int opt, const char *arg);
+void keyopts_free(struct keyopts *k);
+/* Prints "too many signing keys given: [...]"; returns EXIT_PARAMS. */
+int keyopts_too_many(const struct keyopts *k);
+/* Number of sources given (every -k counts). */
+size_t keyopts_count(const struct keyopts *k);
+/* For signing: exactly one source; opens it. Returns 0, or an exit code after printing. */
+int keyopts_open_signing(struct cli *cli, struct keyopts *k, struct msig_key **key);
+/* For verifying: any number of -k files, or one other source, not mixed. Builds *keys
+ * (NULL when none given). *opened receives a key to close afterwards (or NULL).
+ * Returns 0, or an exit code after printing. */
+int keyopts_open_verify(struct cli *cli, struct keyopts *k, struct msig_pubkeys **keys,
+                        struct msig_key **opened);
+
+/* Parses "KEY:VALUE" into a new key string (caller frees) and a pointer into arg. */
+int split_kv(const char *arg, char **key, const char **value);
+/* Parses a size with optional unit B/KB/MB/GB/TB (powers of 1000). 0 ok, -1 bad. */
+int parse_size(const char *s, uint64_t *out);
+
+/* Log callback printing warnings as "warning: <msg>". */
+void cli_log(void *user, int level, const char *msg);
+/* PIN callback prompting on /dev/tty when stdin is a terminal. */
+int cli_pin(void *user, const struct msig_pin_request *req, char *buf, size_t cap, size_t *len);
+
+#endif

@@ -1,0 +1,131 @@
+/* main.c -- msig: a drop-in for mender-artifact. Global flags and the command table. */
+#include "common.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct cmd commands[] = {
+    {"write", cmd_write, "write rootfs-image|module-image|bootstrap-artifact: create an artifact"},
+    {"read", cmd_read, "read FILE: show the header of an artifact"},
+    {"validate", cmd_validate, "validate FILE: check structure, checksums and signature"},
+    {"sign", cmd_sign, "sign FILE: add a signature to an existing artifact"},
+    {"dump", cmd_dump, "dump FILE: extract files, scripts and meta-data"},
+    {"plugins", cmd_plugins, "plugins: list the signer plugins"},
+    {"modify", cmd_not_implemented, "modify: not implemented yet"},
+    {"cp", cmd_not_implemented, "cp: not implemented yet"},
+    {"cat", cmd_not_implemented, "cat: not implemented yet"},
+    {"install", cmd_not_implemented, "install: not implemented yet"},
+    {"rm", cmd_not_implemented, "rm: not implemented yet"},
+};
+
+static void usage(FILE *f)
+{
+    size_t i;
+
+    fputs("Usage: msig [--compression ID] [--plugin FILE]... COMMAND [ARGS]\n"
+          "       msig -h|--help | -v|--version\n\n"
+          "Writes, reads, signs and validates Mender Artifacts (mender-artifact compatible).\n\n"
+          "Commands:\n", f);
+    for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fputs("\nThe commands modify, cp, cat, install and rm need ext4 tools and are not\n"
+          "implemented yet.\n\n"
+          "Global flags:\n"
+          "  --compression ID  default compression for write: none, gzip, lzma,\n"
+          "                    zstd_fastest, zstd_fast, zstd_better, zstd_best\n"
+          "  --plugin FILE     load one more signer plugin (repeatable)\n"
+          "Run 'msig COMMAND --help' for the flags of a command.\n", f);
+}
+
+int cmd_not_implemented(struct cli *cli, int argc, char **argv)
+{
+    (void)cli;
+    (void)argc;
+    fprintf(stderr, "msig: '%s' is not implemented yet\n", argv[0]);
+    return EXIT_FAIL;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli cli = {NULL, NULL, "msig"};
+    struct strlist plugins = {0};
+    const struct cmd *cmd = NULL;
+    int i, rc, status = EXIT_FAIL;
+    size_t c;
+
+    /* Global flags come before the command. */
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            status = 0;
+            goto out;
+        } else if (strcmp(a, "-v") == 0 || strcmp(a, "--version") == 0) {
+            printf("msig version %s (mender-artifact compatible)\n", msig_version());
+            status = 0;
+            goto out;
+        } else if (strcmp(a, "--compression") == 0 || strcmp(a, "--plugin") == 0) {
+            if (i + 1 >= argc) {
+                status = cli_usage_error("flag %s needs an argument", a);
+                goto out;
+            }
+            if (a[2] == 'c')
+                cli.compression = argv[++i];
+            else if (strlist_add(&plugins, argv[++i]) != 0)
+                goto out;
+        } else if (strncmp(a, "--compression=", 14) == 0) {
+            cli.compression = a + 14;
+        } else if (strncmp(a, "--plugin=", 9) == 0) {
+            if (strlist_add(&plugins, a + 9) != 0)
+                goto out;
+        } else if (a[0] == '-') {
+            status = cli_usage_error("flag provided but not defined: %s", a);
+            usage(stderr);
+            goto out;
+        } else {
+            break;
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        status = EXIT_PARAMS;
+        goto out;
+    }
+    for (c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+        if (strcmp(argv[i], commands[c].name) == 0)
+            cmd = &commands[c];
+    if (cmd == NULL) {
+        cli_usage_error("unknown command '%s'", argv[i]);
+        usage(stderr);
+        status = EXIT_PARAMS;
+        goto out;
+    }
+
+    rc = msig_ctx_new(&cli.ctx);
+    if (rc != 0) {
+        fprintf(stderr, "msig: cannot create context: %s\n", msig_strerror(rc));
+        goto out;
+    }
+    msig_ctx_set_log(cli.ctx, cli_log, NULL);
+    msig_ctx_set_pin_callback(cli.ctx, cli_pin, NULL);
+    rc = msig_ctx_enable_plugins(cli.ctx, NULL);
+    if (rc != 0)
+        fprintf(stderr, "warning: %s\n", cli_message(&cli, rc, "external plugins"));
+    for (c = 0; c < plugins.n; c++) {
+        rc = msig_ctx_load_plugin(cli.ctx, plugins.v[c]);
+        if (rc != 0) {
+            cli_report(&cli, rc, plugins.v[c]);
+            goto out;
+        }
+    }
+    status = cmd->run(&cli, argc - i, argv + i);
+out:
+    strlist_free(&plugins);
+    msig_ctx_free(cli.ctx);
+    if (fflush(stdout) != 0 && status == 0) {
+        perror("msig: writing standard output");
+        status = EXIT_FAIL;
+    }
+    return status;
+}
