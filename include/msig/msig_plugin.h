@@ -37,7 +37,8 @@ enum {
     MSIG_E_AUTH             = -12,  /* remote credentials missing/refused */
     MSIG_E_UNAVAILABLE      = -13,  /* service unreachable; retry may work */
     MSIG_E_ABI              = -14,  /* version or layout mismatch */
-    /* Codes below are returned by the core API; plugins do not return them. */
+    /* Codes below are returned by the core API. Of these, plugins may return only
+     * MSIG_E_IO (key file unreadable) and MSIG_E_KEY (key type, size or form refused). */
     MSIG_E_IO               = -15,  /* reading or writing a file or stream failed */
     MSIG_E_FORMAT           = -16,  /* malformed or inconsistent artifact */
     MSIG_E_CHECKSUM         = -17,  /* a checksum does not match the manifest */
@@ -97,6 +98,8 @@ struct msig_host {
     /* 1.1+ services are appended here. */
 };
 
+/* Filled by key_info(). key_type, bits and sig_schemes may be left 0 ("unknown"): the core
+ * derives type and size from the public key and refuses a key_info that contradicts it. */
 struct msig_key_info {
     uint32_t struct_size;      /* set by the core */
     uint32_t key_type;         /* MSIG_KEY_* */
@@ -108,6 +111,9 @@ struct msig_key_info {
 };
 #define MSIG_KEYINFO_F_HARDWARE  (1u << 0)   /* key cannot leave the device */
 #define MSIG_KEYINFO_F_REMOTE    (1u << 1)   /* each signature is a network call */
+/* The key wants the whole message: the core calls sign_message (when the plugin has one)
+ * instead of sign_digest. For tokens that only offer combined hash-and-sign mechanisms. */
+#define MSIG_KEYINFO_F_PREFER_MESSAGE (1u << 2)
 
 #define MSIG_KEY_OPEN_F_NO_PROMPT  (1u << 0) /* batch mode: never get_pin */
 

@@ -1,0 +1,400 @@
+/* file.c -- the "file" signer plugin: private keys in PEM or DER files (PKCS#1, SEC1,
+ * PKCS#8, encrypted PKCS#8 and traditional PEM encryption). Signs with OpenSSL in a private
+ * library context (design D.7.6). Built into libmsig and, for tests, as msig-file.so. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/decoder.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include <msig/msig_plugin.h>
+
+#define KEYFILE_MAX (1024 * 1024)
+#define PASS_MAX 1024
+
+struct file_inst {
+    const struct msig_host *host;
+    OSSL_LIB_CTX *libctx;
+};
+
+struct file_key {
+    struct file_inst *inst;
+    EVP_PKEY *pkey;
+    uint32_t key_type;
+    uint32_t bits;
+    uint8_t *pub_der;
+    size_t pub_der_len;
+};
+
+/* Passphrase callback state: the host param, else the host prompt. */
+struct pass_state {
+    struct file_inst *inst;
+    const char *spec;
+    uint32_t flags;
+    int asked;        /* the decoder wanted a passphrase */
+    int rc;           /* why none could be given */
+};
+
+static int fail(struct file_inst *inst, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct file_inst *inst, int code, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    inst->host->set_error(inst->host->host_data, code, msg);
+    return code;
+}
+
+static int file_instance_new(const struct msig_host *host, void **out)
+{
+    if (!MSIG_HAS_FIELD(host, struct msig_host, get_pin)) {
+        if (MSIG_HAS_FIELD(host, struct msig_host, set_error))
+            host->set_error(host->host_data, MSIG_E_ABI, "host table too small");
+        return MSIG_E_ABI;
+    }
+    struct file_inst *inst = host->mem_alloc(host->host_data, sizeof(*inst));
+    if (!inst)
+        return MSIG_E_NOMEM;
+    inst->host = host;
+    inst->libctx = OSSL_LIB_CTX_new();
+    if (!inst->libctx) {
+        host->mem_free(host->host_data, inst, sizeof(*inst));
+        host->set_error(host->host_data, MSIG_E_NOMEM, "cannot create an OpenSSL library "
+                        "context");
+        return MSIG_E_NOMEM;
+    }
+    *out = inst;
+    return 0;
+}
+
+static void file_instance_free(void *p)
+{
+    struct file_inst *inst = p;
+    if (!inst)
+        return;
+    OSSL_LIB_CTX_free(inst->libctx);
+    inst->host->mem_free(inst->host->host_data, inst, sizeof(*inst));
+}
+
+static int pass_cb(char *buf, size_t cap, size_t *len, const OSSL_PARAM params[], void *arg)
+{
+    struct pass_state *st = arg;
+    const struct msig_host *h = st->inst->host;
+    const char *v = NULL;
+    (void)params;
+    st->asked = 1;
+    *len = 0;
+    if (h->get_param(h->host_data, "file.passphrase", &v) == 0 && v) {
+        size_t n = strlen(v);
+        if (n >= cap) {
+            st->rc = MSIG_E_BUFFER_TOO_SMALL;
+            return 0;
+        }
+        memcpy(buf, v, n);
+        *len = n;
+        return 1;
+    }
+    if (st->flags & MSIG_KEY_OPEN_F_NO_PROMPT) {
+        st->rc = MSIG_E_PIN_REQUIRED;
+        return 0;
+    }
+    struct msig_pin_request req = {
+        .struct_size = sizeof(req), .flags = 0, .tries_left = 0, .key_spec = st->spec,
+        .label = "key file passphrase"};
+    int rc = h->get_pin(h->host_data, &req, buf, cap, len);
+    if (rc != 0) {
+        st->rc = rc;
+        OPENSSL_cleanse(buf, cap);
+        *len = 0;
+        return 0;
+    }
+    return 1;
+}
+
+static int read_file(struct file_inst *inst, const char *path, uint8_t **out, size_t *out_len)
+{
+    const struct msig_host *h = inst->host;
+    int rc = 0;
+    uint8_t *buf = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        rc = fail(inst, MSIG_E_IO, "cannot open key file %s: %s", path, strerror(errno));
+        goto out;
+    }
+    buf = h->mem_alloc(h->host_data, KEYFILE_MAX + 1);
+    if (!buf) {
+        rc = MSIG_E_NOMEM;
+        goto out;
+    }
+    size_t n = fread(buf, 1, KEYFILE_MAX + 1, f);
+    if (ferror(f)) {
+        rc = fail(inst, MSIG_E_IO, "cannot read key file %s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (n > KEYFILE_MAX || n == 0) {
+        rc = fail(inst, MSIG_E_KEY, "key file %s: %s", path,
+                  n ? "larger than 1 MiB, not a key file" : "empty file");
+        goto out;
+    }
+    *out = buf;
+    *out_len = n;
+    buf = NULL; /* transferred */
+out:
+    if (buf)
+        h->mem_free(h->host_data, buf, KEYFILE_MAX + 1);
+    if (f)
+        fclose(f);
+    return rc;
+}
+
+/* Decodes data with the given selection; NULL when it is not such a key. */
+static EVP_PKEY *decode(struct file_inst *inst, const uint8_t *data, size_t len, int selection,
+                        struct pass_state *st)
+{
+    EVP_PKEY *pkey = NULL;
+    OSSL_DECODER_CTX *dc =
+        OSSL_DECODER_CTX_new_for_pkey(&pkey, NULL, NULL, NULL, selection, inst->libctx, NULL);
+    if (!dc)
+        return NULL;
+    if (st)
+        OSSL_DECODER_CTX_set_passphrase_cb(dc, pass_cb, st);
+    const unsigned char *q = data;
+    size_t left = len;
+    if (!OSSL_DECODER_from_data(dc, &q, &left)) {
+        EVP_PKEY_free(pkey);
+        pkey = NULL;
+    }
+    OSSL_DECODER_CTX_free(dc);
+    return pkey;
+}
+
+static int check_policy(struct file_inst *inst, const char *path, struct file_key *k)
+{
+    char group[64];
+    size_t glen = 0;
+    if (EVP_PKEY_is_a(k->pkey, "RSA-PSS"))
+        return fail(inst, MSIG_E_KEY, "key file %s: RSA-PSS keys are not supported: Mender "
+                    "verifies RSA PKCS#1 v1.5 signatures", path);
+    if (EVP_PKEY_is_a(k->pkey, "RSA")) {
+        int bits = EVP_PKEY_get_bits(k->pkey);
+        if (bits < 2048)
+            return fail(inst, MSIG_E_KEY, "key file %s: RSA key of %d bits refused: at least "
+                        "2048 bits are required", path, bits);
+        k->key_type = MSIG_KEY_RSA;
+        k->bits = (uint32_t)bits;
+        return 0;
+    }
+    if (EVP_PKEY_is_a(k->pkey, "EC")) {
+        if (!EVP_PKEY_get_group_name(k->pkey, group, sizeof(group), &glen))
+            snprintf(group, sizeof(group), "unknown curve");
+        if (strcmp(group, "prime256v1") != 0)
+            return fail(inst, MSIG_E_KEY, "key file %s: EC key on curve %s refused: Mender "
+                        "ECDSA signatures need P-256 (prime256v1)", path, group);
+        k->key_type = MSIG_KEY_EC_P256;
+        k->bits = 256;
+        return 0;
+    }
+    const char *t = EVP_PKEY_get0_type_name(k->pkey);
+    return fail(inst, MSIG_E_KEY, "key file %s: %s keys are not supported: Mender Artifacts "
+                "are signed with RSA (>= 2048 bits) or ECDSA P-256", path, t ? t : "unknown");
+}
+
+static void file_key_close(void *p);
+
+static int file_key_open(void *pinst, const char *spec, uint32_t flags, void **out)
+{
+    struct file_inst *inst = pinst;
+    const struct msig_host *h = inst->host;
+    int rc = 0;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    struct file_key *k = NULL;
+    unsigned char *der = NULL;
+
+    *out = NULL;
+    if (flags & ~(uint32_t)MSIG_KEY_OPEN_F_NO_PROMPT)
+        return fail(inst, MSIG_E_UNSUPPORTED, "unknown key_open flags 0x%x", (unsigned)flags);
+    const char *path = strncmp(spec, "file:", 5) == 0 ? spec + 5 : spec;
+    if (!*path)
+        return fail(inst, MSIG_E_INVALID, "key spec %s has no file name", spec);
+    rc = read_file(inst, path, &data, &len);
+    if (rc != 0)
+        goto out;
+    k = h->mem_alloc(h->host_data, sizeof(*k));
+    if (!k) {
+        rc = MSIG_E_NOMEM;
+        goto out;
+    }
+    memset(k, 0, sizeof(*k));
+    k->inst = inst;
+
+    struct pass_state st = {.inst = inst, .spec = spec, .flags = flags};
+    k->pkey = decode(inst, data, len, EVP_PKEY_KEYPAIR, &st);
+    if (!k->pkey) {
+        if (st.asked && st.rc == MSIG_E_PIN_REQUIRED) {
+            rc = fail(inst, MSIG_E_PIN_REQUIRED, "key file %s is encrypted and no passphrase "
+                      "was given (parameter file.passphrase or a prompt)", path);
+        } else if (st.asked && st.rc) {
+            rc = fail(inst, st.rc, "key file %s is encrypted; getting its passphrase failed",
+                      path);
+        } else if (st.asked) {
+            rc = fail(inst, MSIG_E_PIN_INCORRECT, "key file %s: wrong passphrase (or a "
+                      "damaged encrypted key)", path);
+        } else {
+            EVP_PKEY *pub = decode(inst, data, len, EVP_PKEY_PUBLIC_KEY, NULL);
+            if (pub)
+                rc = fail(inst, MSIG_E_KEY, "key file %s holds a public key; signing needs "
+                          "the private key", path);
+            else
+                rc = fail(inst, MSIG_E_KEY, "key file %s is not a private key (PEM or DER: "
+                          "PKCS#1, SEC1 or PKCS#8)", path);
+            EVP_PKEY_free(pub);
+        }
+        goto out;
+    }
+    rc = check_policy(inst, path, k);
+    if (rc != 0)
+        goto out;
+    int n = i2d_PUBKEY(k->pkey, &der);
+    if (n <= 0) {
+        rc = fail(inst, MSIG_E_FAILED, "key file %s: cannot encode the public key", path);
+        goto out;
+    }
+    k->pub_der = h->mem_alloc(h->host_data, (size_t)n);
+    if (!k->pub_der) {
+        rc = MSIG_E_NOMEM;
+        goto out;
+    }
+    memcpy(k->pub_der, der, (size_t)n);
+    k->pub_der_len = (size_t)n;
+    *out = k;
+    k = NULL; /* transferred */
+out:
+    OPENSSL_free(der);
+    if (data)
+        h->mem_free(h->host_data, data, KEYFILE_MAX + 1); /* wipes the key file bytes */
+    if (k)
+        file_key_close(k);
+    ERR_clear_error();
+    return rc;
+}
+
+static void file_key_close(void *p)
+{
+    struct file_key *k = p;
+    if (!k)
+        return;
+    const struct msig_host *h = k->inst->host;
+    EVP_PKEY_free(k->pkey);
+    if (k->pub_der)
+        h->mem_free(h->host_data, k->pub_der, k->pub_der_len);
+    h->mem_free(h->host_data, k, sizeof(*k));
+}
+
+static int file_key_info(void *p, struct msig_key_info *info)
+{
+    struct file_key *k = p;
+    if (!MSIG_HAS_FIELD(info, struct msig_key_info, pub_der_len))
+        return MSIG_E_ABI;
+    info->key_type = k->key_type;
+    info->bits = k->bits;
+    info->sig_schemes = k->key_type == MSIG_KEY_RSA ? MSIG_SIG_RSA_PKCS1_SHA256
+                                                    : MSIG_SIG_ECDSA_SHA256;
+    info->flags = 0;
+    info->max_sig_len = (size_t)EVP_PKEY_get_size(k->pkey);
+    info->pub_der_len = k->pub_der_len;
+    return 0;
+}
+
+static int file_key_public_der(void *p, uint8_t *buf, size_t cap, size_t *len)
+{
+    struct file_key *k = p;
+    *len = k->pub_der_len;
+    if (cap < k->pub_der_len)
+        return MSIG_E_BUFFER_TOO_SMALL;
+    memcpy(buf, k->pub_der, k->pub_der_len);
+    return 0;
+}
+
+static int file_sign_digest(void *p, uint32_t scheme, const uint8_t *digest, size_t digest_len,
+                            uint8_t *sig, size_t cap, size_t *sig_len, uint32_t *sig_fmt)
+{
+    struct file_key *k = p;
+    struct file_inst *inst = k->inst;
+    int rc = MSIG_E_FAILED;
+    EVP_PKEY_CTX *pc = NULL;
+    uint32_t want = k->key_type == MSIG_KEY_RSA ? MSIG_SIG_RSA_PKCS1_SHA256
+                                                : MSIG_SIG_ECDSA_SHA256;
+    if (scheme != want) {
+        rc = fail(inst, MSIG_E_UNSUPPORTED, "signature scheme 0x%x not supported by this key",
+                  (unsigned)scheme);
+        goto out;
+    }
+    if (digest_len != 32) {
+        rc = fail(inst, MSIG_E_INVALID, "digest of %zu bytes, SHA-256 needs 32", digest_len);
+        goto out;
+    }
+    size_t need = (size_t)EVP_PKEY_get_size(k->pkey);
+    if (cap < need) {
+        *sig_len = need;
+        rc = MSIG_E_BUFFER_TOO_SMALL;
+        goto out;
+    }
+    pc = EVP_PKEY_CTX_new_from_pkey(inst->libctx, k->pkey, NULL);
+    if (!pc || EVP_PKEY_sign_init(pc) != 1) {
+        rc = fail(inst, MSIG_E_FAILED, "cannot set up signing");
+        goto out;
+    }
+    if (k->key_type == MSIG_KEY_RSA && EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) != 1) {
+        rc = fail(inst, MSIG_E_FAILED, "cannot select PKCS#1 v1.5 padding");
+        goto out;
+    }
+    if (EVP_PKEY_CTX_set_signature_md(pc, EVP_sha256()) != 1) {
+        rc = fail(inst, MSIG_E_FAILED, "cannot select SHA-256");
+        goto out;
+    }
+    size_t n = cap;
+    if (EVP_PKEY_sign(pc, sig, &n, digest, digest_len) != 1) {
+        rc = fail(inst, MSIG_E_FAILED, "OpenSSL signing failed");
+        goto out;
+    }
+    *sig_len = n;
+    *sig_fmt = k->key_type == MSIG_KEY_RSA ? MSIG_SIGFMT_NATIVE : MSIG_SIGFMT_ECDSA_DER;
+    rc = 0;
+out:
+    EVP_PKEY_CTX_free(pc);
+    ERR_clear_error();
+    return rc;
+}
+
+static const char *const file_schemes[] = {"file", NULL};
+
+static const struct msig_plugin file_plugin = {
+    .struct_size = sizeof(struct msig_plugin),
+    .abi_major = MSIG_PLUGIN_ABI_MAJOR,
+    .abi_minor = MSIG_PLUGIN_ABI_MINOR,
+    .name = "file",
+    .version = "1.0",
+    .schemes = file_schemes,
+    .flags = 0,
+    .instance_new = file_instance_new,
+    .instance_free = file_instance_free,
+    .key_open = file_key_open,
+    .key_close = file_key_close,
+    .key_info = file_key_info,
+    .key_public_der = file_key_public_der,
+    .sign_digest = file_sign_digest,
+    .sign_message = NULL,
+};
+
+MSIG_PLUGIN_DEFINE(file, file_plugin)
