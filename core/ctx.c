@@ -164,10 +164,18 @@ int msigi_err_prefix(struct msig_ctx *ctx, int code, const char *fmt, ...)
     va_end(ap);
     char old[MSIGI_ERRMAX];
     memcpy(old, ctx->errbuf, sizeof(old));
-    if (old[0])
-        snprintf(ctx->errbuf, sizeof(ctx->errbuf), "%s: %s", prefix, old);
-    else
-        snprintf(ctx->errbuf, sizeof(ctx->errbuf), "%s", prefix);
+    /* prefix, ": ", then as much of the old text as fits */
+    size_t pl = strlen(prefix);
+    memcpy(ctx->errbuf, prefix, pl + 1);
+    if (old[0] && pl + 2 < sizeof(ctx->errbuf)) {
+        memcpy(ctx->errbuf + pl, ": ", 2);
+        size_t room = sizeof(ctx->errbuf) - pl - 3;
+        size_t ol = strlen(old);
+        if (ol > room)
+            ol = room;
+        memcpy(ctx->errbuf + pl + 2, old, ol);
+        ctx->errbuf[pl + 2 + ol] = '\0';
+    }
     ctx->errcode = code;
     return code;
 }
