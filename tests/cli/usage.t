@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# tests/cli/usage.t -- global flags, the command table, unknown commands and flags, the
+# commands that are not implemented yet, and `msig plugins`.
+. "$(dirname "$0")/../lib.sh"
+
+if [ ! -x "$MSIG" ]; then skip "msig CLI not built ($MSIG)" "msig CLI exists"; done_testing; fi
+
+run "$MSIG" --version
+is "$rc" 0 "--version: exit 0"
+like "$out" "msig version " "--version: text"
+like "$out" "(mender-artifact compatible)" "--version: compatibility note"
+run "$MSIG" -v
+is "$rc" 0 "-v: exit 0"
+like "$out" "msig version " "-v: text"
+
+run "$MSIG" -h
+is "$rc" 0 "-h: exit 0"
+like "$out" "Usage: msig" "-h: usage on stdout"
+like "$out" "not" "-h: mentions what is not implemented"
+run "$MSIG" --help
+is "$rc" 0 "--help: exit 0"
+
+run "$MSIG"
+is "$rc" 1 "no command: exit 1"
+like "$err" "Usage: msig" "no command: usage on stderr"
+
+run "$MSIG" frobnicate
+is "$rc" 1 "unknown command: exit 1"
+like "$err" "unknown command 'frobnicate'" "unknown command: message"
+like "$err" "Usage: msig" "unknown command: usage on stderr"
+is "$out" "" "unknown command: nothing on stdout"
+
+run "$MSIG" --bogus read x
+is "$rc" 1 "unknown global flag: exit 1"
+like "$err" "flag provided but not defined: --bogus" "unknown global flag: message"
+
+run "$MSIG" --compression
+is "$rc" 1 "--compression without a value: exit 1"
+
+for c in modify cp cat install rm; do
+  run "$MSIG" "$c" x.mender
+  is "$rc" 1 "$c: exit 1"
+  is "$err" "msig: '$c' is not implemented yet" "$c: message"
+done
+
+for c in read validate sign dump plugins; do
+  run "$MSIG" "$c" --help
+  is "$rc" 0 "$c --help: exit 0"
+  like "$out" "Usage: msig" "$c --help: usage"
+done
+run "$MSIG" write rootfs-image --help
+is "$rc" 0 "write rootfs-image --help: exit 0"
+like "$out" "--artifact-name" "write rootfs-image --help: flags"
+
+run "$MSIG" plugins
+is "$rc" 0 "plugins: exit 0" || diag "$err"
+like "$out" "file" "plugins: lists the built-in file signer"
+like "$out" "abi: 1." "plugins: shows the ABI version"
+run "$MSIG" --plugin "$TMPD/no-such-plugin.so" plugins
+is "$rc" 1 "--plugin with a missing file: exit 1"
+like "$err" "no-such-plugin.so" "--plugin with a missing file: names the file"
+run "$MSIG" plugins extra
+is "$rc" 1 "plugins with an argument: exit 1"
+
+done_testing
