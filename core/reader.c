@@ -58,7 +58,8 @@ struct inner {
     struct zsrc zs;
     struct msigi_zdec *dec;
     struct archive *a;
-    uint8_t *buf;
+    uint8_t *buf;          /* decompressed bytes handed to libarchive */
+    uint8_t *obuf;         /* file data read out of libarchive */
     int dec_failed;        /* decoder error (message in ctx) */
 };
 
@@ -81,6 +82,7 @@ struct rd {
     char seen[1024];       /* names so far, for structure messages */
     unsigned outer_count;
     int last_data_index;
+    char outer_msg[512];   /* why the outer stream failed under a decoder */
 };
 
 /* ------------------------------------------------------------------ helpers */
@@ -341,7 +343,12 @@ static msig_ssize zsrc_read(void *user, void *buf, size_t len)
     la_ssize_t n = archive_read_data(zs->rd->outer, buf, len);
     if (n < 0) {
         zs->failed = 1;
-        outer_error(zs->rd, "reading compressed entry");
+        struct rd *rd = zs->rd;
+        if (!rd->src_failed) {
+            const char *e = archive_error_string(rd->outer);
+            snprintf(rd->outer_msg, sizeof(rd->outer_msg), "%s",
+                     e ? e : "malformed tar archive");
+        }
         errno = EIO;
         return -1;
     }
@@ -363,12 +370,15 @@ static la_ssize_t inner_read_cb(struct archive *a, void *user, const void **buf)
     return (la_ssize_t)n;
 }
 
+static int inner_error(struct rd *rd, struct inner *in, const char *what, const char *doing);
+
 static void inner_close(struct inner *in)
 {
     if (in->a)
         archive_read_free(in->a);
     msigi_zdec_free(in->dec);
     msigi_free(in->buf);
+    msigi_free(in->obuf);
     memset(in, 0, sizeof(*in));
 }
 
@@ -378,7 +388,8 @@ static int inner_open(struct rd *rd, struct inner *in, const char *what, EVP_MD_
     in->zs.rd = rd;
     in->zs.md = md;
     in->buf = msigi_malloc(IOBUF);
-    if (!in->buf)
+    in->obuf = msigi_malloc(IOBUF);
+    if (!in->buf || !in->obuf)
         return msigi_err(rd->ctx, MSIG_E_NOMEM, "out of memory reading %s", what);
     int rc = msigi_zdec_new(rd->ctx, rd->zfamily, zsrc_read, &in->zs, what, &in->dec);
     if (rc)
@@ -388,7 +399,7 @@ static int inner_open(struct rd *rd, struct inner *in, const char *what, EVP_MD_
         return msigi_err(rd->ctx, MSIG_E_NOMEM, "cannot set up the tar reader for %s", what);
     if (archive_read_open(in->a, in, NULL, inner_read_cb, NULL) != ARCHIVE_OK) {
         if (in->dec_failed || in->zs.failed)
-            return msigi_err_prefix(rd->ctx, MSIG_E_FORMAT, "%s: %s", rd->name, what);
+            return inner_error(rd, in, what, "opening");
         return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s is not a tar archive: %s", rd->name,
                          what, archive_error_string(in->a));
     }
@@ -398,8 +409,10 @@ static int inner_open(struct rd *rd, struct inner *in, const char *what, EVP_MD_
 /* Error from the inner archive: prefer the decoder's or the outer stream's own message. */
 static int inner_error(struct rd *rd, struct inner *in, const char *what, const char *doing)
 {
-    if (in->zs.failed || rd->src_failed)
+    if (rd->src_failed)
         return rd->ctx->errcode ? rd->ctx->errcode : MSIG_E_IO;
+    if (in->zs.failed)
+        return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: %s", rd->name, what, rd->outer_msg);
     if (in->dec_failed)
         return msigi_err_prefix(rd->ctx, msigi_zdec_error(in->dec) ? msigi_zdec_error(in->dec)
                                                                    : MSIG_E_FORMAT,
@@ -750,12 +763,12 @@ static int read_script(struct rd *rd, struct inner *in, struct archive_entry *e,
     if (rc)
         return msigi_err(rd->ctx, rc, "%s: the file handler refused script %s", rd->name, base);
     for (;;) {
-        la_ssize_t n = archive_read_data(in->a, in->buf, IOBUF);
+        la_ssize_t n = archive_read_data(in->a, in->obuf, IOBUF);
         if (n < 0)
             return inner_error(rd, in, what, "reading a script");
         if (n == 0)
             break;
-        if (fn && (rc = fn(rd->r->file_user, &ev, in->buf, (size_t)n, 0)))
+        if (fn && (rc = fn(rd->r->file_user, &ev, in->obuf, (size_t)n, 0)))
             return msigi_err(rd->ctx, rc, "%s: the file handler failed on script %s", rd->name,
                              base);
     }
@@ -1030,7 +1043,7 @@ static int read_data(struct rd *rd, const char *entry_name, int idx)
         EVP_DigestInit_ex(md, EVP_sha256(), NULL);
         uint64_t total = 0;
         for (;;) {
-            la_ssize_t n = archive_read_data(in.a, in.buf, IOBUF);
+            la_ssize_t n = archive_read_data(in.a, in.obuf, IOBUF);
             if (n < 0) {
                 rc = inner_error(rd, &in, entry_name, fname);
                 goto out;
@@ -1038,8 +1051,8 @@ static int read_data(struct rd *rd, const char *entry_name, int idx)
             if (n == 0)
                 break;
             total += (uint64_t)n;
-            EVP_DigestUpdate(md, in.buf, (size_t)n);
-            if (fn && (rc = fn(rd->r->file_user, &ev, in.buf, (size_t)n, 0))) {
+            EVP_DigestUpdate(md, in.obuf, (size_t)n);
+            if (fn && (rc = fn(rd->r->file_user, &ev, in.obuf, (size_t)n, 0))) {
                 rc = msigi_err(rd->ctx, rc, "%s: the file handler failed on %s", rd->name, fname);
                 goto out;
             }
