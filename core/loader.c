@@ -73,17 +73,17 @@ static int host_get_param(void *host_data, const char *key, const char **value)
     if (!key || !value)
         return MSIG_E_INVALID;
     *value = NULL;
+    const char *v = msigi_ctx_param(p->ctx, key);
+    if (!v)
+        return MSIG_E_NOT_FOUND;
+    /* Hand out a copy that stays valid until instance_free even if the application changes
+     * the parameter later; an unchanged value reuses its copy. */
     for (struct msigi_hostparam *hp = p->params; hp; hp = hp->next) {
-        if (strcmp(hp->key, key) == 0) {
+        if (strcmp(hp->key, key) == 0 && strcmp(hp->value, v) == 0) {
             *value = hp->value;
             return 0;
         }
     }
-    const char *v = msigi_ctx_param(p->ctx, key);
-    if (!v)
-        return MSIG_E_NOT_FOUND;
-    /* A copy, so the value stays valid until instance_free even if the application
-     * changes the parameter meanwhile. */
     struct msigi_hostparam *hp = msigi_calloc(1, sizeof(*hp));
     char *k = msigi_strdup(key), *cv = msigi_strdup(v);
     if (!hp || !k || !cv) {

@@ -128,7 +128,7 @@ static int read_file(struct file_inst *inst, const char *path, uint8_t **out, si
     uint8_t *buf = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) {
-        rc = fail(inst, MSIG_E_IO, "cannot open key file %s: %s", path, strerror(errno));
+        rc = fail(inst, MSIG_E_IO, "cannot open the key file: %s", strerror(errno));
         goto out;
     }
     buf = h->mem_alloc(h->host_data, KEYFILE_MAX + 1);
@@ -138,11 +138,11 @@ static int read_file(struct file_inst *inst, const char *path, uint8_t **out, si
     }
     size_t n = fread(buf, 1, KEYFILE_MAX + 1, f);
     if (ferror(f)) {
-        rc = fail(inst, MSIG_E_IO, "cannot read key file %s: %s", path, strerror(errno));
+        rc = fail(inst, MSIG_E_IO, "cannot read the key file: %s", strerror(errno));
         goto out;
     }
     if (n > KEYFILE_MAX || n == 0) {
-        rc = fail(inst, MSIG_E_KEY, "key file %s: %s", path,
+        rc = fail(inst, MSIG_E_KEY, "%s",
                   n ? "larger than 1 MiB, not a key file" : "empty file");
         goto out;
     }
@@ -178,18 +178,18 @@ static EVP_PKEY *decode(struct file_inst *inst, const uint8_t *data, size_t len,
     return pkey;
 }
 
-static int check_policy(struct file_inst *inst, const char *path, struct file_key *k)
+static int check_policy(struct file_inst *inst, struct file_key *k)
 {
     char group[64];
     size_t glen = 0;
     if (EVP_PKEY_is_a(k->pkey, "RSA-PSS"))
-        return fail(inst, MSIG_E_KEY, "key file %s: RSA-PSS keys are not supported: Mender "
-                    "verifies RSA PKCS#1 v1.5 signatures", path);
+        return fail(inst, MSIG_E_KEY, "RSA-PSS keys are not supported: Mender verifies RSA "
+                    "PKCS#1 v1.5 signatures");
     if (EVP_PKEY_is_a(k->pkey, "RSA")) {
         int bits = EVP_PKEY_get_bits(k->pkey);
         if (bits < 2048)
-            return fail(inst, MSIG_E_KEY, "key file %s: RSA key of %d bits refused: at least "
-                        "2048 bits are required", path, bits);
+            return fail(inst, MSIG_E_KEY, "RSA key of %d bits refused: at least 2048 bits are "
+                        "required", bits);
         k->key_type = MSIG_KEY_RSA;
         k->bits = (uint32_t)bits;
         return 0;
@@ -198,15 +198,15 @@ static int check_policy(struct file_inst *inst, const char *path, struct file_ke
         if (!EVP_PKEY_get_group_name(k->pkey, group, sizeof(group), &glen))
             snprintf(group, sizeof(group), "unknown curve");
         if (strcmp(group, "prime256v1") != 0)
-            return fail(inst, MSIG_E_KEY, "key file %s: EC key on curve %s refused: Mender "
-                        "ECDSA signatures need P-256 (prime256v1)", path, group);
+            return fail(inst, MSIG_E_KEY, "EC key on curve %s refused: Mender ECDSA signatures "
+                        "need P-256 (prime256v1)", group);
         k->key_type = MSIG_KEY_EC_P256;
         k->bits = 256;
         return 0;
     }
     const char *t = EVP_PKEY_get0_type_name(k->pkey);
-    return fail(inst, MSIG_E_KEY, "key file %s: %s keys are not supported: Mender Artifacts "
-                "are signed with RSA (>= 2048 bits) or ECDSA P-256", path, t ? t : "unknown");
+    return fail(inst, MSIG_E_KEY, "%s keys are not supported: Mender Artifacts are signed "
+                "with RSA (>= 2048 bits) or ECDSA P-256", t ? t : "unknown");
 }
 
 static void file_key_close(void *p);
@@ -242,32 +242,32 @@ static int file_key_open(void *pinst, const char *spec, uint32_t flags, void **o
     k->pkey = decode(inst, data, len, EVP_PKEY_KEYPAIR, &st);
     if (!k->pkey) {
         if (st.asked && st.rc == MSIG_E_PIN_REQUIRED) {
-            rc = fail(inst, MSIG_E_PIN_REQUIRED, "key file %s is encrypted and no passphrase "
-                      "was given (parameter file.passphrase or a prompt)", path);
+            rc = fail(inst, MSIG_E_PIN_REQUIRED, "the key file is encrypted and no passphrase "
+                      "was given (parameter file.passphrase or a prompt)");
         } else if (st.asked && st.rc) {
-            rc = fail(inst, st.rc, "key file %s is encrypted; getting its passphrase failed",
-                      path);
+            rc = fail(inst, st.rc, "the key file is encrypted; getting its passphrase "
+                      "failed");
         } else if (st.asked) {
-            rc = fail(inst, MSIG_E_PIN_INCORRECT, "key file %s: wrong passphrase (or a "
-                      "damaged encrypted key)", path);
+            rc = fail(inst, MSIG_E_PIN_INCORRECT, "wrong passphrase for the encrypted key file (or "
+                      "the key is damaged)");
         } else {
             EVP_PKEY *pub = decode(inst, data, len, EVP_PKEY_PUBLIC_KEY, NULL);
             if (pub)
-                rc = fail(inst, MSIG_E_KEY, "key file %s holds a public key; signing needs "
-                          "the private key", path);
+                rc = fail(inst, MSIG_E_KEY, "the file holds a public key; signing needs the "
+                          "private key");
             else
-                rc = fail(inst, MSIG_E_KEY, "key file %s is not a private key (PEM or DER: "
-                          "PKCS#1, SEC1 or PKCS#8)", path);
+                rc = fail(inst, MSIG_E_KEY, "the file is not a private key (PEM or DER: "
+                          "PKCS#1, SEC1 or PKCS#8)");
             EVP_PKEY_free(pub);
         }
         goto out;
     }
-    rc = check_policy(inst, path, k);
+    rc = check_policy(inst, k);
     if (rc != 0)
         goto out;
     int n = i2d_PUBKEY(k->pkey, &der);
     if (n <= 0) {
-        rc = fail(inst, MSIG_E_FAILED, "key file %s: cannot encode the public key", path);
+        rc = fail(inst, MSIG_E_FAILED, "cannot encode the public key");
         goto out;
     }
     k->pub_der = h->mem_alloc(h->host_data, (size_t)n);
