@@ -13,11 +13,15 @@ PUB=$MSIG_INTEROP/keys/rsa2048-public.pem
 WRONG=$MSIG_INTEROP/keys/rsa3072-b-public.pem
 before=$(sha256sum "$UNSIGNED" "$SIGNED")
 
+# errline: stderr without the "warning: " lines the library logs (e.g. for the empty rootfs
+# type that mender-artifact before 4.4 writes).
+errline() { printf '%s\n' "$err" | grep -v '^warning: '; }
+
 # validate: success
 run "$MSIG" validate "$UNSIGNED"
 is "$rc" 0 "validate unsigned, no key: exit 0"
 is "$out" "Artifact file '$UNSIGNED' validated successfully" "validate unsigned: stdout"
-is "$err" "" "validate unsigned: nothing on stderr"
+is "$(errline)" "" "validate unsigned: no error on stderr"
 run "$MSIG" validate -k "$PUB" "$SIGNED"
 is "$rc" 0 "validate signed, right key: exit 0"
 is "$out" "Artifact file '$SIGNED' validated successfully" "validate signed: stdout"
@@ -29,11 +33,11 @@ is "$rc" 0 "validate: repeated -k, the second key verifies"
 # validate: verdicts
 run "$MSIG" validate "$SIGNED"
 is "$rc" 4 "signed, no key: exit 4"
-is "$err" "missing verifier" "signed, no key: missing verifier"
+is "$(errline)" "missing verifier" "signed, no key: missing verifier"
 is "$out" "" "signed, no key: nothing on stdout"
 run "$MSIG" validate -k "$PUB" "$UNSIGNED"
 is "$rc" 4 "unsigned, key: exit 4"
-is "$err" "missing signature" "unsigned, key: missing signature"
+is "$(errline)" "missing signature" "unsigned, key: missing signature"
 run "$MSIG" validate -k "$WRONG" "$SIGNED"
 is "$rc" 4 "wrong key: exit 4"
 [ -n "$err" ]; ok $? "wrong key: a message on stderr"
@@ -42,7 +46,7 @@ unlike "$out" "validated successfully" "wrong key: no success message"
 # validate: errors
 run "$MSIG" validate "$TMPD/missing.mender"
 is "$rc" 3 "missing artifact: exit 3"
-is "$err" "Can not open artifact: $TMPD/missing.mender: No such file or directory" \
+is "$(errline)" "Can not open artifact: $TMPD/missing.mender: No such file or directory" \
   "missing artifact: message"
 run "$MSIG" validate
 is "$rc" 1 "no argument: exit 1"
@@ -139,7 +143,7 @@ Updates:
     Files:
       - checksum: $sum
         modified: " "read: full newest-format report"
-like "$out" "        name: rootfs.ext4
+like "$out" "        name: rootfs-4k.bin
         size: 4096" "read: file name and size"
 TZ=UTC run "$MSIG" read "$UNSIGNED"
 like "$out" "$(sed -n 's/^ *modified: *//p' "$UNSIGNED.read.txt" | head -n1)" \

@@ -140,7 +140,7 @@ for k in rsa ec; do
     is "$rc" 0 "signed $k/$kind: msig validate -k exits 0" || diag "$err"
     run "$MSIG" validate "$a"
     is "$rc" 4 "signed $k/$kind: msig validate without key exits 4"
-    is "$err" "missing verifier" "signed $k/$kind: missing verifier"
+    is "$(printf '%s\n' "$err" | grep -v '^warning: ')" "missing verifier" "signed $k/$kind: missing verifier"
     run "$MSIG" read -k "$pub" "$a"
     like "$out" "  Signature: signed and verified correctly" "signed $k/$kind: msig read -k verifies"
     if [ $have_ma -eq 1 ]; then
@@ -163,10 +163,10 @@ run "$MSIG" validate "$OUT/stdout-rootfs.mender"
 is "$rc" 0 "-o - output validates"
 
 # Reproducible: two writes with the same SOURCE_DATE_EPOCH are byte-identical, also after
-# the payload files' mtimes change.
+# the payload files' mtimes change (to later than SOURCE_DATE_EPOCH: mtimes are clamped).
 for kind in rootfs module bootstrap; do
   write_kind "$kind" gzip "$OUT/rep1-$kind.mender"
-  touch -d '2001-02-03 04:05:06' "$IN/"*.bin "$IN/rootfs.ext4" "$IN/scripts/"*
+  touch -d '2031-02-03 04:05:06' "$IN/"*.bin "$IN/rootfs.ext4" "$IN/scripts/"*
   write_kind "$kind" gzip "$OUT/rep2-$kind.mender"
   cmp -s "$OUT/rep1-$kind.mender" "$OUT/rep2-$kind.mender"
   ok $? "$kind: SOURCE_DATE_EPOCH makes two writes byte-identical"
