@@ -278,7 +278,9 @@ static void build_cmdline(struct args *a, const struct msig_artifact *art, const
 
             if (f == NULL || f->name == NULL)
                 continue;
-            arg_add(a, f->augmented ? "--augment-file" : "--file");
+            /* The API gives the augmented section merged (no augment type of its own),
+             * so augmented files are recreated as plain payload files. */
+            arg_add(a, "--file");
             arg_path(a, files_dir, f->name);
         }
     }
