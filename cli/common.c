@@ -213,6 +213,45 @@ static int set_passphrase(struct cli *cli, const struct keyopts *k)
     return 0;
 }
 
+/* Is a plugin for the scheme of spec ("gcpkms:...") loaded? The library takes a spec with
+ * an unknown scheme as a file path, which would give a misleading "cannot open key file"
+ * for --gcp-kms-key and friends when their plugin is missing. */
+static int scheme_available(struct cli *cli, const char *spec)
+{
+    size_t i, j, n = msig_ctx_plugin_count(cli->ctx);
+    size_t len = strcspn(spec, ":");
+
+    for (i = 0; i < n; i++) {
+        struct msig_plugin_info info;
+
+        memset(&info, 0, sizeof(info));
+        info.struct_size = sizeof(info);
+        if (msig_ctx_plugin_info(cli->ctx, i, &info) != 0)
+            continue;
+        for (j = 0; info.schemes != NULL && info.schemes[j] != NULL; j++)
+            if (strlen(info.schemes[j]) == len && strncmp(info.schemes[j], spec, len) == 0)
+                return 1;
+    }
+    return 0;
+}
+
+static int open_spec(struct cli *cli, const struct keyopts *k, const char *spec,
+                     struct msig_key **key)
+{
+    size_t i;
+
+    *key = NULL;
+    if (scheme_available(cli, spec))
+        return 0;
+    for (i = 0; i < k->flags.n; i++)
+        if (strcmp(k->flags.v[i], "key") != 0)
+            break;
+    return cli_usage_error("--%s: no signer plugin for the '%.*s' scheme is loaded (see "
+                           "'msig plugins'; MSIG_PLUGIN_PATH or --plugin FILE add plugins)",
+                           i < k->flags.n ? k->flags.v[i] : "key", (int)strcspn(spec, ":"),
+                           spec);
+}
+
 /* -k takes a path; a path with a colon in it gets the explicit "file:" scheme. */
 static char *file_spec(const char *path)
 {
@@ -249,6 +288,9 @@ int keyopts_open_signing(struct cli *cli, struct keyopts *k, struct msig_key **k
         shown = k->files.v[0];
     } else {
         shown = k->specs.v[0];
+        rc = open_spec(cli, k, shown, key);
+        if (rc != 0)
+            return rc;
     }
     rc = msig_key_open(cli->ctx, spec ? spec : k->specs.v[0], 0, key);
     free(spec);
@@ -288,6 +330,11 @@ int keyopts_open_verify(struct cli *cli, struct keyopts *k, struct msig_pubkeys 
     }
     if (k->specs.n == 1) {
         rc = set_passphrase(cli, k);
+        if (rc != 0) {
+            msig_pubkeys_free(set);
+            return rc;
+        }
+        rc = open_spec(cli, k, k->specs.v[0], opened);
         if (rc != 0) {
             msig_pubkeys_free(set);
             return rc;

@@ -92,6 +92,15 @@ fails_with 1 "too many signing keys given" "-k and --gcp-kms-key"
 run "${R[@]}" -n rel-1 -t dev --key-pkcs11 "pkcs11:token=x" --azure-key k -o "$OUT/a.mender"
 fails_with 1 "too many signing keys given" "--key-pkcs11 and --azure-key"
 
+# External signers without their plugin (none in an empty plugin directory): a clear
+# message, no output. With a built-in plugin the open still fails (no credentials here).
+mkdir -p "$TMPD/noplugins"
+for f in gcp-kms-key:gcp vault-transit-key:vault azure-key:azure \
+         keyfactor-signserver-worker:signserver key-pkcs11:pkcs11; do
+  MSIG_PLUGIN_PATH=$TMPD/noplugins run "${R[@]}" -n rel-1 -t dev "--${f%%:*}" "pkcs11:x" -o "$OUT/a.mender"
+  fails_with 1 "${f#*:}" "--${f%%:*} without a plugin or credentials"
+done
+
 run "$MSIG" write rootfs-image -f "$IN/nonexistent.ext4" -n rel-1 -t dev -o "$OUT/a.mender"
 fails_with 1 "nonexistent.ext4" "missing payload file"
 
