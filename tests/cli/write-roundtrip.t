@@ -172,6 +172,15 @@ for kind in rootfs module bootstrap; do
   ok $? "$kind: SOURCE_DATE_EPOCH makes two writes byte-identical"
 done
 
+# Global --compression before the command, and a command-level one overriding it.
+run "$MSIG" --compression lzma write rootfs-image -f "$IN/rootfs.ext4" -n g -t dev1 -o "$OUT/g1.mender"
+is "$(tar -tf "$OUT/g1.mender" | tr '\n' ' ')" "version manifest header.tar.xz data/0000.tar.xz " \
+  "global --compression lzma is used"
+run "$MSIG" --compression lzma write rootfs-image -f "$IN/rootfs.ext4" -n g -t dev1 \
+  --compression none -o "$OUT/g2.mender"
+is "$(tar -tf "$OUT/g2.mender" | tr '\n' ' ')" "version manifest header.tar data/0000.tar " \
+  "command-level --compression overrides the global one"
+
 # Default output name: artifact.mender in the working directory.
 mkdir -p "$OUT/cwd"
 (cd "$OUT/cwd" && "$MSIG" write rootfs-image -f "$IN/rootfs.ext4" -n d -t dev1 >/dev/null 2>&1)
