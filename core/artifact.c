@@ -244,8 +244,9 @@ static const struct msigi_payload *payload_at(const struct msig_artifact *art, s
 
 const char *msig_artifact_payload_type(const struct msig_artifact *art, size_t p)
 {
+    /* Merged view: an augmented section's type names the update module that installs it. */
     const struct msigi_payload *pl = payload_at(art, p);
-    return pl ? pl->type : NULL;
+    return pl ? (pl->aug_type ? pl->aug_type : pl->type) : NULL;
 }
 const char *const *msig_artifact_payload_provides(const struct msig_artifact *art, size_t p)
 {
@@ -331,9 +332,10 @@ int msig_artifact_to_json(const struct msig_artifact *art, char **out)
         const struct msigi_payload *p = &art->payloads[i];
         json_t *pj = json_object();
         json_t *files = json_array();
-        json_object_set_new(pj, "type", p->type ? json_string(p->type) : json_null());
+        const char *merged = p->aug_type ? p->aug_type : p->type;
+        json_object_set_new(pj, "type", merged ? json_string(merged) : json_null());
         if (p->aug_type)
-            json_object_set_new(pj, "augment_type", json_string(p->aug_type));
+            json_object_set_new(pj, "original_type", p->type ? json_string(p->type) : json_null());
         json_object_set_new(pj, "provides", p->provides ? json_deep_copy(p->provides) : json_object());
         json_object_set_new(pj, "depends", p->depends ? json_deep_copy(p->depends) : json_object());
         json_object_set_new(pj, "clears_provides", p->clears ? json_deep_copy(p->clears) : json_array());

@@ -274,7 +274,8 @@ MSIG_API const char *const *msig_artifact_scripts(const struct msig_artifact *ar
 MSIG_API int msig_artifact_augmented(const struct msig_artifact *art);
 
 MSIG_API size_t msig_artifact_payload_count(const struct msig_artifact *art);
-/* Payload type; NULL for an empty (bootstrap) payload. */
+/* Payload type (the augmented type when the payload is augmented); NULL for an empty
+ * (bootstrap) payload. */
 MSIG_API const char *msig_artifact_payload_type(const struct msig_artifact *art, size_t p);
 /* Key/value lists, merged with the augmented section. NULL-terminated arrays of
  * alternating key, value: { k0, v0, k1, v1, ..., NULL }. Depends values that are lists
