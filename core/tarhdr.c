@@ -1,12 +1,32 @@
 /* tarhdr.c -- tar header blocks for the outer tar, made by libarchive into memory. */
 #include "tarhdr.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include <archive.h>
 #include <archive_entry.h>
 
 #include "ctx.h"
+
+struct sink {
+    uint8_t *buf;
+    size_t used;
+};
+
+/* libarchive's own memory writer keeps state that only a clean close frees; this one keeps
+ * none, so the half-written archive can be dropped without a trailer and without a leak. */
+static la_ssize_t sink_write(struct archive *a, void *user, const void *data, size_t len)
+{
+    struct sink *s = user;
+    if (len > MSIGI_TAR_HDR_MAX - s->used) {
+        archive_set_error(a, ENOSPC, "tar header larger than %d bytes", MSIGI_TAR_HDR_MAX);
+        return -1;
+    }
+    memcpy(s->buf + s->used, data, len);
+    s->used += len;
+    return (la_ssize_t)len;
+}
 
 size_t msigi_tar_pad(uint64_t size)
 {
@@ -19,7 +39,7 @@ int msigi_tar_header(struct msig_ctx *ctx, const char *name, uint64_t size, uint
     int rc = MSIG_E_FAILED;
     struct archive *a = archive_write_new();
     struct archive_entry *e = archive_entry_new();
-    size_t used = 0;
+    struct sink sk = {out, 0};
     *len = 0;
     if (!a || !e) {
         rc = msigi_err(ctx, MSIG_E_NOMEM, "out of memory making the tar header of %s", name);
@@ -29,7 +49,7 @@ int msigi_tar_header(struct msig_ctx *ctx, const char *name, uint64_t size, uint
      * output (bytes per block 0) lets the header reach the buffer at once. */
     if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
         archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
-        archive_write_open_memory(a, out, MSIGI_TAR_HDR_MAX, &used) != ARCHIVE_OK) {
+        archive_write_open2(a, &sk, NULL, sink_write, NULL, NULL) != ARCHIVE_OK) {
         rc = msigi_err(ctx, MSIG_E_FAILED, "cannot make tar header of %s: %s", name,
                        archive_error_string(a));
         goto out;
@@ -46,12 +66,12 @@ int msigi_tar_header(struct msig_ctx *ctx, const char *name, uint64_t size, uint
                        archive_error_string(a));
         goto out;
     }
-    if (used == 0 || used % MSIGI_TAR_BLOCK != 0 || used > MSIGI_TAR_HDR_MAX) {
+    if (sk.used == 0 || sk.used % MSIGI_TAR_BLOCK != 0) {
         rc = msigi_err(ctx, MSIG_E_FAILED, "tar header of %s has unexpected size %zu", name,
-                       used);
+                       sk.used);
         goto out;
     }
-    *len = used;
+    *len = sk.used;
     rc = 0;
 out:
     if (e)
