@@ -12,13 +12,19 @@
 struct sink {
     uint8_t *buf;
     size_t used;
+    int closed; /* header captured: refuse the entry's padding and the trailer */
 };
 
-/* libarchive's own memory writer keeps state that only a clean close frees; this one keeps
- * none, so the half-written archive can be dropped without a trailer and without a leak. */
+/* Collects the header blocks. Once they are captured the sink refuses further writes, so
+ * closing the archive (which frees libarchive's state) stops at once instead of writing the
+ * entry's data as zeros and a trailer. */
 static la_ssize_t sink_write(struct archive *a, void *user, const void *data, size_t len)
 {
     struct sink *s = user;
+    if (s->closed) {
+        archive_set_error(a, ECANCELED, "header captured");
+        return -1;
+    }
     if (len > MSIGI_TAR_HDR_MAX - s->used) {
         archive_set_error(a, ENOSPC, "tar header larger than %d bytes", MSIGI_TAR_HDR_MAX);
         return -1;
@@ -39,7 +45,7 @@ int msigi_tar_header(struct msig_ctx *ctx, const char *name, uint64_t size, uint
     int rc = MSIG_E_FAILED;
     struct archive *a = archive_write_new();
     struct archive_entry *e = archive_entry_new();
-    struct sink sk = {out, 0};
+    struct sink sk = {out, 0, 0};
     *len = 0;
     if (!a || !e) {
         rc = msigi_err(ctx, MSIG_E_NOMEM, "out of memory making the tar header of %s", name);
@@ -77,9 +83,8 @@ out:
     if (e)
         archive_entry_free(e);
     if (a) {
-        /* The entry's data was never written: abandon the archive without its trailer. */
-        archive_write_fail(a);
-        archive_write_free(a);
+        sk.closed = 1;
+        archive_write_free(a); /* its close fails at the closed sink; state is freed */
     }
     return rc;
 }
