@@ -18,6 +18,8 @@
 
 #define ZBUF_SIZE (128u * 1024u)          /* source read buffer and sink buffer */
 #define XZ_MEMLIMIT (256u * 1024u * 1024u) /* decoder memory limit */
+#define XZ_PRESET 6
+#define XZ_MAX_THREADS 4                  /* ~140 MiB each at preset 6 */
 #define ZSTD_WINDOWLOG_MAX 27             /* 128 MiB window, as zstd's default limit */
 
 /* Parallel gzip: fixed chunking so the output only depends on the data. */
@@ -964,10 +966,24 @@ int msigi_zenc_new(struct msig_ctx *ctx, int compression, int threads, msig_writ
     case MSIGI_Z_XZ: {
         /* mender-artifact writes xz -9 (64 MiB dictionary); preset 6 (8 MiB dictionary)
          * is much faster and needs ~94 MiB instead of ~674 MiB to compress, and any xz
-         * decoder reads it. */
+         * decoder reads it. With threads the multi-threaded encoder cuts the input into
+         * independent blocks (3 x dictionary = 24 MiB); its output depends on the block size
+         * only, not on the thread count. */
         lzma_stream init = LZMA_STREAM_INIT;
         e->x = init;
-        lzma_ret lr = lzma_easy_encoder(&e->x, 6, LZMA_CHECK_CRC64);
+        lzma_ret lr;
+        if (threads > 1) {
+            lzma_mt mt;
+            memset(&mt, 0, sizeof(mt));
+            mt.threads = (uint32_t)(threads > XZ_MAX_THREADS ? XZ_MAX_THREADS : threads);
+            mt.block_size = 0; /* the preset's default */
+            mt.timeout = 0;
+            mt.preset = XZ_PRESET;
+            mt.check = LZMA_CHECK_CRC64;
+            lr = lzma_stream_encoder_mt(&e->x, &mt);
+        } else {
+            lr = lzma_easy_encoder(&e->x, XZ_PRESET, LZMA_CHECK_CRC64);
+        }
         if (lr != LZMA_OK) {
             rc = msigi_err(ctx, lr == LZMA_MEM_ERROR ? MSIG_E_NOMEM : MSIG_E_FAILED,
                            "cannot start the xz encoder (error %d)", (int)lr);

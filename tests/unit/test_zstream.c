@@ -65,7 +65,8 @@ static msig_ssize src_read(void *user, void *out, size_t len)
         n = s->step;
     if (s->fail_at && s->pos + n > s->fail_at)
         n = s->fail_at - s->pos;
-    memcpy(out, s->p + s->pos, n);
+    if (n)
+        memcpy(out, s->p + s->pos, n);
     s->pos += n;
     return (msig_ssize)n;
 }
@@ -266,8 +267,8 @@ static void test_roundtrips(void)
             int c = all_compressions[ci];
             for (size_t si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
                 for (int threads = 1; threads <= 2; threads++) {
-                    /* xz has no threaded path: one run is enough. */
-                    if (c == MSIG_COMPRESS_LZMA && threads == 2)
+                    /* xz at preset 6 is slow: its threaded encoder gets the small sizes. */
+                    if (c == MSIG_COMPRESS_LZMA && threads == 2 && sizes[si] > MiB)
                         continue;
                     struct buf z = { 0 }, plain = { 0 };
                     int rc = compress(c, threads, data, sizes[si], 0, &z);
