@@ -5,7 +5,7 @@
 # Prints every command before running it; stops at the first failure (non-zero exit).
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$src/build}
+build=$(cd "${1:-$src/build}" 2>/dev/null && pwd) || { echo "demo: build dir ${1:-$src/build} not found; run scripts/build.sh first" >&2; exit 1; }
 MSIG=${MSIG:-$build/cli/msig}
 [ -x "$MSIG" ] || { echo "demo: $MSIG not found; run scripts/build.sh first" >&2; exit 1; }
 
@@ -25,14 +25,14 @@ expect_fail() { # print and run a command that must fail
 
 echo "== demo in $work, msig = $MSIG"
 echo "== 1. a key pair (RSA 3072, traditional PEM as mender-artifact 3.9 wants it)"
-step openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out key-pkcs8.pem
+step openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -quiet -out key-pkcs8.pem
 step openssl rsa -in key-pkcs8.pem -traditional -out key.pem
 step openssl pkey -in key.pem -pubout -out key.pub.pem
-step openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out other.pem
+step openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -quiet -out other.pem
 step openssl pkey -in other.pem -pubout -out other.pub.pem
 
 echo; echo "== 2. a small payload (a 1 MiB 'rootfs' image)"
-step sh -c 'head -c 1048576 /dev/urandom > rootfs.img'
+step openssl rand -out rootfs.img 1048576
 
 echo; echo "== 3. write a rootfs-image Artifact, signed while writing"
 step "$MSIG" write rootfs-image -t demo-device -n demo-release-1 -f rootfs.img \
