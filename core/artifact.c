@@ -7,43 +7,6 @@
 
 #include "ctx.h"
 
-int msigi_sv_pushn(struct msigi_sv *sv, const char *s, size_t len)
-{
-    if (sv->n + 2 > sv->cap) {
-        size_t cap = sv->cap ? sv->cap * 2 : 8;
-        char **v = msigi_realloc(sv->v, cap * sizeof(*v));
-        if (!v)
-            return MSIG_E_NOMEM;
-        sv->v = v;
-        sv->cap = cap;
-    }
-    char *d = msigi_strndup(s, len);
-    if (!d)
-        return MSIG_E_NOMEM;
-    sv->v[sv->n++] = d;
-    sv->v[sv->n] = NULL;
-    return 0;
-}
-
-int msigi_sv_push(struct msigi_sv *sv, const char *s)
-{
-    return msigi_sv_pushn(sv, s, strlen(s));
-}
-
-void msigi_sv_clear(struct msigi_sv *sv)
-{
-    for (size_t i = 0; i < sv->n; i++)
-        msigi_free(sv->v[i]);
-    msigi_free(sv->v);
-    memset(sv, 0, sizeof(*sv));
-}
-
-const char *const *msigi_sv_get(const struct msigi_sv *sv)
-{
-    static const char *const empty[1] = {NULL};
-    return sv->v ? (const char *const *)sv->v : empty;
-}
-
 struct msig_artifact *msigi_artifact_new(void)
 {
     struct msig_artifact *art = msigi_calloc(1, sizeof(*art));
@@ -88,9 +51,9 @@ static void payload_free(struct msigi_payload *p)
     json_decref(p->depends);
     json_decref(p->clears);
     json_decref(p->meta);
-    msigi_sv_clear(&p->prov_kv);
-    msigi_sv_clear(&p->dep_kv);
-    msigi_sv_clear(&p->clears_v);
+    msigi_strv_free(&p->prov_kv);
+    msigi_strv_free(&p->dep_kv);
+    msigi_strv_free(&p->clears_v);
     msigi_free(p->meta_text);
     for (size_t i = 0; i < p->nfiles; i++)
         msigi_free(p->files[i].name);
@@ -104,11 +67,11 @@ void msig_artifact_free(struct msig_artifact *art)
     msigi_free(art->format);
     msigi_free(art->name);
     msigi_free(art->sig_error);
-    msigi_sv_clear(&art->devices);
+    msigi_strv_free(&art->devices);
     msigi_free(art->provides_group);
-    msigi_sv_clear(&art->dep_names);
-    msigi_sv_clear(&art->dep_groups);
-    msigi_sv_clear(&art->scripts);
+    msigi_strv_free(&art->dep_names);
+    msigi_strv_free(&art->dep_groups);
+    msigi_strv_free(&art->scripts);
     for (size_t i = 0; i < art->npayloads; i++)
         payload_free(&art->payloads[i]);
     msigi_free(art->payloads);
@@ -124,7 +87,7 @@ static int cmp_str(const void *a, const void *b)
 
 /* Fills kv with the object's keys in byte order, each followed by its value (strings as
  * they are, anything else as compact JSON). */
-static int object_to_kv(json_t *obj, struct msigi_sv *kv)
+static int object_to_kv(json_t *obj, struct msigi_strv *kv)
 {
     if (!obj)
         return 0;
@@ -140,14 +103,14 @@ static int object_to_kv(json_t *obj, struct msigi_sv *kv)
     int rc = 0;
     for (i = 0; i < n && rc == 0; i++) {
         v = json_object_get(obj, keys[i]);
-        rc = msigi_sv_push(kv, keys[i]);
+        rc = msigi_strv_push(kv, keys[i]);
         if (rc)
             break;
         if (json_is_string(v)) {
-            rc = msigi_sv_pushn(kv, json_string_value(v), json_string_length(v));
+            rc = msigi_strv_pushn(kv, json_string_value(v), json_string_length(v));
         } else {
             char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-            rc = t ? msigi_sv_push(kv, t) : MSIG_E_NOMEM;
+            rc = t ? msigi_strv_push(kv, t) : MSIG_E_NOMEM;
             free(t);
         }
     }
@@ -159,9 +122,9 @@ int msigi_artifact_finish(struct msig_artifact *art)
 {
     for (size_t i = 0; i < art->npayloads; i++) {
         struct msigi_payload *p = &art->payloads[i];
-        msigi_sv_clear(&p->prov_kv);
-        msigi_sv_clear(&p->dep_kv);
-        msigi_sv_clear(&p->clears_v);
+        msigi_strv_free(&p->prov_kv);
+        msigi_strv_free(&p->dep_kv);
+        msigi_strv_free(&p->clears_v);
         msigi_free(p->meta_text);
         p->meta_text = NULL;
         int rc = object_to_kv(p->provides, &p->prov_kv);
@@ -172,7 +135,7 @@ int msigi_artifact_finish(struct msig_artifact *art)
         json_array_foreach(p->clears, j, v)
         {
             if (rc == 0 && json_is_string(v))
-                rc = msigi_sv_push(&p->clears_v, json_string_value(v));
+                rc = msigi_strv_push(&p->clears_v, json_string_value(v));
         }
         if (rc == 0 && p->meta) {
             char *t = json_dumps(p->meta, JSON_COMPACT | JSON_SORT_KEYS);
@@ -213,7 +176,7 @@ const char *msig_artifact_signature_error(const struct msig_artifact *art)
 int msig_artifact_signature_key(const struct msig_artifact *art) { return art ? art->sig_key : -1; }
 const char *const *msig_artifact_devices(const struct msig_artifact *art)
 {
-    return msigi_sv_get(&art->devices);
+    return msigi_strv_get(&art->devices);
 }
 const char *msig_artifact_provides_group(const struct msig_artifact *art)
 {
@@ -221,15 +184,15 @@ const char *msig_artifact_provides_group(const struct msig_artifact *art)
 }
 const char *const *msig_artifact_depends_names(const struct msig_artifact *art)
 {
-    return msigi_sv_get(&art->dep_names);
+    return msigi_strv_get(&art->dep_names);
 }
 const char *const *msig_artifact_depends_groups(const struct msig_artifact *art)
 {
-    return msigi_sv_get(&art->dep_groups);
+    return msigi_strv_get(&art->dep_groups);
 }
 const char *const *msig_artifact_scripts(const struct msig_artifact *art)
 {
-    return msigi_sv_get(&art->scripts);
+    return msigi_strv_get(&art->scripts);
 }
 int msig_artifact_augmented(const struct msig_artifact *art) { return art->augmented; }
 size_t msig_artifact_payload_count(const struct msig_artifact *art)
@@ -250,21 +213,21 @@ const char *msig_artifact_payload_type(const struct msig_artifact *art, size_t p
 }
 const char *const *msig_artifact_payload_provides(const struct msig_artifact *art, size_t p)
 {
-    static const struct msigi_sv none;
+    static const struct msigi_strv none;
     const struct msigi_payload *pl = payload_at(art, p);
-    return msigi_sv_get(pl ? &pl->prov_kv : &none);
+    return msigi_strv_get(pl ? &pl->prov_kv : &none);
 }
 const char *const *msig_artifact_payload_depends(const struct msig_artifact *art, size_t p)
 {
-    static const struct msigi_sv none;
+    static const struct msigi_strv none;
     const struct msigi_payload *pl = payload_at(art, p);
-    return msigi_sv_get(pl ? &pl->dep_kv : &none);
+    return msigi_strv_get(pl ? &pl->dep_kv : &none);
 }
 const char *const *msig_artifact_payload_clears(const struct msig_artifact *art, size_t p)
 {
-    static const struct msigi_sv none;
+    static const struct msigi_strv none;
     const struct msigi_payload *pl = payload_at(art, p);
-    return msigi_sv_get(pl ? &pl->clears_v : &none);
+    return msigi_strv_get(pl ? &pl->clears_v : &none);
 }
 const char *msig_artifact_payload_meta_data(const struct msig_artifact *art, size_t p)
 {
@@ -283,7 +246,7 @@ const struct msig_file_info *msig_artifact_payload_file(const struct msig_artifa
     return pl && i < pl->nfiles ? &pl->files[i].info : NULL;
 }
 
-static json_t *strv_json(const struct msigi_sv *sv)
+static json_t *strv_json(const struct msigi_strv *sv)
 {
     json_t *a = json_array();
     for (size_t i = 0; a && i < sv->n; i++)

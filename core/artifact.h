@@ -10,17 +10,7 @@
 
 #include <msig/msig.h>
 
-/* A growable NULL-terminated string vector. */
-struct msigi_sv {
-    char **v;
-    size_t n;
-    size_t cap;
-};
-int msigi_sv_push(struct msigi_sv *sv, const char *s);
-int msigi_sv_pushn(struct msigi_sv *sv, const char *s, size_t len);
-void msigi_sv_clear(struct msigi_sv *sv);
-/* The vector as a NULL-terminated array (never NULL). */
-const char *const *msigi_sv_get(const struct msigi_sv *sv);
+#include "strv.h"
 
 struct msigi_file {
     struct msig_file_info info; /* name and checksum point into the strings below */
@@ -40,9 +30,9 @@ struct msigi_payload {
     json_t *meta;        /* object or NULL */
     char *aug_type;
     /* Views built by msigi_artifact_finish() for the getters. */
-    struct msigi_sv prov_kv;
-    struct msigi_sv dep_kv;
-    struct msigi_sv clears_v;
+    struct msigi_strv prov_kv;
+    struct msigi_strv dep_kv;
+    struct msigi_strv clears_v;
     char *meta_text;
     struct msigi_file *files;
     size_t nfiles;
@@ -56,11 +46,11 @@ struct msig_artifact {
     int sig_state;
     char *sig_error;
     int sig_key;
-    struct msigi_sv devices;
+    struct msigi_strv devices;
     char *provides_group;
-    struct msigi_sv dep_names;
-    struct msigi_sv dep_groups;
-    struct msigi_sv scripts;
+    struct msigi_strv dep_names;
+    struct msigi_strv dep_groups;
+    struct msigi_strv scripts;
     int augmented;
     struct msigi_payload *payloads;
     size_t npayloads;

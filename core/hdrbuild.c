@@ -15,42 +15,6 @@
 
 #define META_DATA_MAX (16u * 1024 * 1024)
 
-int msigi_strv_push(struct msigi_strv *s, const char *str)
-{
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 8;
-        char **v = msigi_realloc(s->v, cap * sizeof(*v));
-        if (!v)
-            return MSIG_E_NOMEM;
-        s->v = v;
-        s->cap = cap;
-    }
-    char *d = msigi_strdup(str);
-    if (!d)
-        return MSIG_E_NOMEM;
-    s->v[s->n++] = d;
-    return 0;
-}
-
-int msigi_strv_has(const struct msigi_strv *s, const char *str)
-{
-    for (size_t i = 0; s && i < s->n; i++)
-        if (strcmp(s->v[i], str) == 0)
-            return 1;
-    return 0;
-}
-
-void msigi_strv_free(struct msigi_strv *s)
-{
-    if (!s)
-        return;
-    for (size_t i = 0; i < s->n; i++)
-        msigi_free(s->v[i]);
-    msigi_free(s->v);
-    s->v = NULL;
-    s->n = s->cap = 0;
-}
-
 /* ---------------------------------------------------------------- serialisation */
 
 static int cmp_str(const void *a, const void *b)

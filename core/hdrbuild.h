@@ -14,15 +14,8 @@
 
 #include <msig/msig.h>
 
-/* A growable list of owned strings. Zero-initialise; free with msigi_strv_free. */
-struct msigi_strv {
-    char **v;
-    size_t n;
-    size_t cap;
-};
-int msigi_strv_push(struct msigi_strv *s, const char *str);
-int msigi_strv_has(const struct msigi_strv *s, const char *str);
-void msigi_strv_free(struct msigi_strv *s);
+#include "strv.h"
+
 
 struct msigi_hdr_info {
     int version;                /* 3 or 2 */

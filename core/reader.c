@@ -249,7 +249,7 @@ static int check_string(struct rd *rd, json_t *v, const char *what, const char *
 }
 
 static int string_list(struct rd *rd, json_t *arr, const char *what, const char *field,
-                       int need_nonempty, struct msigi_sv *out)
+                       int need_nonempty, struct msigi_strv *out)
 {
     if (!json_is_array(arr))
         return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: %s must be a list of strings", rd->name,
@@ -264,7 +264,7 @@ static int string_list(struct rd *rd, json_t *arr, const char *what, const char 
         int rc = check_string(rd, v, what, field);
         if (rc)
             return rc;
-        if (msigi_sv_push(out, json_string_value(v)))
+        if (msigi_strv_push(out, json_string_value(v)))
             return msigi_err(rd->ctx, MSIG_E_NOMEM, "out of memory");
     }
     return 0;
@@ -299,6 +299,22 @@ static int outer_error(struct rd *rd, const char *doing)
                      e ? e : "malformed tar archive");
 }
 
+/* Reads exactly size bytes of the current entry of a into buf. Returns the count read (less
+ * at a premature end), or -1 when the archive reports an error. */
+static la_ssize_t read_exact(struct archive *a, uint8_t *buf, size_t size)
+{
+    size_t got = 0;
+    while (got < size) {
+        la_ssize_t n = archive_read_data(a, buf + got, size - got);
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    return (la_ssize_t)got;
+}
+
 /* Reads the current outer entry's data into memory (at most cap bytes). */
 static int read_small_entry(struct rd *rd, struct archive_entry *e, size_t cap, uint8_t **out,
                             size_t *out_len)
@@ -313,17 +329,12 @@ static int read_small_entry(struct rd *rd, struct archive_entry *e, size_t cap, 
     uint8_t *buf = msigi_malloc((size_t)size + 1);
     if (!buf)
         return msigi_err(rd->ctx, MSIG_E_NOMEM, "out of memory reading %s", name);
-    size_t got = 0;
-    while (got < (size_t)size) {
-        la_ssize_t n = archive_read_data(rd->outer, buf + got, (size_t)size - got);
-        if (n < 0) {
-            msigi_free(buf);
-            return outer_error(rd, "reading entry");
-        }
-        if (n == 0)
-            break;
-        got += (size_t)n;
+    la_ssize_t r = read_exact(rd->outer, buf, (size_t)size);
+    if (r < 0) {
+        msigi_free(buf);
+        return outer_error(rd, "reading entry");
     }
+    size_t got = (size_t)r;
     if (got != (size_t)size) {
         msigi_free(buf);
         return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: entry '%s' is truncated (%zu of %lld bytes)",
@@ -455,17 +466,12 @@ static int inner_read_small(struct rd *rd, struct inner *in, struct archive_entr
     uint8_t *buf = msigi_malloc((size_t)size + 1);
     if (!buf)
         return msigi_err(rd->ctx, MSIG_E_NOMEM, "out of memory");
-    size_t got = 0;
-    while (got < (size_t)size) {
-        la_ssize_t n = archive_read_data(in->a, buf + got, (size_t)size - got);
-        if (n < 0) {
-            msigi_free(buf);
-            return inner_error(rd, in, what, "reading");
-        }
-        if (n == 0)
-            break;
-        got += (size_t)n;
+    la_ssize_t r = read_exact(in->a, buf, (size_t)size);
+    if (r < 0) {
+        msigi_free(buf);
+        return inner_error(rd, in, what, "reading");
     }
+    size_t got = (size_t)r;
     if (got != (size_t)size) {
         msigi_free(buf);
         return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: '%s' is truncated", rd->name, what, name);
@@ -873,7 +879,7 @@ static int read_header(struct rd *rd, const char *entry_name, int augment)
                     goto out;
                 }
             }
-            if (msigi_sv_push(&art->scripts, base)) {
+            if (msigi_strv_push(&art->scripts, base)) {
                 rc = msigi_err(rd->ctx, MSIG_E_NOMEM, "out of memory");
                 goto out;
             }

@@ -82,7 +82,8 @@ for comp in none gzip lzma zstd_fastest zstd_fast zstd_better zstd_best; do
     - " "$kind/$comp: read header-info fields"
       like "$out" "    - ArtifactInstall_Enter_01_first" "$kind/$comp: read lists script 1"
       like "$out" "    - ArtifactCommit_Leave_02_second" "$kind/$comp: read lists script 2"
-      like "$out" "  - Type: my-mod" "$kind/$comp: read type"
+      # augmented: the augment type names the module that installs it, as mender-artifact shows
+      like "$out" "  - Type: aug-mod" "$kind/$comp: read type (augmented)"
       like "$out" "      aug.key: av" "$kind/$comp: read augmented provide"
       like "$out" "      mod.key: mv" "$kind/$comp: read provide"
       like "$out" "      mod.dep: dv" "$kind/$comp: read depend"
