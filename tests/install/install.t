@@ -112,6 +112,13 @@ like "$out" "compatible devices: " "device list printed"
 n_dev=$(grep '^compatible devices:' <<<"$out" | wc -w)
 is "$n_dev" 4 "module-multidev: two compatible devices listed"
 
+# From a pipe: the descriptor is read once, front to back.
+run env LD_LIBRARY_PATH="$LIBDIR" MSIG_PLUGIN_PATH="$TMPD/noplugins" \
+   sh -c 'cat "$1" | "$2" verify /dev/stdin "$3"' sh "$I/rootfs-options-rsa3072.mender" \
+   "$EMBED" "$K/rsa3072-public.pem"
+is "$rc" 0 "verify from a pipe" || diag "$err"
+like "$out" "artifact: rootfs-options-rsa3072" "verify from a pipe: name printed"
+
 embed verify "$I/rootfs-p256-gzip.mender" "$K/p256-public.pem"
 is "$rc" 0 "verify ECDSA P-256 artifact with the right key" || diag "$err"
 
