@@ -32,17 +32,17 @@ make_image() { # make_image FILL_PERCENT
     round=$((round + 1))
     mkdir -p "root/copy$round"
     find /usr -xdev -type f -size -16M -printf '%s %P\n' 2>/dev/null |
-      awk -v left=$((want - have)) '{ if (t + $1 > left) exit; t += $1; sub(/^[0-9]+ /, ""); print }' >list
+      awk -v left=$((want - have)) '{ b = int(($1 + 4095) / 4096) * 4096 + 4096; if (t + b > left) exit; t += b; sub(/^[0-9]+ /, ""); print }' >list
     [ -s list ] || break
     tar -C /usr -cf - -T list 2>/dev/null | tar -C "root/copy$round" -xf -
-    got=$(du -sb root | cut -f1)
+    got=$(du -s -B1 root | cut -f1)
     [ "$got" -gt "$have" ] || break
     have=$got
   done
   mkfs.ext4 -q -F -d root rootfs.ext4 "${size}M" >/dev/null 2>&1
 }
 echo "bench: building a ${size} MiB ext4 image from /usr files in $work ..."
-make_image 85 || make_image 70 || { echo "bench: mkfs.ext4 -d failed" >&2; exit 1; }
+make_image 75 || make_image 60 || make_image 45 || { echo "bench: mkfs.ext4 -d failed" >&2; exit 1; }
 rm -rf root list
 echo "bench: payload rootfs.ext4: $(stat -c %s rootfs.ext4) bytes"
 head -c $((10 * 1024 * 1024)) rootfs.ext4 >small.ext4

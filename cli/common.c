@@ -252,15 +252,16 @@ static int open_spec(struct cli *cli, const struct keyopts *k, const char *spec,
                            spec);
 }
 
-/* -k takes a path; a path with a colon in it gets the explicit "file:" scheme. */
-static char *file_spec(const char *path)
+/* -k takes a path, or a "scheme:rest" spec of a loaded plugin (e.g. "example:key-1"); any
+ * other value with a colon in it is a path and gets the explicit "file:" scheme. */
+static char *file_spec(struct cli *cli, const char *path)
 {
     size_t len = strlen(path) + 6;
     char *spec = malloc(len);
 
     if (spec == NULL)
         return NULL;
-    if (strchr(path, ':') != NULL)
+    if (strchr(path, ':') != NULL && !scheme_available(cli, path))
         snprintf(spec, len, "file:%s", path);
     else
         snprintf(spec, len, "%s", path);
@@ -282,7 +283,7 @@ int keyopts_open_signing(struct cli *cli, struct keyopts *k, struct msig_key **k
     if (rc != 0)
         return rc;
     if (k->files.n == 1) {
-        spec = file_spec(k->files.v[0]);
+        spec = file_spec(cli, k->files.v[0]);
         if (spec == NULL)
             return cli_usage_error("out of memory");
         shown = k->files.v[0];

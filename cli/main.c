@@ -22,7 +22,7 @@ static void usage(FILE *f)
 {
     size_t i;
 
-    fputs("Usage: msig [--compression ID] [--plugin FILE]... COMMAND [ARGS]\n"
+    fputs("Usage: msig [--compression ID] [--plugin FILE]... [--plugin-param NAME=VALUE]... COMMAND [ARGS]\n"
           "       msig -h|--help | -v|--version\n\n"
           "Writes, reads, signs and validates Mender Artifacts (mender-artifact compatible).\n\n"
           "Commands:\n", f);
@@ -34,6 +34,8 @@ static void usage(FILE *f)
           "  --compression ID  default compression for write: none, gzip, lzma,\n"
           "                    zstd_fastest, zstd_fast, zstd_better, zstd_best\n"
           "  --plugin FILE     load one more signer plugin (repeatable)\n"
+          "  --plugin-param NAME=VALUE\n"
+          "                    set a plugin parameter, e.g. example.command=... (repeatable)\n"
           "Run 'msig COMMAND --help' for the flags of a command.\n", f);
 }
 
@@ -49,6 +51,7 @@ int main(int argc, char **argv)
 {
     struct cli cli = {NULL, NULL, "msig"};
     struct strlist plugins = {0};
+    struct strlist params = {0};
     const struct cmd *cmd = NULL;
     int i, rc, status = EXIT_FAIL;
     size_t c;
@@ -78,6 +81,15 @@ int main(int argc, char **argv)
             cli.compression = a + 14;
         } else if (strncmp(a, "--plugin=", 9) == 0) {
             if (strlist_add(&plugins, a + 9) != 0)
+                goto out;
+        } else if (strcmp(a, "--plugin-param") == 0 || strncmp(a, "--plugin-param=", 15) == 0) {
+            const char *v = a[14] == '=' ? a + 15 : (i + 1 < argc ? argv[++i] : NULL);
+            if (v == NULL || strchr(v, '=') == NULL || v[0] == '=') {
+                status = cli_usage_error("--plugin-param needs NAME=VALUE (e.g. "
+                                         "--plugin-param vault.addr=http://127.0.0.1:8200)");
+                goto out;
+            }
+            if (strlist_add(&params, v) != 0)
                 goto out;
         } else if (a[0] == '-') {
             status = cli_usage_error("flag provided but not defined: %s", a);
@@ -112,6 +124,16 @@ int main(int argc, char **argv)
     rc = msig_ctx_enable_plugins(cli.ctx, NULL);
     if (rc != 0)
         fprintf(stderr, "warning: %s\n", cli_message(&cli, rc, "external plugins"));
+    for (c = 0; c < params.n; c++) {
+        char *eq = strchr(params.v[c], '=');
+        *eq = '\0';
+        rc = msig_ctx_set_param(cli.ctx, params.v[c], eq + 1);
+        *eq = '=';
+        if (rc != 0) {
+            cli_report(&cli, rc, "--plugin-param");
+            goto out;
+        }
+    }
     for (c = 0; c < plugins.n; c++) {
         rc = msig_ctx_load_plugin(cli.ctx, plugins.v[c]);
         if (rc != 0) {
@@ -122,6 +144,7 @@ int main(int argc, char **argv)
     status = cmd->run(&cli, argc - i, argv + i);
 out:
     strlist_free(&plugins);
+    strlist_free(&params);
     msig_ctx_free(cli.ctx);
     if (fflush(stdout) != 0 && status == 0) {
         perror("msig: writing standard output");

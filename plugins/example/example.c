@@ -10,7 +10,9 @@
  *                    (openssl pkey -in key.pem -pubout -outform DER -out pub.der)
  * The plugin uses only libc: key type and size are left to the core, which reads them from
  * the public key and verifies every signature before using it. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* memmem */
+#endif
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

@@ -36,15 +36,16 @@ is "$out" "$want_version" "pkg-config --modversion msig-plugin"
 # The .pc files must describe the prefix they were installed into, not the configure-time
 # CMAKE_INSTALL_PREFIX, or `cmake --install --prefix` (and DESTDIR staging) gives a
 # pkg-config that points elsewhere.
-is "$(pkg-config --variable=includedir msig)" "$PREFIX/include" \
+# The paths are relative to the .pc file (${pcfiledir}/../..): compare them resolved.
+canon() { readlink -m "$1"; }
+is "$(canon "$(pkg-config --variable=includedir msig)")" "$(canon "$PREFIX/include")" \
    "msig.pc includedir is the install prefix's include dir"
-is "$(pkg-config --variable=libdir msig)" "$LIBDIR" "msig.pc libdir is the install libdir"
-is "$(pkg-config --variable=includedir msig-plugin)" "$PREFIX/include" \
+is "$(canon "$(pkg-config --variable=libdir msig)")" "$(canon "$LIBDIR")" \
+   "msig.pc libdir is the install libdir"
+is "$(canon "$(pkg-config --variable=includedir msig-plugin)")" "$(canon "$PREFIX/include")" \
    "msig-plugin.pc includedir is the install prefix's include dir"
 
-# From here on, build with the installed files even if the .pc paths are wrong (the checks
-# above already fail in that case): override the two variables with what was installed.
-PCDEF=(--define-variable=includedir="$PREFIX/include" --define-variable=libdir="$LIBDIR")
+PCDEF=()
 CFLAGS_MSIG=$(pkg-config "${PCDEF[@]}" --cflags msig)
 LIBS_MSIG=$(pkg-config "${PCDEF[@]}" --libs msig)
 like " $LIBS_MSIG " " -lmsig " "pkg-config --libs msig has -lmsig"
