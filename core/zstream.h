@@ -49,7 +49,13 @@ void msigi_zdec_free(struct msigi_zdec *d);
 
 struct msigi_zenc;
 /* compression: an MSIG_COMPRESS_* id (selects family and level). threads: worker threads
- * the encoder may use (1 = none); output is the same format whatever the count. */
+ * the encoder may use (1 = none); output is the same format whatever the count.
+ * gzip: zlib level 6, cut into 256 KiB chunks compressed in parallel into one member; the
+ * bytes are identical for every thread count and every split of the writes.
+ * xz: preset 6, CRC64; threads > 1 use liblzma's threaded encoder (24 MiB blocks), whose
+ * output differs from threads == 1 but not between thread counts > 1.
+ * zstd: levels 1/3/7/11 with checksum; threads > 1 use libzstd workers (threads - 1).
+ * The sink is only called from the caller's thread. */
 int msigi_zenc_new(struct msig_ctx *ctx, int compression, int threads, msig_write_fn *sink,
                    void *sink_user, struct msigi_zenc **out);
 int msigi_zenc_write(struct msigi_zenc *e, const void *buf, size_t len);
