@@ -22,6 +22,9 @@
 #define XZ_MAX_THREADS 4                  /* ~140 MiB each at preset 6 */
 #define ZSTD_WINDOWLOG_MAX 27             /* 128 MiB window, as zstd's default limit */
 
+/* zlib level for gzip output (see msigi_zenc_new). */
+#define MSIGI_GZIP_LEVEL 3
+
 /* Parallel gzip: fixed chunking so the output only depends on the data. */
 #define PGZ_CHUNK (256u * 1024u)
 #define PGZ_DICT  (32u * 1024u)
@@ -958,8 +961,10 @@ int msigi_zenc_new(struct msig_ctx *ctx, int compression, int threads, msig_writ
     e->sink_user = sink_user;
     switch (family) {
     case MSIGI_Z_GZIP:
-        /* Level 6 is zlib's default, the level mender-artifact 3.9.0 uses. */
-        rc = pgz_new(ctx, 6, threads, &e->pgz);
+        /* mender-artifact's gzip (klauspost pgzip, default level) is a faster matcher than
+         * zlib's level 6. zlib level 3 gives the same output size as it (within 1%) at about
+         * half the CPU of level 6; level 6 would be 3% smaller and twice as slow. */
+        rc = pgz_new(ctx, MSIGI_GZIP_LEVEL, threads, &e->pgz);
         if (rc != 0)
             goto out;
         break;
