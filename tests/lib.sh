@@ -23,7 +23,7 @@ ok() { # ok COND_RC NAME
   return "$1"
 }
 is() { # is GOT WANT NAME
-  if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; diag "  got: '$1'" "want: '$2'"; diag " want: '$2'"; return 1; fi
+  if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; diag "  got: '$1'"; diag " want: '$2'"; return 1; fi
 }
 like() { # like GOT SUBSTRING NAME
   case "$1" in *"$2"*) ok 0 "$3" ;; *) ok 1 "$3"; diag "  got: '$1'"; diag " want it to contain: '$2'"; return 1 ;; esac

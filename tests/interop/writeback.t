@@ -95,29 +95,31 @@ done
 
 # --- 2. signed afterwards with msig sign ---------------------------------------------------
 for type in rootfs module bootstrap; do
-  for key in rsa3072 p256; do
-    name="wb-$type-gzip-none"
+ for comp in none gzip lzma; do
+  for key in rsa2048 rsa3072 rsa4096 p256; do
+    name="wb-$type-$comp-none"
     in="$TMPD/out/$name.mender"
     [ -s "$in" ] || { ok 1 "$name: unsigned input for msig sign exists"; continue; }
     before=$(sha256sum <"$in")
-    a="$TMPD/out/signafter-$type-$key.mender"
+    a="$TMPD/out/signafter-$type-$comp-$key.mender"
     run "$MSIG" sign -k "$(priv "$key")" -o "$a" "$in"
     exits 0 "msig sign -k $key $name"
     is "$(sha256sum <"$in")" "$before" "msig sign -o left the input $name unchanged"
     run "$MA" validate -k "$(pub "$key")" "$a"
-    exits 0 "signafter-$type-$key: mender-artifact validate -k"
-    same_read "signafter-$type-$key" "$key" "$a"
+    exits 0 "signafter-$type-$comp-$key: mender-artifact validate -k"
+    same_read "signafter-$type-$comp-$key" "$key" "$a"
     # already signed: refused without -f, and the file stays as it was
     signed=$(sha256sum <"$a")
     run "$MSIG" sign -k "$(priv "$key")" "$a"
-    [ "$rc" -ne 0 ] && [ "$rc" -lt 128 ]; ok $? "signafter-$type-$key: msig sign refuses to re-sign without -f"
-    like "$err" "already signed" "signafter-$type-$key: msig sign says it is already signed"
-    is "$(sha256sum <"$a")" "$signed" "signafter-$type-$key: refused re-sign left the file unchanged"
+    [ "$rc" -ne 0 ] && [ "$rc" -lt 128 ]; ok $? "signafter-$type-$comp-$key: msig sign refuses to re-sign without -f"
+    like "$err" "already signed" "signafter-$type-$comp-$key: msig sign says it is already signed"
+    is "$(sha256sum <"$a")" "$signed" "signafter-$type-$comp-$key: refused re-sign left the file unchanged"
   done
+ done
 done
 # msig sign -f over another key's signature, and msig sign of an artifact mender-artifact wrote
 a="$TMPD/out/resign.mender"
-cp "$TMPD/out/signafter-rootfs-rsa3072.mender" "$a" 2>/dev/null
+cp "$TMPD/out/signafter-rootfs-gzip-rsa3072.mender" "$a" 2>/dev/null
 run "$MSIG" sign -f -k "$(priv p256)" "$a"
 exits 0 "msig sign -f replaces an RSA signature with a P-256 one (in place)"
 run "$MA" validate -k "$(pub p256)" "$a"
@@ -151,6 +153,23 @@ for type in rootfs module bootstrap; do
           run "$MSIG" validate -k "$(pub p256)" "$s"
           exits 0 "$name: signed afterwards by mender-artifact, msig validate -k"
         else ok 1 "$name: mender-artifact sign"; diag "$err"; fi
+        # msig sign of what mender-artifact wrote: only manifest.sig is new, the rest is
+        # byte-identical, and mender-artifact accepts it
+        s="$TMPD/out/$name-msig-signed.mender"
+        run "$MSIG" sign -k "$(priv rsa4096)" -o "$s" "$a"
+        exits 0 "$name: msig sign of a mender-artifact artifact"
+        run "$MA" validate -k "$(pub rsa4096)" "$s"
+        exits 0 "$name: mender-artifact validates what msig signed"
+        is "$(tar -tf "$s" | tr '\n' ' ')" "$(tar -tf "$a" | sed 's/^manifest$/manifest manifest.sig/' | tr '\n' ' ')" \
+          "$name: msig sign inserted manifest.sig right after manifest"
+        # version (512 + 512) and manifest (512 + its size rounded up) come before the insert
+        msize=$(tar -tvf "$a" manifest | awk '{print $3}')
+        ins=$(( 1024 + 512 + (msize + 511) / 512 * 512 ))
+        rest=$(( $(stat -c %s "$a") - ins ))
+        is "$(head -c "$ins" "$s" | sha256sum)" "$(head -c "$ins" "$a" | sha256sum)" \
+          "$name: msig sign copied version and manifest unchanged"
+        is "$(tail -c "$rest" "$s" | sha256sum)" "$(tail -c "$rest" "$a" | sha256sum)" \
+          "$name: msig sign copied header and data unchanged"
       else
         run "$MSIG" validate -k "$(pub "$key")" "$a"
         exits 0 "$name: msig validate -k right key"
