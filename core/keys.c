@@ -25,7 +25,7 @@ static int classify_pub(struct msig_ctx *ctx, struct msig_key *key)
             return msigi_err(ctx, MSIG_E_KEY,
                              "key %s: RSA key of %d bits refused: at least 2048 bits are "
                              "required",
-                             key->spec, bits);
+                             key->label, bits);
         key->key_type = MSIG_KEY_RSA;
         key->bits = (uint32_t)bits;
         return 0;
@@ -38,7 +38,7 @@ static int classify_pub(struct msig_ctx *ctx, struct msig_key *key)
     return msigi_err(ctx, MSIG_E_KEY,
                      "key %s: %s keys are not supported: Mender signatures use RSA (>= 2048 "
                      "bits) or ECDSA P-256",
-                     key->spec, desc);
+                     key->label, desc);
 }
 
 static int load_public(struct msig_ctx *ctx, struct msig_key *key)
@@ -48,7 +48,7 @@ static int load_public(struct msig_ctx *ctx, struct msig_key *key)
     size_t cap = key->info.pub_der_len ? key->info.pub_der_len : PUB_DER_DEFAULT;
     uint8_t *buf = NULL;
     char what[160];
-    snprintf(what, sizeof(what), "key %s: reading its public key", key->spec);
+    snprintf(what, sizeof(what), "key %s: reading its public key", key->label);
 
     for (int attempt = 0; attempt < 2; attempt++) {
         if (cap > PUB_DER_MAX) {
@@ -134,7 +134,8 @@ int msig_key_open(struct msig_ctx *ctx, const char *spec, uint32_t flags, struct
         if (key->spec)
             snprintf(key->spec, n + 6, "file:%s", spec);
     }
-    if (!key->spec) {
+    key->label = msigi_strdup(spec);
+    if (!key->spec || !key->label) {
         rc = msigi_err(ctx, MSIG_E_NOMEM, "out of memory opening key %s", spec);
         goto out;
     }
@@ -144,7 +145,7 @@ int msig_key_open(struct msig_ctx *ctx, const char *spec, uint32_t flags, struct
         goto out;
 
     char what[200];
-    snprintf(what, sizeof(what), "key %s", key->spec);
+    snprintf(what, sizeof(what), "key %s", key->label);
     msigi_loader_call_begin(p);
     p->no_prompt = (flags & MSIG_KEY_OPEN_F_NO_PROMPT) != 0;
     void *h = NULL;
@@ -213,6 +214,7 @@ void msig_key_close(struct msig_key *key)
     }
     EVP_PKEY_free(key->pub);
     msigi_free(key->spec);
+    msigi_free(key->label);
     msigi_free(key);
 }
 

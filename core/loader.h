@@ -41,7 +41,8 @@ struct msig_key {
     struct msig_ctx *ctx;
     struct msigi_plugin *plugin;
     void *handle;
-    char *spec;
+    char *spec;                       /* what the plugin gets: "scheme:rest" */
+    char *label;                      /* what the user gave, for messages */
     struct msig_key_info info;        /* as the plugin filled it, type and bits checked */
     uint32_t key_type;                /* MSIG_KEY_*, from the public key */
     uint32_t bits;

@@ -277,6 +277,6 @@ int msig_pubkeys_add_key(struct msig_pubkeys *keys, struct msig_key *key)
         return msigi_err(keys->ctx, MSIG_E_INVALID, "msig_pubkeys_add_key: no key");
     if (!EVP_PKEY_up_ref(key->pub))
         return msigi_err(keys->ctx, MSIG_E_FAILED, "key %s: cannot reference its public key",
-                         key->spec);
-    return add_pkey(keys, key->pub, key->spec);
+                         key->label);
+    return add_pkey(keys, key->pub, key->label);
 }

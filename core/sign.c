@@ -25,7 +25,7 @@ static int plugin_sign(struct msig_ctx *ctx, struct msig_key *key, uint32_t sche
     int use_msg = p->desc.sign_message &&
                   (key->info.flags & MSIG_KEYINFO_F_PREFER_MESSAGE);
     char what[200];
-    snprintf(what, sizeof(what), "signing with key %s (plugin %s)", key->spec, p->desc.name);
+    snprintf(what, sizeof(what), "signing with key %s (plugin %s)", key->label, p->desc.name);
 
     *sig = NULL;
     *sig_len = 0;
