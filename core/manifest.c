@@ -1,6 +1,7 @@
 /* manifest.c -- strict parser of the manifest checksum lists. */
 #include "manifest.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "ctx.h"
@@ -15,13 +16,50 @@ void msigi_hex(const uint8_t *bin, size_t len, char *out)
     out[2 * len] = '\0';
 }
 
+static int cmp_line(const void *a, const void *b)
+{
+    const struct msigi_mline *x = *(struct msigi_mline *const *)a;
+    const struct msigi_mline *y = *(struct msigi_mline *const *)b;
+    return strcmp(x->name, y->name);
+}
+
+static int cmp_name(const void *key, const void *elem)
+{
+    return strcmp(key, (*(struct msigi_mline *const *)elem)->name);
+}
+
 struct msigi_mline *msigi_manifest_find(struct msigi_manifest *m, const char *name)
 {
-    for (size_t i = 0; i < m->count; i++) {
-        if (strcmp(m->lines[i].name, name) == 0)
-            return &m->lines[i];
+    if (!m->by_name || m->count == 0)
+        return NULL;
+    struct msigi_mline **hit = bsearch(name, m->by_name, m->count, sizeof(*m->by_name), cmp_name);
+    return hit ? *hit : NULL;
+}
+
+/* Rebuilds the sorted index and reports the first duplicate name. */
+static int build_index(struct msig_ctx *ctx, struct msigi_manifest *m)
+{
+    msigi_free(m->by_name);
+    m->by_name = msigi_calloc(m->count, sizeof(*m->by_name));
+    if (!m->by_name)
+        return msigi_err(ctx, MSIG_E_NOMEM, "out of memory indexing the manifest");
+    for (size_t i = 0; i < m->count; i++)
+        m->by_name[i] = &m->lines[i];
+    qsort(m->by_name, m->count, sizeof(*m->by_name), cmp_line);
+    for (size_t i = 1; i < m->count; i++) {
+        struct msigi_mline *a = m->by_name[i - 1], *b = m->by_name[i];
+        if (strcmp(a->name, b->name) != 0)
+            continue;
+        if (a->augment > b->augment || (a->augment == b->augment && a->lineno > b->lineno)) {
+            struct msigi_mline *t = a;
+            a = b;
+            b = t;
+        }
+        return msigi_err(ctx, MSIG_E_FORMAT, "%s line %zu: '%s' is listed twice (first at %s "
+                         "line %zu)", b->augment ? "manifest-augment" : "manifest", b->lineno,
+                         b->name, a->augment ? "manifest-augment" : "manifest", a->lineno);
     }
-    return NULL;
+    return 0;
 }
 
 void msigi_manifest_clear(struct msigi_manifest *m)
@@ -29,6 +67,7 @@ void msigi_manifest_clear(struct msigi_manifest *m)
     for (size_t i = 0; i < m->count; i++)
         msigi_free(m->lines[i].name);
     msigi_free(m->lines);
+    msigi_free(m->by_name);
     memset(m, 0, sizeof(*m));
 }
 
@@ -46,8 +85,8 @@ static void show_line(const uint8_t *p, size_t n, char out[128])
     strcpy(out + k, n > 100 ? "..." : "");
 }
 
-int msigi_manifest_parse(struct msig_ctx *ctx, struct msigi_manifest *m, const uint8_t *buf,
-                         size_t len, const char *what, int augment)
+static int parse_lines(struct msig_ctx *ctx, struct msigi_manifest *m, const uint8_t *buf,
+                       size_t len, const char *what, int augment)
 {
     char shown[128];
     if (len > MSIGI_MANIFEST_MAX_BYTES)
@@ -95,11 +134,6 @@ int msigi_manifest_parse(struct msig_ctx *ctx, struct msigi_manifest *m, const u
         char *nm = msigi_strndup(name, name_len);
         if (!nm)
             return msigi_err(ctx, MSIG_E_NOMEM, "out of memory parsing %s", what);
-        if (msigi_manifest_find(m, nm)) {
-            msigi_err(ctx, MSIG_E_FORMAT, "%s line %zu: '%s' is listed twice", what, lineno, nm);
-            msigi_free(nm);
-            return MSIG_E_FORMAT;
-        }
         if (m->count == m->cap) {
             size_t cap = m->cap ? m->cap * 2 : 8;
             struct msigi_mline *nl2 = msigi_realloc(m->lines, cap * sizeof(*nl2));
@@ -113,9 +147,27 @@ int msigi_manifest_parse(struct msig_ctx *ctx, struct msigi_manifest *m, const u
         struct msigi_mline *ml = &m->lines[m->count++];
         memset(ml, 0, sizeof(*ml));
         ml->name = nm;
+        ml->lineno = lineno;
         memcpy(ml->hex, line, 64);
         ml->hex[64] = '\0';
         ml->augment = augment;
     }
     return 0;
+}
+
+int msigi_manifest_parse(struct msig_ctx *ctx, struct msigi_manifest *m, const uint8_t *buf,
+                         size_t len, const char *what, int augment)
+{
+    size_t before = m->count;
+    int rc = parse_lines(ctx, m, buf, len, what, augment);
+    if (rc == 0)
+        rc = build_index(ctx, m);
+    if (rc != 0) {
+        /* All or nothing: drop what this call appended and restore the index. */
+        while (m->count > before)
+            msigi_free(m->lines[--m->count].name);
+        if (build_index(ctx, m) != 0 && rc != MSIG_E_NOMEM)
+            rc = MSIG_E_NOMEM;
+    }
+    return rc;
 }

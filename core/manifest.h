@@ -15,6 +15,7 @@
 
 struct msigi_mline {
     char *name;
+    size_t lineno;
     char hex[65];
     int augment;  /* from manifest-augment */
     int consumed; /* matched by an entry of the artifact */
@@ -24,10 +25,12 @@ struct msigi_manifest {
     struct msigi_mline *lines;
     size_t count;
     size_t cap;
+    struct msigi_mline **by_name; /* sorted view for lookups, rebuilt by each parse */
 };
 
 /* Parses buf (the entry's bytes) and appends its lines; `what` names the entry for messages.
- * Duplicate names (also across manifest and manifest-augment) are errors. */
+ * Duplicate names (also across manifest and manifest-augment) are errors. Lookups and the
+ * duplicate check use a sorted index, so a large manifest costs O(n log n). */
 int msigi_manifest_parse(struct msig_ctx *ctx, struct msigi_manifest *m, const uint8_t *buf,
                          size_t len, const char *what, int augment);
 struct msigi_mline *msigi_manifest_find(struct msigi_manifest *m, const char *name);
