@@ -171,23 +171,32 @@ int keyopts_too_many(const struct keyopts *k)
     return EXIT_PARAMS;
 }
 
-/* Reads the first line of a passphrase file into a malloc'd string. */
+/* Reads the first line of a passphrase file into a malloc'd string. read(2) rather than stdio,
+ * so that no library buffer keeps a copy; every copy made here is wiped. */
 static int read_passphrase_file(const char *path, char **out)
 {
     char buf[1024];
-    size_t n;
-    FILE *f = fopen(path, "r");
+    size_t n = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-    if (f == NULL) {
+    *out = NULL;
+    if (fd < 0) {
         cli_usage_error("cannot read passphrase file %s: %s", path, strerror(errno));
         return -1;
     }
-    n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
+    while (n < sizeof(buf) - 1) {
+        ssize_t r = read(fd, buf + n, sizeof(buf) - 1 - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
     buf[n] = '\0';
     buf[strcspn(buf, "\r\n")] = '\0';
     *out = strdup(buf);
-    memset(buf, 0, sizeof(buf));
+    explicit_bzero(buf, sizeof(buf));
     return *out ? 0 : -1;
 }
 
@@ -201,7 +210,7 @@ static int set_passphrase(struct cli *cli, const struct keyopts *k)
         if (read_passphrase_file(k->passphrase_file, &pass) != 0)
             return EXIT_PARAMS;
         rc = msig_ctx_set_param(cli->ctx, "file.passphrase", pass);
-        memset(pass, 0, strlen(pass));
+        explicit_bzero(pass, strlen(pass));
         free(pass);
     } else if (env != NULL) {
         rc = msig_ctx_set_param(cli->ctx, "file.passphrase", env);
@@ -457,7 +466,7 @@ int cli_pin(void *user, const struct msig_pin_request *req, char *buf, size_t ca
     close(fd);
     c = 0;
     if (rc != 0) {
-        memset(buf, 0, cap);
+        explicit_bzero(buf, cap);
         return rc;
     }
     buf[n] = '\0';
