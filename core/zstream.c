@@ -1,5 +1,5 @@
-/* zstream.c -- streaming compression and decompression (gzip via zlib, xz via liblzma,
- * zstd via libzstd, or pass-through), strict on input and reproducible on output. */
+/* zstream.c -- streaming compression and decompression (gzip via ISA-L's igzip, xz via
+ * liblzma, zstd via libzstd, or pass-through), strict on input and reproducible on output. */
 #include "zstream.h"
 
 #include <errno.h>
@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <isa-l/crc.h>
+#include <isa-l/igzip_lib.h>
 #include <lzma.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -22,8 +24,11 @@
 #define XZ_MAX_THREADS 4                  /* ~140 MiB each at preset 6 */
 #define ZSTD_WINDOWLOG_MAX 27             /* 128 MiB window, as zstd's default limit */
 
-/* zlib level for gzip output (see msigi_zenc_new). */
-#define MSIGI_GZIP_LEVEL 3
+/* ISA-L igzip level for gzip output (see msigi_zenc_new); overridable at build time only
+ * to measure the others. */
+#ifndef MSIGI_GZIP_LEVEL
+#define MSIGI_GZIP_LEVEL 1
+#endif
 
 /* Parallel gzip: fixed chunking so the output only depends on the data. */
 #define PGZ_CHUNK (256u * 1024u)
@@ -520,10 +525,11 @@ void msigi_zdec_free(struct msigi_zdec *d)
 
 /* ------------------------------------------------------------------ parallel gzip */
 
-/* The gzip encoder cuts the input into PGZ_CHUNK-byte chunks and compresses each as raw
- * deflate primed with the previous chunk's last 32 KiB (deflateSetDictionary), ended with
- * Z_SYNC_FLUSH (the last with Z_FINISH), so the chunks join into one deflate stream. One
- * gzip header goes first, the CRC32 (crc32_combine of the chunks' CRCs) and ISIZE last.
+/* The gzip encoder cuts the input into PGZ_CHUNK-byte chunks and compresses each with ISA-L
+ * (isal_deflate, raw deflate) primed with the previous chunk's last 32 KiB
+ * (isal_deflate_set_dict), ended with a sync flush (the last with end_of_stream), so the
+ * chunks join into one deflate stream. One gzip header goes first, the CRC32 (ISA-L's
+ * crc32_gzip_refl per chunk, joined with zlib's crc32_combine) and ISIZE last.
  * Chunking depends only on byte offsets, so the output is the same whatever the thread
  * count and however the caller splits its writes. With threads == 1 the chunks are
  * compressed on the caller's thread. At most `nslots` chunks are in memory. */
@@ -532,7 +538,7 @@ enum { SLOT_FREE, SLOT_FILLING, SLOT_QUEUED, SLOT_BUSY, SLOT_DONE };
 
 struct pgz_slot {
     int state;
-    int last;        /* compress with Z_FINISH */
+    int last;        /* end the deflate stream after this chunk */
     int err;         /* MSIG_E_* from the worker */
     uint8_t *in;     /* PGZ_DICT bytes of dictionary, then the chunk */
     size_t dict_len;
@@ -542,11 +548,17 @@ struct pgz_slot {
     uint32_t crc;
 };
 
+/* An ISA-L deflate stream and the level buffer its level needs, allocated once. */
+struct pgz_deflater {
+    struct isal_zstream *zs;
+    uint8_t *level_buf;
+    uint32_t level_buf_size;
+};
+
 struct pgz_worker {
     struct pgz *p;
     pthread_t tid;
-    z_stream z;
-    int z_init;
+    struct pgz_deflater df;
     int started;
 };
 
@@ -564,8 +576,7 @@ struct pgz {
     int header_done;
     int nworkers;
     struct pgz_worker *workers;
-    z_stream inline_z;   /* threads == 1 */
-    int inline_init;
+    struct pgz_deflater inline_df; /* threads == 1 */
     pthread_mutex_t mu;
     pthread_cond_t work_cv;
     pthread_cond_t done_cv;
@@ -573,33 +584,46 @@ struct pgz {
     int stop;
 };
 
-/* Compresses one chunk with z (reset here). Runs on a worker or the caller's thread. */
-static void pgz_compress(z_stream *z, struct pgz_slot *s, size_t out_cap)
+/* Compresses one chunk with df (reset here). Runs on a worker or the caller's thread. */
+static void pgz_compress(struct pgz_deflater *df, int level, struct pgz_slot *s, size_t out_cap)
 {
+    struct isal_zstream *zs = df->zs;
     s->err = 0;
     s->out_len = 0;
-    s->crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), s->in + PGZ_DICT, (uInt)s->len);
-    if (deflateReset(z) != Z_OK) {
-        s->err = MSIG_E_FAILED;
-        return;
-    }
+    s->crc = crc32_gzip_refl(0, s->in + PGZ_DICT, s->len);
+    isal_deflate_init(zs);
+    zs->level = (uint32_t)level;
+    zs->level_buf = df->level_buf;
+    zs->level_buf_size = df->level_buf_size;
+    zs->gzip_flag = IGZIP_DEFLATE; /* raw: the gzip wrapper is written once around all chunks */
+    zs->flush = s->last ? NO_FLUSH : SYNC_FLUSH;
+    zs->end_of_stream = (uint16_t)(s->last != 0);
     if (s->dict_len > 0 &&
-        deflateSetDictionary(z, s->in + PGZ_DICT - s->dict_len, (uInt)s->dict_len) != Z_OK) {
+        isal_deflate_set_dict(zs, s->in + PGZ_DICT - s->dict_len, (uint32_t)s->dict_len) !=
+            COMP_OK) {
         s->err = MSIG_E_FAILED;
         return;
     }
-    z->next_in = s->in + PGZ_DICT;
-    z->avail_in = (uInt)s->len;
-    z->next_out = s->out;
-    z->avail_out = (uInt)out_cap;
-    int zr = deflate(z, s->last ? Z_FINISH : Z_SYNC_FLUSH);
-    /* out_cap is over deflateBound(), so one call finishes the chunk. */
-    if ((s->last && zr != Z_STREAM_END) || (!s->last && zr != Z_OK) || z->avail_in != 0 ||
-        z->avail_out == 0) {
-        s->err = zr == Z_MEM_ERROR ? MSIG_E_NOMEM : MSIG_E_FAILED;
-        return;
+    zs->next_in = s->in + PGZ_DICT;
+    zs->avail_in = (uint32_t)s->len;
+    zs->next_out = s->out;
+    zs->avail_out = (uint32_t)out_cap;
+    /* out_cap is twice the chunk: more than deflate can need, so the calls end with all
+     * input taken and the flush (or the end of the stream) written. */
+    for (int round = 0; round < 8; round++) {
+        if (isal_deflate(zs) != COMP_OK) {
+            s->err = MSIG_E_FAILED;
+            return;
+        }
+        int st = zs->internal_state.state;
+        if (zs->avail_in == 0 && (s->last ? st == ZSTATE_END : st == ZSTATE_NEW_HDR)) {
+            s->out_len = out_cap - zs->avail_out;
+            return;
+        }
+        if (zs->avail_out == 0)
+            break;
     }
-    s->out_len = out_cap - z->avail_out;
+    s->err = MSIG_E_FAILED;
 }
 
 static void *pgz_worker_main(void *arg)
@@ -616,13 +640,42 @@ static void *pgz_worker_main(void *arg)
         p->seq_queue++;
         s->state = SLOT_BUSY;
         pthread_mutex_unlock(&p->mu);
-        pgz_compress(&w->z, s, p->out_cap);
+        pgz_compress(&w->df, p->level, s, p->out_cap);
         pthread_mutex_lock(&p->mu);
         s->state = SLOT_DONE;
         pthread_cond_broadcast(&p->done_cv);
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
+}
+
+static void pgz_deflater_free(struct pgz_deflater *df)
+{
+    msigi_free(df->zs);
+    msigi_free(df->level_buf);
+    df->zs = NULL;
+    df->level_buf = NULL;
+}
+
+/* The level buffer ISA-L needs for a level (its "default" size for the level). */
+static uint32_t pgz_level_buf_size(int level)
+{
+    switch (level) {
+    case 0: return 0;
+    case 1: return ISAL_DEF_LVL1_DEFAULT;
+    case 2: return ISAL_DEF_LVL2_DEFAULT;
+    default: return ISAL_DEF_LVL3_DEFAULT;
+    }
+}
+
+static int pgz_deflater_init(struct pgz_deflater *df, int level)
+{
+    df->level_buf_size = pgz_level_buf_size(level);
+    df->zs = msigi_calloc(1, sizeof(*df->zs));
+    df->level_buf = df->level_buf_size ? msigi_malloc(df->level_buf_size) : NULL;
+    if (!df->zs || (df->level_buf_size && !df->level_buf))
+        return -1;
+    return 0;
 }
 
 static void pgz_free(struct pgz *p)
@@ -638,11 +691,9 @@ static void pgz_free(struct pgz *p)
     for (int i = 0; p->workers && i < p->nworkers; i++) {
         if (p->workers[i].started)
             pthread_join(p->workers[i].tid, NULL);
-        if (p->workers[i].z_init)
-            deflateEnd(&p->workers[i].z);
+        pgz_deflater_free(&p->workers[i].df);
     }
-    if (p->inline_init)
-        deflateEnd(&p->inline_z);
+    pgz_deflater_free(&p->inline_df);
     if (p->sync_init) {
         pthread_mutex_destroy(&p->mu);
         pthread_cond_destroy(&p->work_cv);
@@ -655,13 +706,6 @@ static void pgz_free(struct pgz *p)
     msigi_free(p->slots);
     msigi_free(p->workers);
     msigi_free(p);
-}
-
-static int pgz_deflate_init(z_stream *z, int level)
-{
-    memset(z, 0, sizeof(*z));
-    /* Raw deflate (-15): the gzip wrapper is written once around all chunks. */
-    return deflateInit2(z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
 }
 
 static int pgz_new(struct msig_ctx *ctx, int level, int threads, struct pgz **out)
@@ -677,22 +721,21 @@ static int pgz_new(struct msig_ctx *ctx, int level, int threads, struct pgz **ou
     p->slots = msigi_calloc(p->nslots, sizeof(*p->slots));
     if (!p->slots)
         goto nomem;
+    /* Twice the chunk is more than any deflate encoding of it (at most 15 bits a byte plus
+     * block headers). */
+    p->out_cap = 2 * PGZ_CHUNK + 4096;
     if (p->nworkers == 0) {
-        if (pgz_deflate_init(&p->inline_z, level) != Z_OK)
+        if (pgz_deflater_init(&p->inline_df, level) != 0)
             goto nomem;
-        p->inline_init = 1;
-        p->out_cap = deflateBound(&p->inline_z, PGZ_CHUNK) + 1024;
     } else {
         p->workers = msigi_calloc((size_t)p->nworkers, sizeof(*p->workers));
         if (!p->workers)
             goto nomem;
         for (int i = 0; i < p->nworkers; i++) {
             p->workers[i].p = p;
-            if (pgz_deflate_init(&p->workers[i].z, level) != Z_OK)
+            if (pgz_deflater_init(&p->workers[i].df, level) != 0)
                 goto nomem;
-            p->workers[i].z_init = 1;
         }
-        p->out_cap = deflateBound(&p->workers[0].z, PGZ_CHUNK) + 1024;
     }
     for (size_t i = 0; i < p->nslots; i++) {
         p->slots[i].in = msigi_malloc(PGZ_DICT + PGZ_CHUNK);
@@ -793,7 +836,7 @@ static int pgz_drain(struct msigi_zenc *e, int wait)
                                            ? "out of memory in the gzip encoder"
                                            : "gzip compression of a chunk failed");
         if (!p->header_done) {
-            /* RFC 1952 header: deflate, no flags, mtime 0, XFL 0 (level 6), OS 255. */
+            /* RFC 1952 header: deflate, no flags, mtime 0, XFL 0, OS 255. */
             static const uint8_t hdr[10] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255 };
             if (enc_sink(e, hdr, sizeof(hdr)) != 0)
                 return e->err;
@@ -815,7 +858,7 @@ static int pgz_submit(struct msigi_zenc *e, int last)
     struct pgz_slot *s = &p->slots[p->seq_fill % p->nslots];
     s->last = last;
     if (p->nworkers == 0) {
-        pgz_compress(&p->inline_z, s, p->out_cap);
+        pgz_compress(&p->inline_df, p->level, s, p->out_cap);
         s->state = SLOT_DONE;
         p->seq_queued++;
     } else {
@@ -961,9 +1004,8 @@ int msigi_zenc_new(struct msig_ctx *ctx, int compression, int threads, msig_writ
     e->sink_user = sink_user;
     switch (family) {
     case MSIGI_Z_GZIP:
-        /* mender-artifact's gzip (klauspost pgzip, default level) is a faster matcher than
-         * zlib's level 6. zlib level 3 gives the same output size as it (within 1%) at about
-         * half the CPU of level 6; level 6 would be 3% smaller and twice as slow. */
+        /* ISA-L igzip at MSIGI_GZIP_LEVEL: see the README's compatibility table for the
+         * measured speed and size against mender-artifact (klauspost pgzip). */
         rc = pgz_new(ctx, MSIGI_GZIP_LEVEL, threads, &e->pgz);
         if (rc != 0)
             goto out;

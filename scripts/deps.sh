@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(
   build-essential cmake pkg-config                      # build
-  libssl-dev libarchive-dev libjansson-dev zlib1g-dev liblzma-dev libzstd-dev
+  libssl-dev libarchive-dev libjansson-dev zlib1g-dev liblzma-dev libzstd-dev libisal-dev
   libp11-kit-dev libcurl4-openssl-dev                   # libraries
   openssl mender-artifact perl xz-utils zstd gzip git ca-certificates python3   # tests
   e2fsprogs time                                        # bench (mkfs.ext4, GNU /usr/bin/time)
