@@ -146,8 +146,8 @@ struct msigi_zdec {
     unsigned long members;      /* gzip members / zstd frames finished */
     int in_frame;               /* zstd: inside a frame */
     int gz_between;             /* gzip: a member ended, the next has not started */
-    z_stream z;
-    int z_init;
+    int gz_magic_seen;          /* gzip: magic bytes of the current member checked (0-2) */
+    struct inflate_state *gz;   /* ISA-L inflate, gzip wrapper (header, CRC32, ISIZE) */
     lzma_stream x;
     int x_init;
     ZSTD_DCtx *zd;
@@ -195,13 +195,13 @@ static int dec_fill(struct msigi_zdec *d)
     return 0;
 }
 
-/* The 4 bytes that end at in[pos] (from hist when they start in an earlier buffer), as a
- * little-endian number. */
-static uint32_t dec_le32_before(const struct msigi_zdec *d, size_t pos)
+/* The 4 bytes that end `end` bytes before in[pos] (from hist when they start in an earlier
+ * buffer; end + 4 <= sizeof(hist)), as a little-endian number. */
+static uint32_t dec_le32_before(const struct msigi_zdec *d, size_t pos, size_t end)
 {
     uint8_t b[4] = { 0 };
     for (int i = 0; i < 4; i++) {
-        size_t back = (size_t)(4 - i); /* b[i] is `back` bytes before pos */
+        size_t back = end + (size_t)(4 - i); /* b[i] is `back` bytes before pos */
         if (back <= pos)
             b[i] = d->in[pos - back];
         else if (back - pos <= d->hist_len)
@@ -224,9 +224,30 @@ static msig_ssize dec_none(struct msigi_zdec *d, uint8_t *buf, size_t len)
     return n;
 }
 
+/* Starts the ISA-L decoder on a gzip member: it parses the header itself and checks the
+ * CRC32 and ISIZE of the trailer. */
+static void dec_gzip_start(struct msigi_zdec *d)
+{
+    isal_inflate_init(d->gz);
+    d->gz->crc_flag = ISAL_GZIP;
+    d->gz_magic_seen = 0;
+}
+
+static const char *isal_inflate_error_name(int r)
+{
+    switch (r) {
+    case ISAL_INVALID_BLOCK: return "invalid block";
+    case ISAL_INVALID_SYMBOL: return "invalid code";
+    case ISAL_INVALID_LOOKBACK: return "invalid distance too far back";
+    case ISAL_UNSUPPORTED_METHOD: return "unknown compression method";
+    case ISAL_NEED_DICT: return "preset dictionary required";
+    default: return "unknown error";
+    }
+}
+
 static msig_ssize dec_gzip(struct msigi_zdec *d, uint8_t *buf, size_t len)
 {
-    z_stream *z = &d->z;
+    struct inflate_state *g = d->gz;
     for (;;) {
         if (dec_fill(d) < 0)
             return -1;
@@ -241,56 +262,63 @@ static msig_ssize dec_gzip(struct msigi_zdec *d, uint8_t *buf, size_t len)
                                 "%s: trailing data after the end of the gzip stream (byte 0x%02x "
                                 "after member %lu)",
                                 d->what, d->in[d->in_pos], d->members);
-            if (inflateReset(z) != Z_OK)
-                return dec_fail(d, MSIG_E_FAILED, "%s: cannot reset the gzip decoder", d->what);
+            dec_gzip_start(d);
             d->gz_between = 0;
         }
-        z->next_in = d->in + d->in_pos;
-        z->avail_in = (uInt)(d->in_len - d->in_pos);
-        z->next_out = buf;
-        z->avail_out = (uInt)(len > UINT32_MAX ? UINT32_MAX : len);
-        int zr = inflate(z, Z_NO_FLUSH);
-        size_t used_pos = (size_t)(z->next_in - d->in);
-        d->in_pos = used_pos;
-        size_t produced = (size_t)(z->next_out - buf);
-        switch (zr) {
-        case Z_OK:
-            break;
-        case Z_STREAM_END:
-            d->members++;
-            d->gz_between = 1;
-            break;
-        case Z_BUF_ERROR:
-            /* No progress: fine when more input can be read, truncation at the end. */
-            if (d->src_eof && d->in_pos == d->in_len)
-                return dec_fail(d, MSIG_E_FORMAT, "unexpected end of gzip stream in %s",
-                                d->what);
-            break;
-        case Z_MEM_ERROR:
-            return dec_fail(d, MSIG_E_NOMEM, "%s: out of memory in the gzip decoder", d->what);
-        case Z_DATA_ERROR:
-        case Z_NEED_DICT:
-        default: {
-            const char *m = z->msg ? z->msg : "unknown error";
-            if (strcmp(m, "incorrect data check") == 0)
-                return dec_fail(d, MSIG_E_FORMAT,
-                                "%s: gzip CRC32 mismatch (stored 0x%08x, computed 0x%08lx)",
-                                d->what, (unsigned)dec_le32_before(d, used_pos),
-                                (unsigned long)z->adler);
-            if (strcmp(m, "incorrect length check") == 0)
-                return dec_fail(d, MSIG_E_FORMAT,
-                                "%s: gzip ISIZE mismatch (stored %u, decompressed %lu bytes "
-                                "mod 2^32)",
-                                d->what, (unsigned)dec_le32_before(d, used_pos),
-                                (unsigned long)(z->total_out & 0xffffffffUL));
-            if (strcmp(m, "incorrect header check") == 0)
+        /* The magic bytes are checked here as they arrive: ISA-L would wait for a whole
+         * header before it looks at them. */
+        for (size_t i = d->in_pos; d->gz_magic_seen < 2 && i < d->in_len; i++) {
+            static const uint8_t magic[2] = { 0x1f, 0x8b };
+            if (d->in[i] != magic[d->gz_magic_seen])
                 return dec_fail(d, MSIG_E_FORMAT,
                                 d->members ? "%s: trailing data after the end of the gzip "
                                              "stream (not a gzip member)"
                                            : "%s: not gzip data (bad magic bytes)",
                                 d->what);
-            return dec_fail(d, MSIG_E_FORMAT, "%s: corrupt gzip data: %s", d->what, m);
+            d->gz_magic_seen++;
         }
+        size_t start_pos = d->in_pos;
+        g->next_in = d->in + d->in_pos;
+        g->avail_in = (uint32_t)(d->in_len - d->in_pos);
+        g->next_out = buf;
+        g->avail_out = (uint32_t)(len > UINT32_MAX ? UINT32_MAX : len);
+        int r = isal_inflate(g);
+        size_t used_pos = (size_t)(g->next_in - d->in);
+        d->in_pos = used_pos;
+        size_t produced = (size_t)(g->next_out - buf);
+        if (r == ISAL_INCORRECT_CHECKSUM && g->block_state != ISAL_BLOCK_FINISH &&
+            g->block_state < ISAL_BLOCK_INPUT_DONE && g->total_out == 0 && produced == 0)
+            return dec_fail(d, MSIG_E_FORMAT, "%s: corrupt gzip data: header CRC16 mismatch",
+                            d->what);
+        if (r == ISAL_INCORRECT_CHECKSUM) {
+            /* ISA-L has read the whole trailer: CRC32 then ISIZE, the last 8 bytes used. */
+            uint32_t crc = dec_le32_before(d, used_pos, 4);
+            if (crc != g->crc)
+                return dec_fail(d, MSIG_E_FORMAT,
+                                "%s: gzip CRC32 mismatch (stored 0x%08x, computed 0x%08x)",
+                                d->what, (unsigned)crc, (unsigned)g->crc);
+            return dec_fail(d, MSIG_E_FORMAT,
+                            "%s: gzip ISIZE mismatch (stored %u, decompressed %u bytes mod "
+                            "2^32)",
+                            d->what, (unsigned)dec_le32_before(d, used_pos, 0),
+                            (unsigned)g->total_out);
+        }
+        if (r == ISAL_INVALID_WRAPPER)
+            return dec_fail(d, MSIG_E_FORMAT,
+                            d->members ? "%s: trailing data after the end of the gzip stream "
+                                         "(not a gzip member)"
+                                       : "%s: not gzip data (bad magic bytes)",
+                            d->what);
+        if (r < 0)
+            return dec_fail(d, MSIG_E_FORMAT, "%s: corrupt gzip data: %s", d->what,
+                            isal_inflate_error_name(r));
+        if (g->block_state == ISAL_BLOCK_FINISH) {
+            d->members++;
+            d->gz_between = 1;
+        } else if (produced == 0 && used_pos == start_pos && d->in_pos == d->in_len &&
+                   d->src_eof) {
+            /* No progress and no more input: truncation. */
+            return dec_fail(d, MSIG_E_FORMAT, "unexpected end of gzip stream in %s", d->what);
         }
         if (produced > 0)
             return (msig_ssize)produced;
@@ -438,18 +466,14 @@ int msigi_zdec_new(struct msig_ctx *ctx, int family, msig_read_fn *src, void *sr
         }
     }
     switch (family) {
-    case MSIGI_Z_GZIP: {
-        /* 16 + MAX_WBITS: gzip only, CRC32 and ISIZE checked by zlib. */
-        int zr = inflateInit2(&d->z, 16 + MAX_WBITS);
-        if (zr != Z_OK) {
-            rc = msigi_err(ctx, zr == Z_MEM_ERROR ? MSIG_E_NOMEM : MSIG_E_FAILED,
-                           "cannot start the gzip decoder for %s: %s", d->what,
-                           d->z.msg ? d->z.msg : zError(zr));
+    case MSIGI_Z_GZIP:
+        d->gz = msigi_malloc(sizeof(*d->gz));
+        if (!d->gz) {
+            rc = msigi_err(ctx, MSIG_E_NOMEM, "out of memory making a decoder for %s", d->what);
             goto out;
         }
-        d->z_init = 1;
+        dec_gzip_start(d);
         break;
-    }
     case MSIGI_Z_XZ: {
         lzma_stream init = LZMA_STREAM_INIT;
         d->x = init;
@@ -513,8 +537,7 @@ void msigi_zdec_free(struct msigi_zdec *d)
 {
     if (!d)
         return;
-    if (d->z_init)
-        inflateEnd(&d->z);
+    msigi_free(d->gz);
     if (d->x_init)
         lzma_end(&d->x);
     ZSTD_freeDCtx(d->zd);

@@ -434,8 +434,11 @@ static void test_gzip_errors(void)
 {
     uint8_t bad[sizeof(kat_gz)];
     char name[128];
-    /* Flipped CRC byte in the trailer: stored 0x340878c6, computed 0x340878c7. */
-    for (size_t step = 0; step <= 3; step += 3) {
+    /* Flipped CRC byte in the trailer: stored 0x340878c6, computed 0x340878c7; the trailer
+     * in one piece, byte by byte, and 3 bytes at a time. */
+    static const size_t steps[] = { 0, 1, 3 };
+    for (size_t si = 0; si < sizeof(steps) / sizeof(steps[0]); si++) {
+        size_t step = steps[si];
         memcpy(bad, kat_gz, sizeof(bad));
         bad[sizeof(bad) - 8] ^= 1;
         snprintf(name, sizeof(name), "/zstream/gzip/crc_flip/step%zu", step);
@@ -449,6 +452,33 @@ static void test_gzip_errors(void)
     bad[sizeof(bad) - 4] ^= 2;
     expect_fail(MSIGI_Z_GZIP, bad, sizeof(bad), 0, "h.tar.gz", MSIG_E_FORMAT,
                 "h.tar.gz: gzip ISIZE mismatch (stored 88, decompressed 90", "/zstream/gzip/isize");
+    expect_fail(MSIGI_Z_GZIP, bad, sizeof(bad), 1, "h.tar.gz", MSIG_E_FORMAT,
+                "h.tar.gz: gzip ISIZE mismatch (stored 88, decompressed 90",
+                "/zstream/gzip/isize/step1");
+
+    /* Optional header fields: a file name is skipped; a wrong header CRC16 is refused. */
+    struct buf h = { 0 }, plain = { 0 };
+    uint8_t hdr[10];
+    memcpy(hdr, kat_gz, 10);
+    hdr[3] = 0x08; /* FNAME */
+    buf_add(&h, hdr, 10);
+    buf_add(&h, "fox.txt", 8);
+    buf_add(&h, kat_gz + 10, sizeof(kat_gz) - 10);
+    for (size_t step = 0; step <= 1; step++) {
+        int rc = decompress(MSIGI_Z_GZIP, h.p, h.len, step, 4096, "n.gz", &plain);
+        ok(rc == 0 && plain.len == strlen(kat_text) &&
+               memcmp(plain.p, kat_text, plain.len) == 0,
+           "/zstream/gzip/header_fname/step%zu", step);
+        buf_free(&plain);
+    }
+    h.len = 0;
+    hdr[3] = 0x02; /* FHCRC, with a CRC16 that is not the header's */
+    buf_add(&h, hdr, 10);
+    buf_add(&h, "\x12\x34", 2);
+    buf_add(&h, kat_gz + 10, sizeof(kat_gz) - 10);
+    expect_fail(MSIGI_Z_GZIP, h.p, h.len, 0, "hc.gz", MSIG_E_FORMAT, "hc.gz: corrupt gzip data: header CRC16 mismatch",
+                "/zstream/gzip/header_crc16");
+    buf_free(&h);
     /* Not gzip at all. */
     expect_fail(MSIGI_Z_GZIP, (const uint8_t *)"plain text, not gzip", 20, 0, "x.gz",
                 MSIG_E_FORMAT, "x.gz: not gzip data", "/zstream/gzip/not_gzip");
