@@ -884,6 +884,12 @@ static int add_mem_entry(struct wstate *s, struct archive *a, struct lasink *ls,
     return rc;
 }
 
+/* Reproducible writes need compressed bytes that do not depend on the machine. */
+static uint32_t zenc_flags(const struct wstate *s)
+{
+    return s->have_epoch ? MSIGI_ZENC_F_PORTABLE : 0;
+}
+
 /* Mode, mtime and owner of a file-backed entry. With SOURCE_DATE_EPOCH the mtime is
  * clamped to it and the owner is root with no names, so equal inputs give equal bytes. */
 static void set_file_meta(struct wstate *s, struct archive_entry *e, const struct stat *st)
@@ -1017,7 +1023,8 @@ static int build_header(struct wstate *s, int augment, struct membuf *mb)
             goto out;
     }
 
-    if ((rc = msigi_zenc_new(ctx, w->compression, 1, mem_sink, mb, &ls.enc)) != 0)
+    if ((rc = msigi_zenc_new_flags(ctx, w->compression, 1, zenc_flags(s), mem_sink, mb,
+                                   &ls.enc)) != 0)
         goto out;
     if ((rc = open_inner(s, &a, &ls)) != 0)
         goto out;
@@ -1257,7 +1264,8 @@ static int write_data_entry(struct wstate *s, struct out *o, int64_t mtime)
 
     int fam = msigi_z_family(s->w->compression);
     int threads = (fam == MSIGI_Z_GZIP || fam == MSIGI_Z_ZSTD) ? 2 : 1;
-    if ((rc = msigi_zenc_new(ctx, s->w->compression, threads, fd_sink, o, &ls.enc)) != 0)
+    if ((rc = msigi_zenc_new_flags(ctx, s->w->compression, threads, zenc_flags(s), fd_sink, o,
+                                   &ls.enc)) != 0)
         goto out;
     if ((rc = open_inner(s, &a, &ls)) != 0)
         goto out;

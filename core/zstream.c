@@ -571,11 +571,14 @@ struct pgz_slot {
     uint32_t crc;
 };
 
-/* An ISA-L deflate stream and the level buffer its level needs, allocated once. */
+/* An ISA-L deflate stream and the level buffer its level needs, allocated once; or, for
+ * portable output, a zlib deflate stream. */
 struct pgz_deflater {
     struct isal_zstream *zs;
     uint8_t *level_buf;
     uint32_t level_buf_size;
+    z_stream z;
+    int z_init;
 };
 
 struct pgz_worker {
@@ -587,6 +590,7 @@ struct pgz_worker {
 
 struct pgz {
     int level;
+    int portable;        /* zlib instead of ISA-L (see MSIGI_ZENC_F_PORTABLE) */
     size_t nslots;
     size_t out_cap;
     struct pgz_slot *slots;
@@ -607,9 +611,39 @@ struct pgz {
     int stop;
 };
 
+/* The same chunk with zlib: same chunking, dictionary and flushes as with ISA-L. */
+static void pgz_compress_zlib(z_stream *z, struct pgz_slot *s, size_t out_cap)
+{
+    s->err = 0;
+    s->out_len = 0;
+    s->crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), s->in + PGZ_DICT, (uInt)s->len);
+    if (deflateReset(z) != Z_OK ||
+        (s->dict_len > 0 &&
+         deflateSetDictionary(z, s->in + PGZ_DICT - s->dict_len, (uInt)s->dict_len) != Z_OK)) {
+        s->err = MSIG_E_FAILED;
+        return;
+    }
+    z->next_in = s->in + PGZ_DICT;
+    z->avail_in = (uInt)s->len;
+    z->next_out = s->out;
+    z->avail_out = (uInt)out_cap;
+    int zr = deflate(z, s->last ? Z_FINISH : Z_SYNC_FLUSH);
+    /* out_cap is over deflateBound(), so one call finishes the chunk. */
+    if ((s->last && zr != Z_STREAM_END) || (!s->last && zr != Z_OK) || z->avail_in != 0 ||
+        z->avail_out == 0) {
+        s->err = zr == Z_MEM_ERROR ? MSIG_E_NOMEM : MSIG_E_FAILED;
+        return;
+    }
+    s->out_len = out_cap - z->avail_out;
+}
+
 /* Compresses one chunk with df (reset here). Runs on a worker or the caller's thread. */
 static void pgz_compress(struct pgz_deflater *df, int level, struct pgz_slot *s, size_t out_cap)
 {
+    if (df->z_init) {
+        pgz_compress_zlib(&df->z, s, out_cap);
+        return;
+    }
     struct isal_zstream *zs = df->zs;
     s->err = 0;
     s->out_len = 0;
@@ -674,6 +708,9 @@ static void *pgz_worker_main(void *arg)
 
 static void pgz_deflater_free(struct pgz_deflater *df)
 {
+    if (df->z_init)
+        deflateEnd(&df->z);
+    df->z_init = 0;
     msigi_free(df->zs);
     msigi_free(df->level_buf);
     df->zs = NULL;
@@ -693,8 +730,19 @@ static uint32_t pgz_level_buf_size(int level)
     }
 }
 
-static int pgz_deflater_init(struct pgz_deflater *df, int level)
+/* zlib level of the portable gzip output. */
+#define PGZ_PORTABLE_ZLIB_LEVEL 6
+
+static int pgz_deflater_init(struct pgz_deflater *df, int level, int portable)
 {
+    if (portable) {
+        /* Raw deflate (-15): the gzip wrapper is written once around all chunks. */
+        if (deflateInit2(&df->z, PGZ_PORTABLE_ZLIB_LEVEL, Z_DEFLATED, -15, 8,
+                         Z_DEFAULT_STRATEGY) != Z_OK)
+            return -1;
+        df->z_init = 1;
+        return 0;
+    }
     df->level_buf_size = pgz_level_buf_size(level);
     df->zs = msigi_calloc(1, sizeof(*df->zs));
     df->level_buf = df->level_buf_size ? msigi_malloc(df->level_buf_size) : NULL;
@@ -733,7 +781,7 @@ static void pgz_free(struct pgz *p)
     msigi_free(p);
 }
 
-static int pgz_new(struct msig_ctx *ctx, int level, int threads, struct pgz **out)
+static int pgz_new(struct msig_ctx *ctx, int level, int threads, int portable, struct pgz **out)
 {
     int rc = MSIG_E_NOMEM;
     struct pgz *p = msigi_calloc(1, sizeof(*p));
@@ -741,6 +789,7 @@ static int pgz_new(struct msig_ctx *ctx, int level, int threads, struct pgz **ou
     if (!p)
         goto nomem;
     p->level = level;
+    p->portable = portable;
     p->nworkers = threads > 1 ? threads : 0;
     p->nslots = threads > 1 ? (size_t)threads * 2 + 1 : 2;
     p->slots = msigi_calloc(p->nslots, sizeof(*p->slots));
@@ -750,7 +799,7 @@ static int pgz_new(struct msig_ctx *ctx, int level, int threads, struct pgz **ou
      * block headers). */
     p->out_cap = 2 * PGZ_CHUNK + 4096;
     if (p->nworkers == 0) {
-        if (pgz_deflater_init(&p->inline_df, level) != 0)
+        if (pgz_deflater_init(&p->inline_df, level, portable) != 0)
             goto nomem;
     } else {
         p->workers = msigi_calloc((size_t)p->nworkers, sizeof(*p->workers));
@@ -758,7 +807,7 @@ static int pgz_new(struct msig_ctx *ctx, int level, int threads, struct pgz **ou
             goto nomem;
         for (int i = 0; i < p->nworkers; i++) {
             p->workers[i].p = p;
-            if (pgz_deflater_init(&p->workers[i].df, level) != 0)
+            if (pgz_deflater_init(&p->workers[i].df, level, portable) != 0)
                 goto nomem;
         }
     }
@@ -1006,6 +1055,12 @@ static int zstd_level(int compression)
 int msigi_zenc_new(struct msig_ctx *ctx, int compression, int threads, msig_write_fn *sink,
                    void *sink_user, struct msigi_zenc **out)
 {
+    return msigi_zenc_new_flags(ctx, compression, threads, 0, sink, sink_user, out);
+}
+
+int msigi_zenc_new_flags(struct msig_ctx *ctx, int compression, int threads, uint32_t flags,
+                         msig_write_fn *sink, void *sink_user, struct msigi_zenc **out)
+{
     int rc = MSIG_E_FAILED;
     struct msigi_zenc *e = NULL;
     if (!out || !sink)
@@ -1034,8 +1089,11 @@ int msigi_zenc_new(struct msig_ctx *ctx, int compression, int threads, msig_writ
          * against 1.23 s / 1.86 s, output 2.6% larger (3.5% on /usr/lib files). Levels 1
          * and 2 are 10-15% faster but 5-7% larger than mender-artifact; zlib level 3 (the
          * previous encoder) was as large and 2.6x the CPU. No ISA-L level reaches
-         * mender-artifact's size. */
-        rc = pgz_new(ctx, MSIGI_GZIP_LEVEL, threads, &e->pgz);
+         * mender-artifact's size. ISA-L picks SSE, AVX2 or AVX-512 code at run time, so
+         * byte-identical output on every machine is only promised by the portable (zlib)
+         * path that reproducible writes use. */
+        rc = pgz_new(ctx, MSIGI_GZIP_LEVEL, threads, (flags & MSIGI_ZENC_F_PORTABLE) != 0,
+                     &e->pgz);
         if (rc != 0)
             goto out;
         break;

@@ -1,5 +1,6 @@
 /* zstream.h -- streaming compression and decompression for artifact entries
- * (gzip through zlib, xz through liblzma, zstd through libzstd, or none).
+ * (gzip through ISA-L igzip, or zlib for portable output; xz through liblzma; zstd through
+ * libzstd; or none).
  *
  * Decoders pull compressed bytes from a source callback and hand out decompressed bytes.
  * They are strict: a corrupt stream, a bad gzip/xz/zstd integrity check (CRC32 and ISIZE
@@ -50,7 +51,8 @@ void msigi_zdec_free(struct msigi_zdec *d);
 struct msigi_zenc;
 /* compression: an MSIG_COMPRESS_* id (selects family and level). threads: worker threads
  * the encoder may use (1 = none); output is the same format whatever the count.
- * gzip: zlib level 6, cut into 256 KiB chunks compressed in parallel into one member; the
+ * gzip: ISA-L igzip level 3 (zlib level 6 with MSIGI_ZENC_F_PORTABLE), cut into 256 KiB
+ * chunks compressed in parallel into one member; the
  * bytes are identical for every thread count and every split of the writes.
  * xz: preset 6, CRC64; threads > 1 use liblzma's threaded encoder (24 MiB blocks), whose
  * output differs from threads == 1 but not between thread counts > 1.
@@ -58,6 +60,12 @@ struct msigi_zenc;
  * The sink is only called from the caller's thread. */
 int msigi_zenc_new(struct msig_ctx *ctx, int compression, int threads, msig_write_fn *sink,
                    void *sink_user, struct msigi_zenc **out);
+/* Portable output: gzip through zlib (level 6) instead of ISA-L, whose output may depend on
+ * the CPU's instruction set. Reproducible writes (SOURCE_DATE_EPOCH) use it, so that the
+ * same inputs give the same bytes on every machine with the same zlib. */
+#define MSIGI_ZENC_F_PORTABLE (1u << 0)
+int msigi_zenc_new_flags(struct msig_ctx *ctx, int compression, int threads, uint32_t flags,
+                         msig_write_fn *sink, void *sink_user, struct msigi_zenc **out);
 int msigi_zenc_write(struct msigi_zenc *e, const void *buf, size_t len);
 /* Flushes the end of the stream to the sink. */
 int msigi_zenc_finish(struct msigi_zenc *e);

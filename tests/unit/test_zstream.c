@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 #include <unistd.h>
 
 #include "ctx.h"
@@ -14,6 +16,9 @@
 #define MiB (1024u * 1024u)
 
 static struct msig_ctx *ctx;
+
+/* SHA-256 of the portable gzip output of test_gzip_portable's input. */
+#define PORTABLE_GZIP_SHA256 "ee799d089df0f0095edf0b7a05062cc03f7631c3220bdfdab9517e8dd8b90ace"
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -106,12 +111,12 @@ static void make_repetitive(uint8_t *p, size_t n)
 }
 
 /* Compresses data, writing `step` bytes per call (0 = all at once). */
-static int compress(int compression, int threads, const uint8_t *data, size_t len, size_t step,
-                    struct buf *out)
+static int compress_flags(int compression, int threads, uint32_t flags, const uint8_t *data,
+                          size_t len, size_t step, struct buf *out)
 {
     struct msigi_zenc *e = NULL;
     struct sink sk = { { 0 }, 0 };
-    int rc = msigi_zenc_new(ctx, compression, threads, sink_write, &sk, &e);
+    int rc = msigi_zenc_new_flags(ctx, compression, threads, flags, sink_write, &sk, &e);
     if (rc != 0)
         goto out;
     for (size_t off = 0; off < len;) {
@@ -126,6 +131,12 @@ out:
     msigi_zenc_free(e);
     *out = sk.b;
     return rc;
+}
+
+static int compress(int compression, int threads, const uint8_t *data, size_t len, size_t step,
+                    struct buf *out)
+{
+    return compress_flags(compression, threads, 0, data, len, step, out);
 }
 
 /* Decompresses with a source giving src_step bytes per read and reads of rd_len bytes.
@@ -387,6 +398,41 @@ static void test_gzip_isal_threads(void)
     buf_free(&plain);
     buf_free(&t1);
     buf_free(&t2);
+    free(data);
+}
+
+/* Portable gzip (reproducible writes): zlib, identical for every thread count, and a fixed
+ * digest for a fixed input (with Debian 12's zlib 1.2.13). */
+static void test_gzip_portable(void)
+{
+    size_t len = MiB + 12345;
+    uint8_t *data = malloc(len);
+    if (!data)
+        bail("out of memory");
+    make_random(data, len, 7);
+    make_repetitive(data + len / 2, len / 2);
+    struct buf t1 = { 0 }, t2 = { 0 }, fast = { 0 }, plain = { 0 };
+    int rc1 = compress_flags(MSIG_COMPRESS_GZIP, 1, MSIGI_ZENC_F_PORTABLE, data, len, 4096, &t1);
+    int rc2 = compress_flags(MSIG_COMPRESS_GZIP, 2, MSIGI_ZENC_F_PORTABLE, data, len, 0, &t2);
+    int rc3 = compress(MSIG_COMPRESS_GZIP, 2, data, len, 0, &fast);
+    ok(rc1 == 0 && rc2 == 0 && rc3 == 0, "/zstream/gzip/portable/encode");
+    is_mem(t2.p, t2.len, t1.p, t1.len, "/zstream/gzip/portable/2_vs_1_identical");
+    ok(t1.len != fast.len || memcmp(t1.p, fast.p, t1.len) != 0,
+       "/zstream/gzip/portable/differs from the ISA-L output");
+    int drc = decompress(MSIGI_Z_GZIP, t1.p, t1.len, 0, 65536, "portable", &plain);
+    ok(drc == 0 && plain.len == len && memcmp(plain.p, data, len) == 0,
+       "/zstream/gzip/portable/roundtrip");
+    uint8_t d[32];
+    char hex[65];
+    unsigned int dl = 0;
+    EVP_Digest(t1.p, t1.len, d, &dl, EVP_sha256(), NULL);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    is_str(hex, PORTABLE_GZIP_SHA256, "/zstream/gzip/portable/known digest");
+    buf_free(&plain);
+    buf_free(&t1);
+    buf_free(&t2);
+    buf_free(&fast);
     free(data);
 }
 
@@ -756,6 +802,7 @@ int main(void)
     test_misuse();
     test_gzip_isal_threads();
     test_gzip_chunk_edges();
+    test_gzip_portable();
     test_gzip_output();
     test_roundtrips();
     msig_ctx_free(ctx);
