@@ -39,8 +39,9 @@ size_t msigi_tar_pad(uint64_t size)
     return (size_t)((MSIGI_TAR_BLOCK - size % MSIGI_TAR_BLOCK) % MSIGI_TAR_BLOCK);
 }
 
-int msigi_tar_header(struct msig_ctx *ctx, const char *name, uint64_t size, uint32_t mode,
-                     int64_t mtime, uint8_t out[static MSIGI_TAR_HDR_MAX], size_t *len)
+static int make_header(struct msig_ctx *ctx, int gnu, const char *name, uint64_t size,
+                       uint32_t mode, int64_t mtime, uint8_t out[static MSIGI_TAR_HDR_MAX],
+                       size_t *len)
 {
     int rc = MSIG_E_FAILED;
     struct archive *a = archive_write_new();
@@ -53,7 +54,8 @@ int msigi_tar_header(struct msig_ctx *ctx, const char *name, uint64_t size, uint
     }
     /* pax_restricted writes plain ustar unless the entry needs a PAX record. Unblocked
      * output (bytes per block 0) lets the header reach the buffer at once. */
-    if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+    if ((gnu ? archive_write_set_format_gnutar(a)
+             : archive_write_set_format_pax_restricted(a)) != ARCHIVE_OK ||
         archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
         archive_write_open2(a, &sk, NULL, sink_write, NULL, NULL) != ARCHIVE_OK) {
         rc = msigi_err(ctx, MSIG_E_FAILED, "cannot make tar header of %s: %s", name,
@@ -87,4 +89,16 @@ out:
         archive_write_free(a); /* its close fails at the closed sink; state is freed */
     }
     return rc;
+}
+
+int msigi_tar_header(struct msig_ctx *ctx, const char *name, uint64_t size, uint32_t mode,
+                     int64_t mtime, uint8_t out[static MSIGI_TAR_HDR_MAX], size_t *len)
+{
+    return make_header(ctx, 0, name, size, mode, mtime, out, len);
+}
+
+int msigi_tar_header_gnu(struct msig_ctx *ctx, const char *name, uint64_t size, uint32_t mode,
+                         int64_t mtime, uint8_t out[static MSIGI_TAR_HDR_MAX], size_t *len)
+{
+    return make_header(ctx, 1, name, size, mode, mtime, out, len);
 }

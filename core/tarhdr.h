@@ -18,6 +18,11 @@
  * record when the name does not fit ustar. Writes *len bytes (a multiple of 512) to out. */
 int msigi_tar_header(struct msig_ctx *ctx, const char *name, uint64_t size, uint32_t mode,
                      int64_t mtime, uint8_t out[static MSIGI_TAR_HDR_MAX], size_t *len);
+/* The same as a GNU tar header: one 512-byte block for a short name whatever the size (sizes
+ * of 8 GiB and more in base-256, which Go's archive/tar and libarchive read). Used where a
+ * header written before the size is known must keep its length. */
+int msigi_tar_header_gnu(struct msig_ctx *ctx, const char *name, uint64_t size, uint32_t mode,
+                         int64_t mtime, uint8_t out[static MSIGI_TAR_HDR_MAX], size_t *len);
 /* Padding after size bytes of entry data: 0..511. */
 size_t msigi_tar_pad(uint64_t size);
 

@@ -1283,11 +1283,15 @@ static int write_data_entry(struct wstate *s, struct out *o, int64_t mtime)
     if ((rc = msigi_tar_header(ctx, name, size, OUTER_MODE, mtime, real, &rlen)) != 0)
         goto out;
     if (rlen != hlen) {
-        /* A size that needs a PAX record (8 GiB and more) would grow the header. */
-        rc = msigi_err(ctx, MSIG_E_LIMIT,
-                       "the compressed data entry (%llu bytes) is too large for a ustar header",
-                       (unsigned long long)size);
-        goto out;
+        /* 8 GiB and more needs a PAX record, which would not fit the placeholder: a GNU
+         * header carries the size in base-256 in the same single block. */
+        if ((rc = msigi_tar_header_gnu(ctx, name, size, OUTER_MODE, mtime, real, &rlen)) != 0)
+            goto out;
+        if (rlen != hlen) {
+            rc = msigi_err(ctx, MSIG_E_LIMIT, "the data entry (%llu bytes) does not fit a "
+                           "%zu-byte tar header", (unsigned long long)size, hlen);
+            goto out;
+        }
     }
     if (pwrite(o->fd, real, rlen, (off_t)hdr_off) != (ssize_t)rlen) {
         rc = msigi_err(ctx, MSIG_E_IO, "cannot write %s: %s", o->what, strerror(errno));
