@@ -110,37 +110,41 @@ static int add_spec(struct keyopts *k, const char *scheme, const char *flag, con
     return rc;
 }
 
+/* The external key flags and the plugin scheme each maps to. */
+static const struct {
+    int opt;
+    const char *scheme;
+    const char *flag;
+} key_flags[] = {
+    {OPT_KEY_PKCS11, "pkcs11", "key-pkcs11"},
+    {OPT_GCP_KMS_KEY, "gcpkms", "gcp-kms-key"},
+    {OPT_VAULT_KEY, "vault", "vault-transit-key"},
+    {OPT_AZURE_KEY, "azurekv", "azure-key"},
+    {OPT_SIGNSERVER, "signserver", "keyfactor-signserver-worker"},
+};
+
 int keyopts_handle(struct keyopts *k, int opt, const char *arg)
 {
     int rc;
+    size_t i;
 
-    switch (opt) {
-    case 'k':
+    if (opt == 'k') {
         rc = strlist_add(&k->files, arg);
         if (rc == 0)
             rc = strlist_add(&k->flags, "key");
         return rc ? rc : 1;
-    case OPT_KEY_PKCS11:
-        rc = add_spec(k, "pkcs11", "key-pkcs11", arg);
-        return rc ? rc : 1;
-    case OPT_GCP_KMS_KEY:
-        rc = add_spec(k, "gcpkms", "gcp-kms-key", arg);
-        return rc ? rc : 1;
-    case OPT_VAULT_KEY:
-        rc = add_spec(k, "vault", "vault-transit-key", arg);
-        return rc ? rc : 1;
-    case OPT_AZURE_KEY:
-        rc = add_spec(k, "azurekv", "azure-key", arg);
-        return rc ? rc : 1;
-    case OPT_SIGNSERVER:
-        rc = add_spec(k, "signserver", "keyfactor-signserver-worker", arg);
-        return rc ? rc : 1;
-    case OPT_PASSPHRASE_FILE:
+    }
+    if (opt == OPT_PASSPHRASE_FILE) {
         k->passphrase_file = arg;
         return 1;
-    default:
-        return 0;
     }
+    for (i = 0; i < sizeof(key_flags) / sizeof(key_flags[0]); i++) {
+        if (key_flags[i].opt == opt) {
+            rc = add_spec(k, key_flags[i].scheme, key_flags[i].flag, arg);
+            return rc ? rc : 1;
+        }
+    }
+    return 0;
 }
 
 void keyopts_free(struct keyopts *k)

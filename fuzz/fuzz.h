@@ -7,6 +7,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include <msig/msig.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -19,5 +22,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
             abort();                                                                       \
         }                                                                                  \
     } while (0)
+
+/* A read source over the input: step bytes per read at most (0 = as many as asked). */
+struct src {
+    const uint8_t *p;
+    size_t len, pos, step;
+};
+
+static inline msig_ssize src_read(void *user, void *buf, size_t len)
+{
+    struct src *s = user;
+    size_t n = s->len - s->pos;
+    if (n > len)
+        n = len;
+    if (s->step && n > s->step)
+        n = s->step;
+    if (n)
+        memcpy(buf, s->p + s->pos, n);
+    s->pos += n;
+    return (msig_ssize)n;
+}
 
 #endif

@@ -8,25 +8,6 @@
 #include "fuzz.h"
 #include "fuzz_keys.h"
 
-struct src {
-    const uint8_t *p;
-    size_t len, pos, step;
-};
-
-static msig_ssize src_read(void *user, void *buf, size_t len)
-{
-    struct src *s = user;
-    size_t n = s->len - s->pos;
-    if (n > len)
-        n = len;
-    if (s->step && n > s->step)
-        n = s->step;
-    if (n)
-        memcpy(buf, s->p + s->pos, n);
-    s->pos += n;
-    return (msig_ssize)n;
-}
-
 struct sink {
     int open;
     uint64_t got;

@@ -15,25 +15,6 @@
 
 #define OUT_CAP ((uint64_t)64 << 20) /* decoded bytes read per input at most */
 
-struct src {
-    const uint8_t *p;
-    size_t len, pos, step;
-};
-
-static msig_ssize src_read(void *user, void *buf, size_t len)
-{
-    struct src *s = user;
-    size_t n = s->len - s->pos;
-    if (n > len)
-        n = len;
-    if (s->step && n > s->step)
-        n = s->step;
-    if (n)
-        memcpy(buf, s->p + s->pos, n);
-    s->pos += n;
-    return (msig_ssize)n;
-}
-
 struct sink {
     uint8_t *p;
     size_t len, cap;
