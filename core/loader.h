@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include <msig/msig.h>
+#include <msig/msig_plugin.h>
 
 #define MSIGI_PLUGIN_ERRMAX 1024
 

@@ -5,7 +5,7 @@
  * independent and may be used from different threads at once.
  *
  * Errors: every function that can fail returns 0 or a negative MSIG_E_* code (listed in
- * msig_plugin.h, shared with the plugin ABI). The text that says what went wrong, where and
+ * msig_types.h, shared with the plugin ABI). The text that says what went wrong, where and
  * with which values is in msig_ctx_last_error(ctx) until the next call on that context.
  *
  * Ownership: whoever creates an object frees it; every _free/_close accepts NULL.
@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <msig/msig_plugin.h>
+#include <msig/msig_types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -40,7 +40,7 @@ extern "C" {
 
 struct msig_ctx;
 
-/* Log levels are MSIG_LOG_* from msig_plugin.h. msg is a finished line without newline. */
+/* Log levels are MSIG_LOG_* from msig_types.h. msg is a finished line without newline. */
 typedef void msig_log_fn(void *user, int level, const char *msg);
 
 /* Asks the user for a PIN or passphrase. Write at most cap-1 bytes into buf, set *len,
@@ -101,6 +101,29 @@ MSIG_API void msig_key_close(struct msig_key *key);
 /* Key type (MSIG_KEY_*) and size in bits. */
 MSIG_API MSIG_WUR int msig_key_describe(struct msig_key *key, uint32_t *key_type,
                                         uint32_t *bits);
+/* The key's public half as DER SubjectPublicKeyInfo (the key the core checked: RSA >= 2048
+ * bits or EC P-256). buf may be NULL to learn the size in *len; too small a cap gives
+ * MSIG_E_BUFFER_TOO_SMALL with the size needed in *len. */
+MSIG_API MSIG_WUR int msig_key_public_der(struct msig_key *key, uint8_t *buf, size_t cap,
+                                          size_t *len);
+
+/* Signature forms for msig_key_sign_digest */
+#define MSIG_SIGOUT_RAW 0u  /* RSA: the signature; ECDSA: 64 bytes r||s (Mender's form) */
+#define MSIG_SIGOUT_DER 1u  /* RSA: the signature; ECDSA: DER ECDSA-Sig-Value (OpenSSL's) */
+/* Signs a SHA-256 digest with the key, through the same path as artifact signing (the
+ * plugin signs, the core converts and verifies the result with the public key). scheme is
+ * MSIG_SIG_RSA_PKCS1_SHA256 or MSIG_SIG_ECDSA_SHA256 and must fit the key; digest_len is 32.
+ * A cap too small gives MSIG_E_BUFFER_TOO_SMALL with the size needed in *sig_len (at most
+ * 72 bytes for ECDSA DER, the modulus size for RSA). */
+MSIG_API MSIG_WUR int msig_key_sign_digest(struct msig_key *key, uint32_t scheme,
+                                           const uint8_t *digest, size_t digest_len,
+                                           uint32_t out_form, uint8_t *sig, size_t cap,
+                                           size_t *sig_len);
+/* Lists the signing keys a spec matches, through the plugin that serves its scheme (ABI 1.1
+ * key_list): cb gets one entry per key. flags: MSIG_KEY_OPEN_F_*. MSIG_E_UNSUPPORTED when
+ * the plugin cannot list keys. */
+MSIG_API MSIG_WUR int msig_key_list(struct msig_ctx *ctx, const char *spec, uint32_t flags,
+                                    msig_key_list_fn *cb, void *user);
 
 MSIG_API MSIG_WUR int msig_pubkeys_new(struct msig_ctx *ctx, struct msig_pubkeys **keys);
 MSIG_API void msig_pubkeys_free(struct msig_pubkeys *keys);
