@@ -242,8 +242,34 @@ void msigi_sigfmt_describe(EVP_PKEY *pkey, char *buf, size_t cap)
     ERR_clear_error();
 }
 
-static int digest_verify(EVP_PKEY *pkey, const uint8_t *msg, size_t msg_len, const uint8_t *sig,
-                         size_t sig_len, char *why, size_t why_cap)
+/* Verifies over a SHA-256 digest computed beforehand (msg is the 32-byte digest). */
+static int prehashed_verify(EVP_PKEY *pkey, const uint8_t *digest, size_t digest_len,
+                            const uint8_t *sig, size_t sig_len, char *why, size_t why_cap)
+{
+    int rc = MSIG_E_SIGNATURE;
+    EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+    if (!pc) {
+        snprintf(why, why_cap, "out of memory");
+        rc = MSIG_E_NOMEM;
+        goto out;
+    }
+    if (EVP_PKEY_verify_init(pc) != 1 || EVP_PKEY_CTX_set_signature_md(pc, EVP_sha256()) != 1) {
+        snprintf(why, why_cap, "cannot set up SHA-256 verification with this key");
+        goto out;
+    }
+    if (EVP_PKEY_verify(pc, sig, sig_len, digest, digest_len) != 1) {
+        snprintf(why, why_cap, "verification error");
+        goto out;
+    }
+    rc = 0;
+out:
+    EVP_PKEY_CTX_free(pc);
+    ERR_clear_error();
+    return rc;
+}
+
+static int message_verify(EVP_PKEY *pkey, const uint8_t *msg, size_t msg_len, const uint8_t *sig,
+                          size_t sig_len, char *why, size_t why_cap)
 {
     int rc = MSIG_E_SIGNATURE;
     EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -267,8 +293,12 @@ out:
     return rc;
 }
 
-int msigi_sigfmt_verify(EVP_PKEY *pkey, const uint8_t *msg, size_t msg_len, const uint8_t *sig,
-                        size_t sig_len, char *why, size_t why_cap)
+typedef int verify_fn(EVP_PKEY *pkey, const uint8_t *data, size_t len, const uint8_t *sig,
+                      size_t sig_len, char *why, size_t why_cap);
+
+static int verify_encoded(EVP_PKEY *pkey, verify_fn *digest_verify, const uint8_t *msg,
+                          size_t msg_len, const uint8_t *sig, size_t sig_len, char *why,
+                          size_t why_cap)
 {
     int rc = MSIG_E_SIGNATURE;
     uint8_t *der = NULL;
@@ -318,4 +348,16 @@ int msigi_sigfmt_verify(EVP_PKEY *pkey, const uint8_t *msg, size_t msg_len, cons
 out:
     msigi_free(der);
     return rc;
+}
+
+int msigi_sigfmt_verify(EVP_PKEY *pkey, const uint8_t *msg, size_t msg_len, const uint8_t *sig,
+                        size_t sig_len, char *why, size_t why_cap)
+{
+    return verify_encoded(pkey, message_verify, msg, msg_len, sig, sig_len, why, why_cap);
+}
+
+int msigi_sigfmt_verify_digest(EVP_PKEY *pkey, const uint8_t digest[static 32],
+                               const uint8_t *sig, size_t sig_len, char *why, size_t why_cap)
+{
+    return verify_encoded(pkey, prehashed_verify, digest, 32, sig, sig_len, why, why_cap);
 }

@@ -53,4 +53,8 @@ int msigi_sigfmt_is_p256(EVP_PKEY *pkey);
 int msigi_sigfmt_verify(EVP_PKEY *pkey, const uint8_t *msg, size_t msg_len, const uint8_t *sig,
                         size_t sig_len, char *why, size_t why_cap);
 
+/* The same over a SHA-256 digest computed beforehand. */
+int msigi_sigfmt_verify_digest(EVP_PKEY *pkey, const uint8_t digest[static 32],
+                               const uint8_t *sig, size_t sig_len, char *why, size_t why_cap);
+
 #endif

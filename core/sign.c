@@ -10,79 +10,82 @@
 #include "signer.h"
 #include "sigfmt.h"
 
-#define SIG_MAX 16384
 #define SHA256_LEN 32
 
-/* Calls the plugin's sign op with a buffer of cap bytes; one retry when the plugin says
- * MSIG_E_BUFFER_TOO_SMALL with a larger size. *sig is msigi_malloc'd. */
-static int plugin_sign(struct msig_ctx *ctx, struct msig_key *key, uint32_t scheme,
-                       const uint8_t *msg, size_t msg_len, const uint8_t *digest, size_t cap,
-                       uint8_t **sig, size_t *sig_len, uint32_t *fmt)
+/* Converts what the plugin returned to the Mender form (RSA: exactly modulus-length bytes;
+ * ECDSA P-256: 64 bytes r||s) into out (cap MSIG_HOST_SIG_MAX). */
+static int to_mender_form(struct msig_ctx *ctx, const struct msig_key *key, const char *pname,
+                          const uint8_t *sig, size_t sig_len, uint32_t fmt, uint8_t *out,
+                          size_t *out_len)
 {
-    int rc = 0;
-    struct msigi_plugin *p = key->plugin;
-    uint8_t *buf = NULL;
-    int use_msg = p->desc.sign_message &&
-                  (key->info.flags & MSIG_KEYINFO_F_PREFER_MESSAGE);
-    char what[200];
-    snprintf(what, sizeof(what), "signing with key %s (plugin %s)", key->label, p->desc.name);
-
-    *sig = NULL;
-    *sig_len = 0;
-    for (int attempt = 0; attempt < 2; attempt++) {
-        if (cap > SIG_MAX) {
-            rc = msigi_err(ctx, MSIG_E_LIMIT, "%s: signature buffer of %zu bytes needed "
-                           "(limit %d)", what, cap, SIG_MAX);
-            goto out;
-        }
-        msigi_free(buf);
-        buf = msigi_calloc(1, cap);
-        if (!buf) {
-            rc = msigi_err(ctx, MSIG_E_NOMEM, "%s: out of memory", what);
-            goto out;
-        }
-        size_t len = cap;
-        *fmt = MSIG_SIGFMT_NATIVE;
-        msigi_loader_call_begin(p);
-        if (use_msg)
-            rc = p->desc.sign_message(key->handle, scheme, msg, msg_len, buf, cap, &len, fmt);
-        else
-            rc = p->desc.sign_digest(key->handle, scheme, digest, SHA256_LEN, buf, cap, &len,
-                                     fmt);
-        if (rc == MSIG_E_BUFFER_TOO_SMALL && attempt == 0 && len > cap) {
-            msigi_loader_call_end(p, 0, what);
-            cap = len;
-            continue;
-        }
-        rc = msigi_loader_call_end(p, rc, what);
-        if (rc != 0)
-            goto out;
-        if (len > cap || len == 0) {
-            rc = msigi_err(ctx, MSIG_E_ABI, "%s: plugin reported a %zu-byte signature in a "
-                           "%zu-byte buffer", what, len, cap);
-            goto out;
-        }
-        *sig = buf;
-        *sig_len = len;
-        buf = NULL; /* transferred */
-        goto out;
+    if (key->key_type == MSIG_KEY_RSA) {
+        size_t want = (size_t)EVP_PKEY_get_size(key->pub);
+        if (fmt != MSIG_SIGFMT_NATIVE)
+            return msigi_err(ctx, MSIG_E_SIGNATURE, "signature from %s: format %u given for "
+                             "an RSA signature (expected native)", pname, (unsigned)fmt);
+        /* Mender (Go rsa.VerifyPKCS1v15) needs exactly k bytes; a short one is a plugin
+         * bug, not something to pad over. */
+        if (sig_len != want)
+            return msigi_err(ctx, MSIG_E_SIGNATURE, "signature from %s is %zu bytes, RSA-%u "
+                             "needs %zu", pname, sig_len, (unsigned)key->bits, want);
+        memcpy(out, sig, sig_len);
+        *out_len = sig_len;
+        return 0;
     }
-out:
-    msigi_free(buf);
-    return rc;
+    if (fmt == MSIG_SIGFMT_ECDSA_DER) {
+        if (msigi_sigfmt_der_to_raw(sig, sig_len, out) != 0)
+            return msigi_err(ctx, MSIG_E_SIGNATURE, "signature from %s: %zu bytes that are "
+                             "not a DER ECDSA P-256 signature", pname, sig_len);
+    } else if (fmt == MSIG_SIGFMT_ECDSA_RAW) {
+        if (sig_len != MSIGI_P256_RAW_LEN)
+            return msigi_err(ctx, MSIG_E_SIGNATURE, "signature from %s: raw r||s of %zu "
+                             "bytes, P-256 needs 64", pname, sig_len);
+        memcpy(out, sig, sig_len);
+    } else {
+        return msigi_err(ctx, MSIG_E_SIGNATURE, "signature from %s: format %u given for an "
+                         "ECDSA signature (expected DER or raw)", pname, (unsigned)fmt);
+    }
+    *out_len = MSIGI_P256_RAW_LEN;
+    return 0;
+}
+
+/* The one signing path: the plugin signs (digest, or msg when the key wants the message),
+ * the result is converted to the Mender form and verified with the key's public key. */
+static int sign_checked(struct msig_ctx *ctx, struct msig_key *key, const uint8_t *msg,
+                        size_t msg_len, const uint8_t digest[static SHA256_LEN],
+                        uint8_t out[static MSIG_HOST_SIG_MAX], size_t *out_len)
+{
+    const char *pname = msigi_plugin_name(key->plugin);
+    uint32_t scheme = key->key_type == MSIG_KEY_RSA ? MSIG_SIG_RSA_PKCS1_SHA256
+                                                    : MSIG_SIG_ECDSA_SHA256;
+    size_t cap = key->key_type == MSIG_KEY_RSA ? (size_t)EVP_PKEY_get_size(key->pub) : 72;
+    if (key->info.max_sig_len > cap)
+        cap = key->info.max_sig_len;
+    uint8_t *sig = NULL;
+    size_t sig_len = 0;
+    uint32_t fmt = MSIG_SIGFMT_NATIVE;
+    int rc = msigi_plug_sign(ctx, key, scheme, msg, msg_len, digest, cap, &sig, &sig_len, &fmt);
+    if (rc == 0)
+        rc = to_mender_form(ctx, key, pname, sig, sig_len, fmt, out, out_len);
+    msigi_free(sig);
+    if (rc != 0)
+        return rc;
+    char why[256];
+    rc = msigi_sigfmt_verify_digest(key->pub, digest, out, *out_len, why, sizeof(why));
+    if (rc == MSIG_E_NOMEM)
+        return msigi_err(ctx, rc, "out of memory checking the signature");
+    if (rc != 0)
+        return msigi_err(ctx, MSIG_E_SIGNATURE, "signature from %s does not verify with its "
+                         "own public key (%s)", pname, why);
+    return 0;
 }
 
 int msigi_sign_manifest(struct msig_ctx *ctx, struct msig_key *key, const uint8_t *msg,
                         size_t msg_len, char **b64, size_t *b64_len)
 {
-    int rc = 0;
     uint8_t digest[SHA256_LEN];
-    uint8_t *sig = NULL;
-    size_t sig_len = 0;
-    uint8_t raw[MSIGI_P256_RAW_LEN];
-    const uint8_t *final = NULL;
-    size_t final_len = 0;
-    uint32_t fmt = MSIG_SIGFMT_NATIVE;
+    uint8_t out[MSIG_HOST_SIG_MAX];
+    size_t out_len = 0;
 
     if (!ctx)
         return MSIG_E_INVALID;
@@ -90,83 +93,69 @@ int msigi_sign_manifest(struct msig_ctx *ctx, struct msig_key *key, const uint8_
         return msigi_err(ctx, MSIG_E_INVALID, "msigi_sign_manifest: bad argument");
     *b64 = NULL;
     *b64_len = 0;
-    const char *pname = key->plugin->desc.name;
-    if (EVP_Digest(msg, msg_len, digest, NULL, EVP_sha256(), NULL) != 1) {
-        rc = msigi_err(ctx, MSIG_E_FAILED, "SHA-256 of the manifest failed");
-        goto out;
+    if (EVP_Digest(msg, msg_len, digest, NULL, EVP_sha256(), NULL) != 1)
+        return msigi_err(ctx, MSIG_E_FAILED, "SHA-256 of the manifest failed");
+    int rc = sign_checked(ctx, key, msg, msg_len, digest, out, &out_len);
+    if (rc == 0) {
+        rc = msigi_sigfmt_b64_encode(out, out_len, b64, b64_len);
+        if (rc != 0)
+            rc = msigi_err(ctx, rc, "out of memory encoding the signature");
     }
-    uint32_t scheme;
-    size_t want, cap;
-    if (key->key_type == MSIG_KEY_RSA) {
-        scheme = MSIG_SIG_RSA_PKCS1_SHA256;
-        want = (size_t)EVP_PKEY_get_size(key->pub);
-        cap = want;
-    } else {
-        scheme = MSIG_SIG_ECDSA_SHA256;
-        want = MSIGI_P256_RAW_LEN;
-        cap = 72; /* the longest DER ECDSA-Sig-Value for P-256 */
-    }
-    if (key->info.max_sig_len > cap)
-        cap = key->info.max_sig_len;
-    rc = plugin_sign(ctx, key, scheme, msg, msg_len, digest, cap, &sig, &sig_len, &fmt);
-    if (rc != 0)
-        goto out;
-
-    if (key->key_type == MSIG_KEY_RSA) {
-        if (fmt != MSIG_SIGFMT_NATIVE) {
-            rc = msigi_err(ctx, MSIG_E_SIGNATURE, "signature from %s: format %u given for an "
-                           "RSA signature (expected native)", pname, (unsigned)fmt);
-            goto out;
-        }
-        /* Mender (Go rsa.VerifyPKCS1v15) needs exactly k bytes; a short one is a plugin
-         * bug, not something to pad over. */
-        if (sig_len != want) {
-            rc = msigi_err(ctx, MSIG_E_SIGNATURE, "signature from %s is %zu bytes, RSA-%u "
-                           "needs %zu", pname, sig_len, (unsigned)key->bits, want);
-            goto out;
-        }
-        final = sig;
-        final_len = sig_len;
-    } else if (fmt == MSIG_SIGFMT_ECDSA_DER) {
-        if (msigi_sigfmt_der_to_raw(sig, sig_len, raw) != 0) {
-            rc = msigi_err(ctx, MSIG_E_SIGNATURE, "signature from %s: %zu bytes that are not "
-                           "a DER ECDSA P-256 signature", pname, sig_len);
-            goto out;
-        }
-        final = raw;
-        final_len = sizeof(raw);
-    } else if (fmt == MSIG_SIGFMT_ECDSA_RAW) {
-        if (sig_len != MSIGI_P256_RAW_LEN) {
-            rc = msigi_err(ctx, MSIG_E_SIGNATURE, "signature from %s: raw r||s of %zu bytes, "
-                           "P-256 needs 64", pname, sig_len);
-            goto out;
-        }
-        final = sig;
-        final_len = sig_len;
-    } else {
-        rc = msigi_err(ctx, MSIG_E_SIGNATURE, "signature from %s: format %u given for an ECDSA "
-                       "signature (expected DER or raw)", pname, (unsigned)fmt);
-        goto out;
-    }
-
-    char why[256];
-    rc = msigi_sigfmt_verify(key->pub, msg, msg_len, final, final_len, why, sizeof(why));
-    if (rc == MSIG_E_NOMEM) {
-        rc = msigi_err(ctx, rc, "out of memory checking the signature");
-        goto out;
-    }
-    if (rc != 0) {
-        rc = msigi_err(ctx, MSIG_E_SIGNATURE,
-                       "signature from %s does not verify with its own public key (%s)", pname,
-                       why);
-        goto out;
-    }
-    rc = msigi_sigfmt_b64_encode(final, final_len, b64, b64_len);
-    if (rc != 0)
-        rc = msigi_err(ctx, rc, "out of memory encoding the signature");
-out:
-    msigi_free(sig);
     msigi_wipe(digest, sizeof(digest));
+    return rc;
+}
+
+/* Puts sig into the caller's buffer, or says how much is needed. */
+static int deliver(struct msig_ctx *ctx, const struct msig_key *key, const uint8_t *sig,
+                   size_t len, uint8_t *buf, size_t cap, size_t *out_len)
+{
+    *out_len = len;
+    if (!buf || cap < len)
+        return msigi_err(ctx, MSIG_E_BUFFER_TOO_SMALL, "key %s: the signature needs %zu bytes, "
+                         "the buffer has %zu", key->label, len, buf ? cap : 0);
+    memcpy(buf, sig, len);
+    return 0;
+}
+
+int msig_key_sign_digest(struct msig_key *key, uint32_t scheme, const uint8_t *digest,
+                         size_t digest_len, uint32_t out_form, uint8_t *sig, size_t cap,
+                         size_t *sig_len)
+{
+    if (!key || !sig_len)
+        return MSIG_E_INVALID;
+    struct msig_ctx *ctx = key->ctx;
+    msigi_err_clear(ctx);
+    *sig_len = 0;
+    uint32_t fits = key->key_type == MSIG_KEY_RSA ? MSIG_SIG_RSA_PKCS1_SHA256
+                                                  : MSIG_SIG_ECDSA_SHA256;
+    if (!digest || digest_len != SHA256_LEN)
+        return msigi_err(ctx, MSIG_E_INVALID, "key %s: a SHA-256 digest of 32 bytes is needed "
+                         "(got %zu bytes)", key->label, digest ? digest_len : 0);
+    if (scheme != fits)
+        return msigi_err(ctx, MSIG_E_UNSUPPORTED, "key %s: signature scheme 0x%x does not fit "
+                         "this %s key", key->label, (unsigned)scheme,
+                         key->key_type == MSIG_KEY_RSA ? "RSA" : "EC P-256");
+    if (out_form != MSIG_SIGOUT_RAW && out_form != MSIG_SIGOUT_DER)
+        return msigi_err(ctx, MSIG_E_INVALID, "key %s: unknown signature form %u", key->label,
+                         (unsigned)out_form);
+    if (msigi_plug_wants_message(key))
+        return msigi_err(ctx, MSIG_E_UNSUPPORTED, "key %s (plugin %s): the key signs whole "
+                         "messages only, not digests", key->label,
+                         msigi_plugin_name(key->plugin));
+    uint8_t out[MSIG_HOST_SIG_MAX];
+    size_t out_len = 0;
+    int rc = sign_checked(ctx, key, NULL, 0, digest, out, &out_len);
+    if (rc != 0)
+        return rc;
+    if (key->key_type == MSIG_KEY_RSA || out_form == MSIG_SIGOUT_RAW)
+        return deliver(ctx, key, out, out_len, sig, cap, sig_len);
+    uint8_t *der = NULL;
+    size_t der_len = 0;
+    rc = msigi_sigfmt_raw_to_der(out, &der, &der_len);
+    if (rc != 0)
+        return msigi_err(ctx, rc, "key %s: cannot encode the signature as DER", key->label);
+    rc = deliver(ctx, key, der, der_len, sig, cap, sig_len);
+    msigi_free(der);
     return rc;
 }
 

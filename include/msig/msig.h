@@ -61,7 +61,11 @@ MSIG_API const char *msig_version(void);
 
 /* Receives warnings and informational lines (default: none are shown). */
 MSIG_API void msig_ctx_set_log(struct msig_ctx *ctx, msig_log_fn *fn, void *user);
-/* Prompt used by signers that need a PIN or passphrase (default: none, batch mode). */
+/* Prompt used by signers that need a PIN or passphrase (default: none, batch mode). The
+ * request carries MSIG_PIN_F_NO_PROMPT when the key was opened with
+ * MSIG_KEY_OPEN_F_NO_PROMPT: then answer only from non-interactive sources (a file, the
+ * environment) or return MSIG_E_PIN_REQUIRED. The callback may be called from any thread
+ * that uses a context, and the log callback also from a plugin's own threads. */
 MSIG_API void msig_ctx_set_pin_callback(struct msig_ctx *ctx, msig_pin_fn *fn, void *user);
 /* Namespaced parameter for plugins, e.g. "file.passphrase", "vault.addr". The value is
  * copied; a NULL value removes the key. Values are wiped when replaced or freed. */
@@ -82,11 +86,24 @@ struct msig_plugin_info {
     const char *const *schemes;    /* NULL-terminated */
     uint32_t abi_major;
     uint32_t abi_minor;
+    const char *const *params;     /* parameter names it declares (NULL-terminated, may be
+                                      empty: then it takes any name in its namespace) */
+    int can_list;                  /* it can list keys (msig_key_list) */
 };
 /* Plugins known to ctx (built-in plus loaded): index 0..count-1. */
 MSIG_API size_t msig_ctx_plugin_count(struct msig_ctx *ctx);
 MSIG_API MSIG_WUR int msig_ctx_plugin_info(struct msig_ctx *ctx, size_t index,
                                            struct msig_plugin_info *info);
+
+/* Plugin files that the directory scan refused (wrong ABI, unsafe permissions, ...), with
+ * the reason, for messages: index 0..count-1. Strings live as long as ctx. */
+MSIG_API size_t msig_ctx_refused_count(struct msig_ctx *ctx);
+MSIG_API MSIG_WUR int msig_ctx_refused_info(struct msig_ctx *ctx, size_t index,
+                                            const char **file, const char **why);
+/* Checks a parameter name against the loaded plugins: 0 when a plugin owns its namespace
+ * ("NAME." or "SCHEME.") and, if that plugin declares its parameter names, declares it;
+ * else MSIG_E_NOT_FOUND with a message that lists the valid names. */
+MSIG_API MSIG_WUR int msig_ctx_check_param(struct msig_ctx *ctx, const char *name);
 
 /* ---------------------------------------------------------------- keys */
 

@@ -107,6 +107,10 @@ struct msig_pin_request {
 #define MSIG_PIN_F_RETRY      (1u << 0)  /* an earlier PIN was wrong (a user-driven retry) */
 #define MSIG_PIN_F_FINAL_TRY  (1u << 1)  /* one more wrong PIN locks the token */
 #define MSIG_PIN_F_COUNT_LOW  (1u << 2)  /* the token says wrong PINs were entered (1.1) */
+/* Set by the host in the request it hands to the application's PIN callback (msig.h) when
+ * the key was opened with MSIG_KEY_OPEN_F_NO_PROMPT: answer from non-interactive sources
+ * only, never prompt. Plugins do not set it. (1.1) */
+#define MSIG_PIN_F_NO_PROMPT  (1u << 3)
 
 /* One key found by a key listing (plugin key_list, msig_key_list). Strings are valid only
  * during the callback that receives the entry; the receiver copies what it keeps. Any

@@ -129,7 +129,7 @@ int main(void)
         if (!is_int(rc, 0, "/loader/%s loads", good[i]))
             diag("%s", msig_ctx_last_error(ctx));
     }
-    is_int(msig_ctx_load_plugin(ctx, fx("good")), MSIG_E_EXISTS, "/loader/good twice refused");
+    is_int(msig_ctx_load_plugin(ctx, fx("good")), 0, "/loader/good twice is loaded once");
     is_int((long long)msig_ctx_plugin_count(ctx), (long long)builtins + 4, "/loader/count");
     info.struct_size = sizeof(info);
     is_int(msig_ctx_plugin_info(ctx, builtins, &info), 0, "/loader/info of fx-good");
@@ -164,7 +164,7 @@ int main(void)
     rc = sign_with(ctx, "fx-initfail", "p256-private-trad.pem", &b64, &b64_len);
     is_int(rc, MSIG_E_DEVICE, "/loader/fx-initfail key_open fails");
     like(msig_ctx_last_error(ctx),
-         "plugin fx-initfail: instance_new failed: fixture token not present (slot 7)",
+         "plugin fx-initfail: creating its instance: fixture token not present (slot 7)",
          "/loader/fx-initfail message has the plugin detail");
     rc = sign_with(ctx, "fx-good", "p384-private-trad.pem", &b64, &b64_len);
     is_int(rc, MSIG_E_KEY, "/loader/core refuses P-384 from any plugin");

@@ -158,12 +158,12 @@ static void test_keys(struct msig_ctx *ctx)
     snprintf(spec, sizeof(spec), "file:%s", kpath("ed25519-private-pkcs8.pem"));
     refuse(ctx, spec, MSIG_E_KEY, "ED25519 keys are not supported", "ed25519");
     snprintf(spec, sizeof(spec), "file:%s", kpath("rsa3072-public.pem"));
-    refuse(ctx, spec, MSIG_E_KEY, "rsa3072-public.pem: the file holds a public key; signing needs the private key",
+    refuse(ctx, spec, MSIG_E_KEY, "rsa3072-public.pem (plugin file): the file holds a public key; signing needs the private key",
            "public key as private");
     snprintf(spec, sizeof(spec), "file:%s", kpath("key-support.tsv"));
     refuse(ctx, spec, MSIG_E_KEY, "is not a private key", "not a key");
     refuse(ctx, "file:/nonexistent/key.pem", MSIG_E_IO,
-           "key file:/nonexistent/key.pem: cannot open the key file: No such file or directory", "missing");
+           "key file:/nonexistent/key.pem (plugin file): cannot open the key file: No such file or directory", "missing");
     is_int(msig_key_open(ctx, "file:/x", 0x100, &key), MSIG_E_UNSUPPORTED,
            "/keys/unknown flag refused");
 
