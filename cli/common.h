@@ -18,6 +18,10 @@ struct cli {
     struct msig_ctx *ctx;
     const char *compression;  /* global --compression, or NULL */
     const char *prog;         /* "msig" */
+    const char *passphrase_file; /* --passphrase-file of the command, for the PIN callback */
+    char *env_passphrase;     /* MSIG_KEY_PASSPHRASE, read once and removed from the
+                                 environment (pin.c); wiped at exit */
+    int log_level;            /* highest MSIG_LOG_* shown (MSIG_LOG_LEVEL) */
 };
 
 typedef int cmd_fn(struct cli *cli, int argc, char **argv);
@@ -34,6 +38,7 @@ int cmd_validate(struct cli *cli, int argc, char **argv);
 int cmd_sign(struct cli *cli, int argc, char **argv);
 int cmd_dump(struct cli *cli, int argc, char **argv);
 int cmd_plugins(struct cli *cli, int argc, char **argv);
+int cmd_keys(struct cli *cli, int argc, char **argv);
 int cmd_not_implemented(struct cli *cli, int argc, char **argv);
 
 /* Usage / parameter error: prints "msig: <msg>" on stderr; returns EXIT_PARAMS. */
@@ -54,14 +59,16 @@ struct strlist {
 int strlist_add(struct strlist *l, const char *s);
 void strlist_free(struct strlist *l);
 
-/* Key sources given on the command line. Each entry is a key spec for msig_key_open
- * ("file:...", "pkcs11:..."), with the flag it came from. */
+/* Key sources given on the command line, in order (keyopts.c). */
+#define KEYOPTS_MAX 32
+struct keysrc {
+    const char *flag;           /* "key", "key-pkcs11", ... (for messages) */
+    const char *value;          /* as given */
+    char *spec;                 /* the spec for msig_key_open; owned */
+};
 struct keyopts {
-    struct strlist files;       /* -k/--key values (paths) */
-    struct strlist specs;       /* other sources, as specs ("pkcs11:...") */
-    struct strlist flags;       /* flag names in order, for the "too many" message */
-    char *owned[32];            /* specs built here, freed by keyopts_free */
-    size_t n_owned;
+    struct keysrc src[KEYOPTS_MAX];
+    size_t n;
     const char *passphrase_file;
 };
 /* Long option ids shared by every command that takes key flags. */
@@ -91,22 +98,43 @@ void keyopts_free(struct keyopts *k);
 int keyopts_too_many(const struct keyopts *k);
 /* Number of sources given (every -k counts). */
 size_t keyopts_count(const struct keyopts *k);
+/* MSIG_KEY_OPEN_F_NO_PROMPT when no prompt is possible (no terminal), else 0. */
+uint32_t cli_open_flags(void);
 /* For signing: exactly one source; opens it. Returns 0, or an exit code after printing. */
 int keyopts_open_signing(struct cli *cli, struct keyopts *k, struct msig_key **key);
-/* For verifying: any number of -k files, or one other source, not mixed. Builds *keys
- * (NULL when none given). *opened receives a key to close afterwards (or NULL).
- * Returns 0, or an exit code after printing. */
+/* For verifying: any number of sources, in order (the first that verifies wins): -k FILE
+ * is a public key file, -k SCHEME:REST and the other key flags open a plugin key whose
+ * public half verifies. Builds *keys (NULL when none given); the opened plugin keys are
+ * kept in *opened (keyopts_close_opened). Returns 0, or an exit code after printing. */
+struct opened_keys {
+    struct msig_key *key[KEYOPTS_MAX];
+    size_t n;
+};
 int keyopts_open_verify(struct cli *cli, struct keyopts *k, struct msig_pubkeys **keys,
-                        struct msig_key **opened);
+                        struct opened_keys *opened);
+void keyopts_close_opened(struct opened_keys *opened);
+/* Is the scheme of spec ("scheme:rest") served by a loaded plugin? */
+int cli_scheme_served(struct cli *cli, const char *spec);
+
+/* s with control characters escaped as \xNN, for text that came from a plugin. */
+const char *cli_safe(const char *s, char *buf, size_t cap);
 
 /* Parses "KEY:VALUE" into a new key string (caller frees) and a pointer into arg. */
 int split_kv(const char *arg, char **key, const char **value);
 /* Parses a size with optional unit B/KB/MB/GB/TB (powers of 1000). 0 ok, -1 bad. */
 int parse_size(const char *s, uint64_t *out);
 
-/* Log callback printing warnings as "warning: <msg>". */
+/* Callbacks (pin.c). user is the struct cli. Log lines: errors and warnings as
+ * "warning: <msg>", info and debug lines when MSIG_LOG_LEVEL=info|debug (or MSIG_VERBOSE). */
 void cli_log(void *user, int level, const char *msg);
-/* PIN callback prompting on /dev/tty when stdin is a terminal. */
+/* The PIN order for every key: --passphrase-file, then MSIG_KEY_PASSPHRASE, then a prompt
+ * on the terminal (never without one, never with MSIG_PIN_F_NO_PROMPT). */
 int cli_pin(void *user, const struct msig_pin_request *req, char *buf, size_t cap, size_t *len);
+/* Reads MSIG_KEY_PASSPHRASE and MSIG_LOG_LEVEL once, removes the passphrase from the
+ * environment (so no child process inherits it). */
+void cli_pin_init(struct cli *cli);
+void cli_pin_fini(struct cli *cli);
+/* Sets plugin parameters from the environment (envparams.c table). 0 or an exit code. */
+int cli_env_params(struct cli *cli);
 
 #endif

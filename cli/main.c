@@ -11,6 +11,7 @@ static const struct cmd commands[] = {
     {"sign", cmd_sign, "sign FILE: add a signature to an existing artifact"},
     {"dump", cmd_dump, "dump FILE: extract files, scripts and meta-data"},
     {"plugins", cmd_plugins, "plugins: list the signer plugins"},
+    {"keys", cmd_keys, "keys SPEC: list the signing keys a key spec matches (e.g. pkcs11:)"},
     {"modify", cmd_not_implemented, "modify: not implemented yet"},
     {"cp", cmd_not_implemented, "cp: not implemented yet"},
     {"cat", cmd_not_implemented, "cat: not implemented yet"},
@@ -47,15 +48,61 @@ int cmd_not_implemented(struct cli *cli, int argc, char **argv)
     return EXIT_FAIL;
 }
 
+/* Plugin parameters given with --plugin-param, checked against the loaded plugins. */
+static int set_params(struct cli *cli, const struct strlist *params)
+{
+    for (size_t c = 0; c < params->n; c++) {
+        char name[256];
+        const char *eq = strchr(params->v[c], '=');
+        int rc = snprintf(name, sizeof(name), "%.*s", (int)(eq - params->v[c]), params->v[c]);
+        if (rc < 0 || (size_t)rc >= sizeof(name))
+            return cli_usage_error("--plugin-param: name too long: %.40s...", params->v[c]);
+        rc = msig_ctx_check_param(cli->ctx, name);
+        if (rc == 0)
+            rc = msig_ctx_set_param(cli->ctx, name, eq + 1);
+        if (rc != 0) {
+            fprintf(stderr, "msig: --plugin-param: %s\n", cli_message(cli, rc, NULL));
+            return EXIT_PARAMS;
+        }
+    }
+    return 0;
+}
+
+/* The context: callbacks, plugins (directory scan, then --plugin files), parameters from
+ * the environment, then from --plugin-param. */
+static int setup(struct cli *cli, const struct strlist *plugins, const struct strlist *params)
+{
+    int rc = msig_ctx_new(&cli->ctx);
+    if (rc != 0) {
+        fprintf(stderr, "msig: cannot create context: %s\n", msig_strerror(rc));
+        return EXIT_FAIL;
+    }
+    msig_ctx_set_log(cli->ctx, cli_log, cli);
+    msig_ctx_set_pin_callback(cli->ctx, cli_pin, cli);
+    rc = msig_ctx_enable_plugins(cli->ctx, NULL);
+    if (rc != 0)
+        fprintf(stderr, "warning: %s\n", cli_message(cli, rc, "external plugins"));
+    for (size_t c = 0; c < plugins->n; c++) {
+        rc = msig_ctx_load_plugin(cli->ctx, plugins->v[c]);
+        if (rc != 0) {
+            cli_report(cli, rc, plugins->v[c]);
+            return EXIT_FAIL;
+        }
+    }
+    rc = cli_env_params(cli);
+    return rc != 0 ? rc : set_params(cli, params);
+}
+
 int main(int argc, char **argv)
 {
-    struct cli cli = {NULL, NULL, "msig"};
+    struct cli cli = {.prog = "msig", .log_level = MSIG_LOG_WARN};
     struct strlist plugins = {0};
     struct strlist params = {0};
     const struct cmd *cmd = NULL;
-    int i, rc, status = EXIT_FAIL;
+    int i, status = EXIT_FAIL;
     size_t c;
 
+    cli_pin_init(&cli);
     /* Global flags come before the command. */
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -114,38 +161,15 @@ int main(int argc, char **argv)
         goto out;
     }
 
-    rc = msig_ctx_new(&cli.ctx);
-    if (rc != 0) {
-        fprintf(stderr, "msig: cannot create context: %s\n", msig_strerror(rc));
+    status = setup(&cli, &plugins, &params);
+    if (status != 0)
         goto out;
-    }
-    msig_ctx_set_log(cli.ctx, cli_log, NULL);
-    msig_ctx_set_pin_callback(cli.ctx, cli_pin, NULL);
-    rc = msig_ctx_enable_plugins(cli.ctx, NULL);
-    if (rc != 0)
-        fprintf(stderr, "warning: %s\n", cli_message(&cli, rc, "external plugins"));
-    for (c = 0; c < params.n; c++) {
-        char *eq = strchr(params.v[c], '=');
-        *eq = '\0';
-        rc = msig_ctx_set_param(cli.ctx, params.v[c], eq + 1);
-        *eq = '=';
-        if (rc != 0) {
-            cli_report(&cli, rc, "--plugin-param");
-            goto out;
-        }
-    }
-    for (c = 0; c < plugins.n; c++) {
-        rc = msig_ctx_load_plugin(cli.ctx, plugins.v[c]);
-        if (rc != 0) {
-            cli_report(&cli, rc, plugins.v[c]);
-            goto out;
-        }
-    }
     status = cmd->run(&cli, argc - i, argv + i);
 out:
     strlist_free(&plugins);
     strlist_free(&params);
     msig_ctx_free(cli.ctx);
+    cli_pin_fini(&cli);
     if (fflush(stdout) != 0 && status == 0) {
         perror("msig: writing standard output");
         status = EXIT_FAIL;

@@ -1,40 +1,60 @@
-/* plugins.c -- msig plugins: lists the signer plugins known to the context. */
+/* plugins.c -- msig plugins: lists the signer plugins known to the context, and the files
+ * the directory scan refused. */
 #include "common.h"
 
 #include <stdio.h>
 #include <string.h>
 
+static void print_plugin(const struct msig_plugin_info *info)
+{
+    char b1[512], b2[1024];
+    printf("%s %s\n", info->name ? info->name : "?",
+           cli_safe(info->version ? info->version : "?", b1, sizeof(b1)));
+    printf("  file: %s\n", cli_safe(info->file ? info->file : "?", b2, sizeof(b2)));
+    printf("  schemes:");
+    for (size_t j = 0; info->schemes != NULL && info->schemes[j] != NULL; j++)
+        printf("%s %s", j ? "," : "", info->schemes[j]);
+    printf("\n  abi: %u.%u\n", (unsigned)info->abi_major, (unsigned)info->abi_minor);
+    if (info->params != NULL && info->params[0] != NULL) {
+        printf("  parameters:");
+        for (size_t j = 0; info->params[j] != NULL; j++)
+            printf("%s %s", j ? "," : "", cli_safe(info->params[j], b1, sizeof(b1)));
+        printf("\n");
+    }
+    printf("  lists keys: %s\n", info->can_list ? "yes (msig keys SPEC)" : "no");
+}
+
 int cmd_plugins(struct cli *cli, int argc, char **argv)
 {
-    size_t i, j, n;
-    int rc;
-
     if (argc > 1) {
         if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
             fputs("Usage: msig [--plugin FILE]... plugins\n"
                   "Lists the signer plugins: built-in ones, those in the plugin directory\n"
-                  "(MSIG_PLUGIN_PATH overrides it) and those given with --plugin.\n", stdout);
+                  "(*.so files; MSIG_PLUGIN_PATH overrides the directory) and those given\n"
+                  "with --plugin, then the files the directory scan refused, with why.\n",
+                  stdout);
             return 0;
         }
         return cli_usage_error("plugins: unexpected argument '%s'", argv[1]);
     }
-    n = msig_ctx_plugin_count(cli->ctx);
-    for (i = 0; i < n; i++) {
+    size_t n = msig_ctx_plugin_count(cli->ctx);
+    for (size_t i = 0; i < n; i++) {
         struct msig_plugin_info info;
-
         memset(&info, 0, sizeof(info));
         info.struct_size = sizeof(info);
-        rc = msig_ctx_plugin_info(cli->ctx, i, &info);
+        int rc = msig_ctx_plugin_info(cli->ctx, i, &info);
         if (rc != 0) {
             cli_report(cli, rc, "plugin list");
             return EXIT_FAIL;
         }
-        printf("%s %s\n", info.name ? info.name : "?", info.version ? info.version : "?");
-        printf("  file: %s\n", info.file ? info.file : "?");
-        printf("  schemes:");
-        for (j = 0; info.schemes != NULL && info.schemes[j] != NULL; j++)
-            printf("%s %s", j ? "," : "", info.schemes[j]);
-        printf("\n  abi: %u.%u\n", (unsigned)info.abi_major, (unsigned)info.abi_minor);
+        print_plugin(&info);
+    }
+    n = msig_ctx_refused_count(cli->ctx);
+    for (size_t i = 0; i < n; i++) {
+        const char *file = NULL, *why = NULL;
+        char b[2048];
+        if (msig_ctx_refused_info(cli->ctx, i, &file, &why) == 0)
+            printf("refused: %s\n", cli_safe(why, b, sizeof(b)));
     }
     return 0;
 }

@@ -236,7 +236,7 @@ int cmd_read(struct cli *cli, int argc, char **argv)
 {
     struct keyopts keys;
     struct msig_pubkeys *pub = NULL;
-    struct msig_key *opened = NULL;
+    struct opened_keys opened = {0};
     struct msig_reader *r = NULL;
     struct msig_artifact *art = NULL;
     const char *path;
@@ -313,7 +313,7 @@ out:
     msig_artifact_free(art);
     msig_reader_free(r);
     msig_pubkeys_free(pub);
-    msig_key_close(opened);
+    keyopts_close_opened(&opened);
     keyopts_free(&keys);
     return status;
 }

@@ -19,7 +19,7 @@ int cmd_validate(struct cli *cli, int argc, char **argv)
 {
     struct keyopts keys;
     struct msig_pubkeys *pub = NULL;
-    struct msig_key *opened = NULL;
+    struct opened_keys opened = {0};
     struct msig_reader *r = NULL;
     struct msig_artifact *art = NULL;
     char *read_msg = NULL;
@@ -103,7 +103,7 @@ out:
     msig_artifact_free(art);
     msig_reader_free(r);
     msig_pubkeys_free(pub);
-    msig_key_close(opened);
+    keyopts_close_opened(&opened);
     keyopts_free(&keys);
     return status;
 }

@@ -104,10 +104,6 @@ static int pass_cb(char *buf, size_t cap, size_t *len, const OSSL_PARAM params[]
         *len = n;
         return 1;
     }
-    if (st->flags & MSIG_KEY_OPEN_F_NO_PROMPT) {
-        st->rc = MSIG_E_PIN_REQUIRED;
-        return 0;
-    }
     struct msig_pin_request req = {
         .struct_size = sizeof(req), .flags = 0, .tries_left = 0, .key_spec = st->spec,
         .label = "key file passphrase"};

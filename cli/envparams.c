@@ -1,0 +1,32 @@
+/* envparams.c -- environment variables that set plugin parameters. Plugins never read the
+ * environment (plugin-abi.md D.1.7): the CLI maps each variable to a parameter here, in one
+ * table. A variable that is set is passed on whether or not its plugin is loaded. */
+#include "common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static const struct {
+    const char *env;
+    const char *param;
+} env_params[] = {
+    /* PKCS#11 (plugins/pkcs11) */
+    {"MSIG_PKCS11_PIN", "pkcs11.pin"},
+    {"PKCS11_MODULE_PATH", "pkcs11.module-path"},
+    /* Cloud KMS (plugins/kms): rows are added with the plugins. */
+};
+
+int cli_env_params(struct cli *cli)
+{
+    for (size_t i = 0; i < sizeof(env_params) / sizeof(env_params[0]); i++) {
+        const char *v = getenv(env_params[i].env);
+        if (v == NULL)
+            continue;
+        int rc = msig_ctx_set_param(cli->ctx, env_params[i].param, v);
+        if (rc != 0) {
+            cli_report(cli, rc, env_params[i].env);
+            return EXIT_FAIL;
+        }
+    }
+    return 0;
+}
