@@ -9,6 +9,14 @@
 #ifdef MSIG_ABI_FROZEN
 #  include "msig_plugin_1_0.h"
 #  define WHICH "frozen 1.0 header"
+#elif defined(MSIG_ABI_EMBEDDER)
+/* An embedder includes msig.h only: it gets the shared vocabulary of msig_types.h, and not
+ * the plugin ABI (struct msig_host and friends). */
+#  include <msig/msig.h>
+#  ifdef MSIG_PLUGIN_ABI_MAJOR
+#    error "msig.h must not pull in msig_plugin.h"
+#  endif
+#  define WHICH "msig.h (embedder view)"
 #else
 #  include <msig/msig_plugin.h>
 #  define WHICH "current header"
@@ -28,6 +36,7 @@ OFF(msig_pin_request, tries_left, 8);
 OFF(msig_pin_request, key_spec, ALIGN_UP(12, P));
 OFF(msig_pin_request, label, ALIGN_UP(12, P) + P);
 
+#ifndef MSIG_ABI_EMBEDDER
 /* msig_host */
 OFF(msig_host, struct_size, 0);
 OFF(msig_host, abi_major, 4);
@@ -69,20 +78,49 @@ OFF(msig_plugin, sign_message, ALIGN_UP(PF + 8, P) + 7 * P);
 _Static_assert(MSIG_PLUGIN_SIZE_1_0 == ALIGN_UP(PF + 8, P) + 8 * P, "MSIG_PLUGIN_SIZE_1_0 changed");
 SIZE(msig_plugin, MSIG_PLUGIN_SIZE_1_0);
 
+#endif /* !MSIG_ABI_EMBEDDER */
+
+#if !defined(MSIG_ABI_FROZEN) && !defined(MSIG_ABI_EMBEDDER)
+/* 1.1: members appended after sign_message. */
+OFF(msig_plugin, key_list, ALIGN_UP(PF + 8, P) + 8 * P);
+OFF(msig_plugin, params, ALIGN_UP(PF + 8, P) + 9 * P);
+_Static_assert(MSIG_PLUGIN_SIZE_1_1 == ALIGN_UP(PF + 8, P) + 10 * P, "MSIG_PLUGIN_SIZE_1_1");
+_Static_assert(MSIG_PLUGIN_ABI_MINOR >= 1, "minor");
+#endif
+#ifndef MSIG_ABI_FROZEN
+/* 1.1: msig_key_entry (msig_types.h) and the new PIN flags. */
+OFF(msig_key_entry, struct_size, 0);
+OFF(msig_key_entry, key_type, 4);
+OFF(msig_key_entry, bits, 8);
+OFF(msig_key_entry, flags, 12);
+OFF(msig_key_entry, spec, 16);
+OFF(msig_key_entry, token, 16 + P);
+OFF(msig_key_entry, label, 16 + 2 * P);
+OFF(msig_key_entry, id, 16 + 3 * P);
+OFF(msig_key_entry, detail, 16 + 4 * P);
+_Static_assert(MSIG_PIN_F_COUNT_LOW == 4 && MSIG_PIN_F_NO_PROMPT == 8, "1.1 PIN flags");
+#endif
+
 #if UINTPTR_MAX == UINT64_MAX
 /* LP64 numbers spelled out. */
 _Static_assert(sizeof(struct msig_pin_request) == 32, "LP64 pin_request size");
+#ifndef MSIG_ABI_EMBEDDER
 _Static_assert(sizeof(struct msig_key_info) == 40, "LP64 key_info size");
 _Static_assert(offsetof(struct msig_host, get_pin) == 56, "LP64 host.get_pin");
 _Static_assert(MSIG_PLUGIN_SIZE_1_0 == 104, "LP64 MSIG_PLUGIN_SIZE_1_0");
+#endif
 #else
 /* ILP32 (i386: flags at 20; arm: 24). */
+#ifndef MSIG_ABI_EMBEDDER
 _Static_assert(offsetof(struct msig_host, get_pin) == 32, "ILP32 host.get_pin");
 _Static_assert(offsetof(struct msig_key_info, pub_der_len) == 24, "ILP32 key_info");
 #endif
+#endif
 
 /* Constants keep their values. */
+#ifndef MSIG_ABI_EMBEDDER
 _Static_assert(MSIG_PLUGIN_ABI_MAJOR == 1, "major");
+#endif
 _Static_assert(MSIG_E_FAILED == -1 && MSIG_E_NOMEM == -2 && MSIG_E_INVALID == -3 &&
                MSIG_E_UNSUPPORTED == -4 && MSIG_E_NOT_FOUND == -5 &&
                MSIG_E_BUFFER_TOO_SMALL == -6 && MSIG_E_PIN_REQUIRED == -7 &&
@@ -104,12 +142,21 @@ _Static_assert(MSIG_SIGFMT_NATIVE == 0 && MSIG_SIGFMT_ECDSA_DER == 1 &&
                MSIG_SIGFMT_ECDSA_RAW == 2, "sig formats");
 _Static_assert(MSIG_KEYINFO_F_HARDWARE == 1 && MSIG_KEYINFO_F_REMOTE == 2 &&
                MSIG_KEYINFO_F_PREFER_MESSAGE == 4, "key info flags");
-_Static_assert(MSIG_KEY_OPEN_F_NO_PROMPT == 1 && MSIG_PLUGIN_F_THREADSAFE == 1 &&
-               MSIG_PLUGIN_F_NO_UNLOAD == 2 && MSIG_PIN_F_RETRY == 1 &&
+_Static_assert(MSIG_KEY_OPEN_F_NO_PROMPT == 1 && MSIG_PIN_F_RETRY == 1 &&
                MSIG_PIN_F_FINAL_TRY == 2, "flags");
+#ifndef MSIG_ABI_EMBEDDER
+_Static_assert(MSIG_PLUGIN_F_THREADSAFE == 1 && MSIG_PLUGIN_F_NO_UNLOAD == 2, "plugin flags");
+#endif
 
 int main(void)
 {
+#ifdef MSIG_ABI_EMBEDDER
+    struct msig_key_entry e = {.struct_size = sizeof(e)};
+    plan(2);
+    ok(1, "/abi/%s vocabulary and constants (static asserts)", WHICH);
+    ok(e.spec == NULL, "/abi/%s msig_key_entry usable without the plugin header", WHICH);
+    return exit_status();
+#else
     /* The checks above run at compile time; this records that this build passed them and
      * that MSIG_HAS_FIELD works on a 1.0-sized host table. */
     struct msig_host h = {.struct_size = (uint32_t)(offsetof(struct msig_host, get_pin) +
@@ -122,4 +169,5 @@ int main(void)
     ok(!MSIG_HAS_FIELD(&h, struct msig_host, get_pin), "/abi/%s MSIG_HAS_FIELD short table",
        WHICH);
     return exit_status();
+#endif
 }
