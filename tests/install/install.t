@@ -59,7 +59,7 @@ grep -q '^pluginsdir=' "$PCDIR/msig-plugin.pc"
 ok $? "pluginsdir is a variable of msig-plugin.pc"
 
 # ---------------------------------------------------------------- headers alone
-for h in msig.h msig_plugin.h; do
+for h in msig.h msig_plugin.h msig_types.h; do
   printf '#include <msig/%s>\nint main(void) { return 0; }\n' "$h" >"$TMPD/h-$h.c"
   run cc -std=c11 -Wall -Wextra -pedantic -Werror $CFLAGS_MSIG -c "$TMPD/h-$h.c" \
      -o "$TMPD/h-$h.o"

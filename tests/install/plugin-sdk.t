@@ -194,4 +194,28 @@ is "$rc" 1 "libmsig does not sign with a group-writable plugin"
 cmp -s "$TMPD/refused.mender" "$TMPD/refused.orig"
 ok $? "the artifact is untouched"
 
+# ---------------------------------------------------------------- ABI 1.1, every host service
+# The v11 fixture (tests/fixtures/fixture.c) built with one cc line from the installed SDK:
+# key_list and params (1.1), get_param, get_pin, set_error, log_msg, mem_alloc/mem_free.
+V11=$TMPD/v11
+mkdir -m 0755 "$V11"
+run cc -std=c11 -shared -fPIC -fvisibility=hidden $(pkg-config "${PCDEF[@]}" --cflags msig-plugin) \
+   -DFX_KIND=v11 -DFX_V11 "$MSIG_SOURCE_DIR/tests/fixtures/fixture.c" -o "$V11/msig-fx-v11.so" -lcrypto
+is "$rc" 0 "a 1.1 plugin builds from the installed SDK with one cc line" || diag "$err"
+chmod 0644 "$V11/msig-fx-v11.so"
+printf '1234\n' >"$TMPD/pin.txt"
+cp "$MSIG_INTEROP/rootfs-unsigned-gzip.mender" "$TMPD/v11.mender"
+cli env MSIG_PLUGIN_PATH="$V11" MSIG_LOG_LEVEL=debug "$MSIG_I" --plugin-param fx-v11.mode=pin \
+   sign -k "fx-v11:$K/p256-private-trad.pem" --passphrase-file "$TMPD/pin.txt" "$TMPD/v11.mender"
+is "$rc" 0 "the 1.1 plugin signs: get_param and get_pin answered" || diag "$err"
+like "$err" "fx-v11: instance created" "log_msg reaches the user at MSIG_LOG_LEVEL=debug"
+like "$err" "fx-v11: logged in" "log_msg at INFO"
+run mender-artifact validate -k "$K/p256-public.pem" "$TMPD/v11.mender"
+is "$rc" 0 "mender-artifact validate accepts the 1.1 plugin's signature" || diag "$out $err"
+cli env MSIG_PLUGIN_PATH="$V11" "$MSIG_I" keys fx-v11:
+is "$rc" 0 "msig keys through the 1.1 plugin's key_list" || diag "$err"
+like "$out" "fx-v11:/keys/two.pem" "key_list entries listed"
+cli env MSIG_PLUGIN_PATH="$V11" "$MSIG_I" plugins
+like "$out" "abi: 1.1" "msig plugins shows the 1.1 minor"
+
 done_testing
