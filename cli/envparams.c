@@ -13,7 +13,27 @@ static const struct {
     /* PKCS#11 (plugins/pkcs11) */
     {"MSIG_PKCS11_PIN", "pkcs11.pin"},
     {"PKCS11_MODULE_PATH", "pkcs11.module-path"},
-    /* Cloud KMS (plugins/kms): rows are added with the plugins. */
+    /* Cloud KMS (plugins/kms), the variables mender-artifact reads */
+    {"SSL_CERT_FILE", "kms.ssl-cert-file"},
+    {"MSIG_KMS_CONNECT_TO", "kms.connect-to"},
+    {"VAULT_ADDR", "vault.addr"},
+    {"VAULT_TOKEN", "vault.token"},
+    {"VAULT_MOUNT_PATH", "vault.mount-path"},
+    {"VAULT_KEY_VERSION", "vault.key-version"},
+    {"VAULT_CACERT", "vault.cacert"},
+    {"VAULT_NAMESPACE", "vault.namespace"},
+    {"GOOGLE_APPLICATION_CREDENTIALS", "gcpkms.credentials"},
+    {"GCE_METADATA_HOST", "gcpkms.metadata-host"},
+    {"KEY_VAULT_NAME", "azurekv.vault-name"},
+    {"KEY_VAULT_KEY_VERSION", "azurekv.key-version"},
+    {"AZURE_TENANT_ID", "azurekv.tenant-id"},
+    {"AZURE_CLIENT_ID", "azurekv.client-id"},
+    {"AZURE_CLIENT_SECRET", "azurekv.client-secret"},
+    {"AZURE_AUTHORITY_HOST", "azurekv.authority-host"},
+    {"SIGNSERVER_HOSTNAME", "signserver.hostname"},
+    {"SIGNSERVER_CLIENT_CERT_PATH", "signserver.client-cert"},
+    {"SIGNSERVER_CLIENT_CERT_KEY_PATH", "signserver.client-key"},
+    {"SIGNSERVER_CA_CERT_PATH", "signserver.ca-cert"},
 };
 
 int cli_env_params(struct cli *cli)

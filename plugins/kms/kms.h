@@ -1,0 +1,118 @@
+/* kms.h -- the cloud KMS signer plugin: one module, four schemes (vault, gcpkms, azurekv,
+ * signserver), one file per service. The services share the instance (one HTTP handle, so
+ * one kept-alive connection per host, and the cached access tokens), the key object and the
+ * Mender key policy; each service file only speaks its REST protocol. */
+#ifndef MSIG_KMS_H
+#define MSIG_KMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include <msig/msig_plugin.h>
+
+#include "http.h"
+
+#define KMS_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* An access token obtained for one identity (token endpoint + client), kept until 60 s before
+ * it expires, so several keys and artifacts in one process ask once. */
+struct kms_token {
+    char *identity;
+    char *value;        /* wiped on every path */
+    time_t expires;
+};
+#define KMS_TOKENS 4
+
+struct kms_inst {
+    const struct msig_host *host;
+    struct msigu_http *http;
+    struct kms_token tokens[KMS_TOKENS];
+};
+
+struct kms_key;
+
+struct kms_service {
+    const char *scheme;
+    /* Reads the settings, checks the key on the service and sets its public key
+     * (kms_key_set_public). rest: the spec after "scheme:". */
+    int (*open)(struct kms_key *k, const char *rest, uint32_t flags);
+    /* Signs the 32-byte digest; RSA PKCS#1 v1.5 bytes or ECDSA (raw r||s or DER). */
+    int (*sign)(struct kms_key *k, const uint8_t digest[32], uint8_t *sig, size_t cap,
+                size_t *sig_len, uint32_t *sig_fmt);
+    void (*close)(struct kms_key *k);
+};
+
+struct kms_key {
+    struct kms_inst *inst;
+    const struct kms_service *svc;
+    struct msigu_http_opts http;      /* strings borrowed from host params */
+    EVP_PKEY *pub;
+    uint8_t *pub_der;
+    size_t pub_der_len;
+    uint32_t key_type, bits;
+    char what[512];                   /* "Vault key k1 (transit, version 1)" for messages */
+    void *svc_data;                   /* the service's own state */
+};
+
+extern const struct kms_service kms_vault, kms_gcpkms, kms_azurekv, kms_signserver;
+
+/* ---- messages, parameters (kmsutil.c) */
+int kms_fail(const struct kms_inst *inst, int code, const char *fmt, ...) KMS_PRINTF(3, 4);
+void kms_log(const struct kms_inst *inst, int level, const char *fmt, ...) KMS_PRINTF(3, 4);
+/* A parameter's value, or NULL when unset or empty. */
+const char *kms_param(const struct kms_inst *inst, const char *name);
+/* A required parameter: MSIG_E_INVALID naming the parameter and its variable when unset. */
+int kms_param_req(const struct kms_inst *inst, const char *name, const char *env,
+                  const char **value);
+/* The generic transport parameters (kms.*) into k->http; ca_param names the service's CA. */
+int kms_http_setup(struct kms_key *k, const char *ca_param);
+
+/* ---- keys */
+/* Applies the Mender policy to a public key the service returned (RSA >= 2048, not PSS-only,
+ * or EC P-256) and keeps it (ownership of pub transferred). MSIG_E_KEY names the key. */
+int kms_key_set_public(struct kms_key *k, EVP_PKEY *pub);
+/* PEM (SPKI or X.509 certificate) or DER certificate into an EVP_PKEY. */
+int kms_pubkey_pem(const struct kms_inst *inst, const char *pem, size_t len, const char *what,
+                   EVP_PKEY **out);
+int kms_pubkey_der_cert(const struct kms_inst *inst, const uint8_t *der, size_t len,
+                        const char *what, EVP_PKEY **out);
+/* JWK members (b64url) into an RSA or EC P-256 key. */
+int kms_pubkey_jwk(const struct kms_inst *inst, const json_t *jwk, const char *what,
+                   EVP_PKEY **out);
+
+/* ---- encodings */
+/* base64 (url=1: URL alphabet, unpadded) into a malloc'd string; NULL when out of memory. */
+char *kms_b64(const uint8_t *in, size_t len, int url);
+/* Decodes standard or URL base64, padded or not. -1 on a bad character or cap too small. */
+int kms_unb64(const char *in, size_t inlen, uint8_t *out, size_t cap, size_t *out_len);
+uint32_t kms_crc32c(const uint8_t *p, size_t len);
+/* Copies a decoded signature into the host buffer: MSIG_E_BUFFER_TOO_SMALL when short. */
+int kms_put_sig(const struct kms_key *k, const uint8_t *s, size_t len, uint8_t *sig, size_t cap,
+                size_t *sig_len);
+
+/* ---- requests */
+/* One JSON request: body (may be NULL, then GET) sent as application/json when not NULL;
+ * non-2xx statuses become errors (msigu_http_status_error) with what; on success *out holds
+ * the reply JSON object (caller json_decref). */
+int kms_json_call(struct kms_key *k, const char *method, const char *url,
+                  const char *const *headers, const json_t *body, const char *what,
+                  json_t **out, long *status);
+/* Form POST for token endpoints: body wiped after. */
+int kms_form_call(struct kms_key *k, const char *url, const char *const *headers,
+                  char *form, const char *what, json_t **out);
+/* A header line "Name: value" (malloc'd, free with kms_secret_free). */
+char *kms_header(const char *name, const char *value);
+void kms_secret_free(char *s);
+
+/* ---- tokens */
+struct kms_token *kms_token_find(struct kms_inst *inst, const char *identity);
+/* Stores value for identity, valid expires_in seconds (minus a 60 s margin). */
+int kms_token_store(struct kms_inst *inst, const char *identity, const char *value,
+                    long expires_in, struct kms_token **out);
+void kms_token_drop(struct kms_token *t);
+
+#endif
