@@ -1,4 +1,274 @@
+/* azurekv.c -- Azure Key Vault keys ("azurekv:NAME"; kms.md section 3). Credentials: client
+ * secret at the Entra ID token endpoint (AZURE_TENANT_ID, AZURE_CLIENT_ID,
+ * AZURE_CLIENT_SECRET). Without a configured version the one in the key's kid is used, so the
+ * sign call and the public key refer to the same version. */
 #include "kms.h"
-static int o(struct kms_key *k, const char *r, uint32_t f) { (void)r; (void)f; return kms_fail(k->inst, MSIG_E_UNSUPPORTED, "todo"); }
-static int sg(struct kms_key *k, const uint8_t d[32], uint8_t *s, size_t c, size_t *l, uint32_t *fm) { (void)k; (void)d; (void)s; (void)c; (void)l; (void)fm; return MSIG_E_FAILED; }
-const struct kms_service kms_azurekv = {"azurekv", o, sg, NULL};
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct azure {
+    char *key_url;       /* {vault}/keys/{name}/{version} */
+    char *api;           /* api-version */
+    char *token_url;
+    char *identity;
+    int rsa;
+};
+
+static void azure_close(struct kms_key *k)
+{
+    struct azure *a = k->svc_data;
+
+    if (a == NULL)
+        return;
+    free(a->key_url);
+    free(a->api);
+    free(a->token_url);
+    free(a->identity);
+    free(a);
+}
+
+/* mender-artifact's rule: ^[a-zA-Z](-?[a-zA-Z0-9]+)*$, 3 to 24 characters. */
+static int valid_vault_name(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n < 3 || n > 24 || !isalpha((unsigned char)s[0]) || s[n - 1] == '-')
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if (!(isalnum((unsigned char)s[i]) || (s[i] == '-' && s[i - 1] != '-')))
+            return 0;
+    return 1;
+}
+
+static int get_token(struct kms_key *k, struct kms_token **t)
+{
+    struct azure *a = k->svc_data;
+    const char *id = kms_param(k->inst, "azurekv.client-id");
+    const char *sec = kms_param(k->inst, "azurekv.client-secret");
+    char *e1 = NULL, *e2 = NULL, *form = NULL;
+    json_t *reply = NULL;
+    const char *at;
+    json_int_t exp;
+    int rc;
+
+    *t = kms_token_find(k->inst, a->identity);
+    if (*t != NULL)
+        return 0;
+    if (msigu_http_escape(k->inst->http, id, &e1) || msigu_http_escape(k->inst->http, sec, &e2) ||
+        asprintf(&form, "grant_type=client_credentials&client_id=%s&client_secret=%s&scope="
+                 "https%%3A%%2F%%2Fvault.azure.net%%2F.default", e1, e2) < 0) {
+        form = NULL;
+        rc = MSIG_E_NOMEM;
+        goto out;
+    }
+    rc = kms_form_call(k, a->token_url, NULL, form, "get an Entra ID access token", &reply);
+    if (rc != 0)
+        goto out;
+    at = json_string_value(json_object_get(reply, "access_token"));
+    exp = json_integer_value(json_object_get(reply, "expires_in"));
+    if (at == NULL)
+        rc = kms_fail(k->inst, MSIG_E_AUTH, "Entra ID answered without an access_token");
+    else
+        rc = kms_token_store(k->inst, a->identity, at, exp > 0 ? (long)exp : 300, t);
+out:
+    kms_secret_free(form);
+    msigu_http_strfree(e1);
+    msigu_http_strfree(e2);
+    json_decref(reply);
+    return rc;
+}
+
+/* One authorised request; a 401 drops the cached token and is tried once more. */
+static int azure_call(struct kms_key *k, const char *method, const char *url, const json_t *body,
+                      const char *what, json_t **out)
+{
+    for (int i = 0;; i++) {
+        struct kms_token *t;
+        char *auth = NULL;
+        const char *hdrs[2];
+        long status = 0;
+        int rc = get_token(k, &t);
+
+        if (rc != 0)
+            return rc;
+        if (asprintf(&auth, "Authorization: Bearer %s", t->value) < 0)
+            return MSIG_E_NOMEM;
+        hdrs[0] = auth;
+        hdrs[1] = NULL;
+        rc = kms_json_call(k, method, url, hdrs, body, what, out, &status);
+        kms_secret_free(auth);
+        if (rc == MSIG_E_AUTH && status == 401 && i == 0) {
+            kms_log(k->inst, MSIG_LOG_DEBUG, "access token refused; getting a new one");
+            kms_token_drop(t);
+            continue;
+        }
+        return rc;
+    }
+}
+
+static int azure_settings(struct kms_key *k, struct azure *a, const char **vault)
+{
+    const char *tenant, *id, *sec, *api = kms_param(k->inst, "azurekv.api-version");
+    const char *auth = kms_param(k->inst, "azurekv.authority-host");
+    size_t alen;
+    int rc;
+
+    if ((rc = kms_param_req(k->inst, "azurekv.vault-name", "KEY_VAULT_NAME", vault)))
+        return rc;
+    if (!valid_vault_name(*vault))
+        return kms_fail(k->inst, MSIG_E_INVALID, "KEY_VAULT_NAME '%s' is not a vault name (3 "
+                        "to 24 letters, digits and single hyphens, starting with a letter)",
+                        *vault);
+    if ((rc = kms_param_req(k->inst, "azurekv.tenant-id", "AZURE_TENANT_ID", &tenant)) ||
+        (rc = kms_param_req(k->inst, "azurekv.client-id", "AZURE_CLIENT_ID", &id)) ||
+        (rc = kms_param_req(k->inst, "azurekv.client-secret", "AZURE_CLIENT_SECRET", &sec)))
+        return rc;
+    if (auth == NULL)
+        auth = "https://login.microsoftonline.com";
+    alen = strlen(auth);
+    while (alen > 0 && auth[alen - 1] == '/')
+        alen--;
+    a->api = strdup(api ? api : "7.5");
+    if (a->api == NULL ||
+        asprintf(&a->token_url, "%.*s/%s/oauth2/v2.0/token", (int)alen, auth, tenant) < 0 ||
+        asprintf(&a->identity, "%s|%s", a->token_url, id) < 0) {
+        a->token_url = a->identity = NULL;
+        return MSIG_E_NOMEM;
+    }
+    return kms_http_setup(k, NULL);
+}
+
+/* The JWK's type and state (section 3.2): RS256 for RSA, ES256 for P-256, nothing else. */
+static int azure_check(struct kms_key *k, struct azure *a, const json_t *reply, const char *name)
+{
+    const json_t *jwk = json_object_get(reply, "key");
+    const char *kty = json_string_value(json_object_get(jwk, "kty"));
+    const char *crv = json_string_value(json_object_get(jwk, "crv"));
+    const json_t *ops = json_object_get(jwk, "key_ops"), *op;
+    const json_t *attr = json_object_get(reply, "attributes");
+    EVP_PKEY *pub = NULL;
+    size_t i;
+    int sign = 0, rc;
+
+    if (kty == NULL)
+        return kms_fail(k->inst, MSIG_E_FAILED, "%s: the key reply has no key.kty", k->what);
+    if (strcmp(kty, "RSA") == 0 || strcmp(kty, "RSA-HSM") == 0) {
+        a->rsa = 1;
+    } else if ((strcmp(kty, "EC") == 0 || strcmp(kty, "EC-HSM") == 0) && crv &&
+               strcmp(crv, "P-256") == 0) {
+        a->rsa = 0;
+    } else {
+        return kms_fail(k->inst, MSIG_E_KEY, "Azure key %s has type %s%s%s: only RSA and EC "
+                        "P-256 keys can sign Mender artifacts", name, kty, crv ? " " : "",
+                        crv ? crv : "");
+    }
+    json_array_foreach(ops, i, op)
+        sign |= json_is_string(op) && strcmp(json_string_value(op), "sign") == 0;
+    if (!sign)
+        return kms_fail(k->inst, MSIG_E_KEY, "Azure key %s (%s) does not allow the sign "
+                        "operation (key_ops)", name, kty);
+    if (json_is_false(json_object_get(attr, "enabled")))
+        return kms_fail(k->inst, MSIG_E_KEY, "Azure key %s is disabled", name);
+    rc = kms_pubkey_jwk(k->inst, jwk, k->what, &pub);
+    return rc ? rc : kms_key_set_public(k, pub);
+}
+
+static int azure_open(struct kms_key *k, const char *name, uint32_t flags)
+{
+    const char *ver = kms_param(k->inst, "azurekv.key-version");
+    const char *vurl = kms_param(k->inst, "azurekv.vault-url"), *vault, *kid;
+    struct azure *a;
+    char *ename = NULL, *base = NULL, *url = NULL;
+    json_t *reply = NULL;
+    int rc;
+
+    (void)flags;
+    snprintf(k->what, sizeof(k->what), "Azure key %s", name);
+    if (name[0] == '\0')
+        return kms_fail(k->inst, MSIG_E_INVALID, "no Azure key name given");
+    a = calloc(1, sizeof(*a));
+    if (a == NULL)
+        return MSIG_E_NOMEM;
+    k->svc_data = a;
+    if ((rc = azure_settings(k, a, &vault)))
+        return rc;
+    if (msigu_http_escape(k->inst->http, name, &ename) ||
+        (vurl ? asprintf(&base, "%s/keys/%s", vurl, ename)
+              : asprintf(&base, "https://%s.vault.azure.net/keys/%s", vault, ename)) < 0 ||
+        asprintf(&url, "%s%s%s?api-version=%s", base, ver ? "/" : "", ver ? ver : "",
+                 a->api) < 0) {
+        base = url = NULL;
+        rc = MSIG_E_NOMEM;
+        goto out;
+    }
+    rc = azure_call(k, "GET", url, NULL, "get the Azure key", &reply);
+    if (rc == MSIG_E_NOT_FOUND)
+        rc = kms_fail(k->inst, rc, "vault %s has no key %s%s%s", vault, name,
+                      ver ? " version " : "", ver ? ver : "");
+    if (rc != 0)
+        goto out;
+    kid = json_string_value(json_object_get(json_object_get(reply, "key"), "kid"));
+    if (ver == NULL)
+        ver = kid && strrchr(kid, '/') ? strrchr(kid, '/') + 1 : NULL;
+    if (ver == NULL || ver[0] == '\0') {
+        rc = kms_fail(k->inst, MSIG_E_FAILED, "%s: the key reply has no kid with a version",
+                      k->what);
+        goto out;
+    }
+    snprintf(k->what, sizeof(k->what), "Azure key %s (version %s)", name, ver);
+    if (asprintf(&a->key_url, "%s/%s", base, ver) < 0) {
+        a->key_url = NULL;
+        rc = MSIG_E_NOMEM;
+        goto out;
+    }
+    rc = azure_check(k, a, reply, name);
+out:
+    json_decref(reply);
+    msigu_http_strfree(ename);
+    free(base);
+    free(url);
+    return rc;
+}
+
+static int azure_sign(struct kms_key *k, const uint8_t digest[32], uint8_t *sig, size_t cap,
+                      size_t *sig_len, uint32_t *sig_fmt)
+{
+    struct azure *a = k->svc_data;
+    char *v = kms_b64(digest, 32, 1), *url = NULL;
+    json_t *body = v ? json_pack("{s:s, s:s}", "alg", a->rsa ? "RS256" : "ES256", "value", v)
+                     : NULL;
+    json_t *reply = NULL;
+    const char *s;
+    uint8_t raw[1024];
+    size_t rlen = 0;
+    int rc;
+
+    free(v);
+    if (body == NULL || asprintf(&url, "%s/sign?api-version=%s", a->key_url, a->api) < 0) {
+        json_decref(body);
+        return MSIG_E_NOMEM;
+    }
+    rc = azure_call(k, "POST", url, body, "sign with Azure Key Vault", &reply);
+    json_decref(body);
+    free(url);
+    if (rc != 0)
+        return rc;
+    s = json_string_value(json_object_get(reply, "value"));
+    if (s == NULL || kms_unb64(s, strlen(s), raw, sizeof(raw), &rlen) != 0)
+        rc = kms_fail(k->inst, MSIG_E_FAILED, "%s: the sign reply has no base64url value",
+                      k->what);
+    else if (a->rsa ? rlen != (k->bits + 7) / 8 : rlen != 64)
+        rc = kms_fail(k->inst, MSIG_E_FAILED, "%s: signature of %zu bytes, expected %u",
+                      k->what, rlen, a->rsa ? (k->bits + 7) / 8 : 64u);
+    else {
+        *sig_fmt = a->rsa ? MSIG_SIGFMT_NATIVE : MSIG_SIGFMT_ECDSA_RAW;
+        rc = kms_put_sig(k, raw, rlen, sig, cap, sig_len);
+    }
+    json_decref(reply);
+    return rc;
+}
+
+const struct kms_service kms_azurekv = {"azurekv", azure_open, azure_sign, azure_close};
