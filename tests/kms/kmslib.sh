@@ -1,13 +1,15 @@
 # tests/kms/kmslib.sh -- starts the fake KMS servers (fakekms.py) for one test file and stops
 # them by PID at exit. Source after ../lib.sh. Sets FK (the fake's directory), the ports
 # P_HTTPS, P_EXPIRED, P_SS, P_META, the plugin environment, and helpers.
-need python3 openssl mender-artifact
-python3 -c 'import cryptography' 2>/dev/null || bail "python3-cryptography is not installed"
+PY=/usr/bin/python3   # Debian's interpreter, with python3-cryptography, -hvac, -google-auth
+[ -x "$PY" ] || bail "Debian's /usr/bin/python3 is not installed"
+need openssl mender-artifact curl
+"$PY" -c 'import cryptography' 2>/dev/null || bail "python3-cryptography is not installed"
 [ -f "$MSIG_BUILD_DIR/lib/msig/plugins/msig-kms.so" ] || bail "msig-kms.so is not built"
 
 FK=$TMPD/fake
 mkdir -p "$FK"
-python3 "$MSIG_SOURCE_DIR/tests/kms/fakekms.py" "$FK" 2>"$FK/stderr" &
+"$PY" "$MSIG_SOURCE_DIR/tests/kms/fakekms.py" "$FK" 2>"$FK/stderr" &
 FAKE_PID=$!
 _kms_cleanup() { kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null; rm -rf "$TMPD"; }
 trap _kms_cleanup EXIT
@@ -17,7 +19,7 @@ for _i in $(seq 1 600); do
   sleep 0.1
 done
 [ -f "$FK/ready.json" ] || bail "fakekms.py did not get ready"
-port() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$FK/ready.json" "$1"; }
+port() { "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$FK/ready.json" "$1"; }
 P_HTTPS=$(port https) P_EXPIRED=$(port expired) P_SS=$(port signserver) P_META=$(port metadata)
 
 export MSIG_PLUGIN_PATH=$MSIG_BUILD_DIR/lib/msig/plugins
@@ -35,7 +37,7 @@ faults() { printf '%s' "$1" >"$FK/faults.json"; }
 nofaults() { rm -f "$FK/faults.json"; }
 # requests PYEXPR: count of logged requests r (a dict) for which PYEXPR is true; clears log.
 requests() {
-  python3 - "$FK/requests.jsonl" "$1" <<'PY'
+  "$PY" - "$FK/requests.jsonl" "$1" <<'PY'
 import json, sys
 try:
     rs = [json.loads(l) for l in open(sys.argv[1])]
