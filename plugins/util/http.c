@@ -329,6 +329,13 @@ static int retryable_curl(CURLcode rc)
     }
 }
 
+/* A TLS alert from the peer (a refused client certificate shows as one at the first read
+ * under TLS 1.3) is a TLS failure, not a connection problem: never retried. */
+static int tls_alert(const struct msigu_http *h, CURLcode rc)
+{
+    return (rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR) && strstr(h->errbuf, "alert");
+}
+
 static int tls_error(CURLcode rc)
 {
     return rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CONNECT_ERROR ||
@@ -383,9 +390,11 @@ static int transport_error(struct msigu_http *h, const struct msigu_http_req *re
                         what, u, h->o.client_cert, why);
         return fail(h, MSIG_E_FAILED, "%s: TLS with %s failed: %s", what, u, why);
     }
-    if (rc == CURLE_RECV_ERROR && h->o.client_cert != NULL && strstr(why, "alert"))
+    if (tls_alert(h, rc) && h->o.client_cert != NULL)
         return fail(h, MSIG_E_AUTH, "%s: %s refused the TLS client certificate %s: %s", what,
                     u, h->o.client_cert, why);
+    if (tls_alert(h, rc))
+        return fail(h, MSIG_E_FAILED, "%s: TLS with %s failed: %s", what, u, why);
     if (retryable_curl(rc))
         return fail(h, MSIG_E_UNAVAILABLE, "%s: %s unreachable after %u attempt%s: %s", what,
                     u, attempts, attempts == 1 ? "" : "s", why);
@@ -420,7 +429,7 @@ int msigu_http_call(struct msigu_http *h, const struct msigu_http_req *req, cons
             debug(h, "%s %s: %s (attempt %u)", req->method, u,
                   h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc), n);
         if (rc == CURLE_OK ? !retryable_status(h, status)
-                           : (!retryable_curl(rc) || h->too_big))
+                           : (!retryable_curl(rc) || h->too_big || tls_alert(h, rc)))
             break;
         if (n > max)
             break;

@@ -395,6 +395,24 @@ def metadata(h, path):
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
+    def setup(self):
+        # The handshake runs here, per connection. When it fails (a client certificate the
+        # server refuses), OpenSSL has queued its alert: half-close and drain what the client
+        # sends, so that it reads the alert instead of a connection reset, as from a real server.
+        if isinstance(self.request, ssl.SSLSocket):
+            try:
+                self.request.do_handshake()
+            except (ssl.SSLError, OSError):
+                try:
+                    self.request.shutdown(socket.SHUT_WR)
+                    self.request.settimeout(2)
+                    while self.request.recv(4096):
+                        pass
+                except OSError:
+                    pass
+                raise
+        super().setup()
+
     def log_message(self, fmt, *args):
         pass
 
@@ -470,6 +488,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    ctx = None
+
+    def get_request(self):
+        sock, addr = self.socket.accept()
+        if self.ctx is not None:
+            sock = self.ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, addr
+
+    def handle_error(self, request, client_address):
+        pass
 
 def serve(kind, certfile=None, client_ca=None):
     s = Server(("127.0.0.1", 0), Handler)
@@ -481,7 +509,7 @@ def serve(kind, certfile=None, client_ca=None):
         if client_ca:
             ctx.verify_mode = ssl.CERT_REQUIRED
             ctx.load_verify_locations(os.path.join(D, client_ca))
-        s.socket = ctx.wrap_socket(s.socket, server_side=True)
+        s.ctx = ctx
     threading.Thread(target=s.serve_forever, daemon=True).start()
     return s.server_port
 
