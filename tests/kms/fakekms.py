@@ -170,7 +170,8 @@ def record(h, body):
     for k, v in h.headers.items():
         hdrs[k.lower()] = ("sha256:" + hashlib.sha256(v.encode()).hexdigest()
                            if k.lower() in SECRET_HEADERS else v)
-    entry = {"port": h.server.server_port, "method": h.command, "path": h.path,
+    entry = {"port": h.server.server_port, "client_port": h.client_address[1],
+             "method": h.command, "path": h.path,
              "headers": hdrs, "body": body.decode("latin-1")}
     with LOCK, open(os.path.join(D, "requests.jsonl"), "a") as f:
         f.write(json.dumps(entry) + "\n")

@@ -48,6 +48,8 @@ for kt in rsa ec; do
   is "$(lastsign data)" '"absent"' "$kt: no data field"
   is "$(tokens)" 1 "$kt: one token exchange for public key and signature"
   is "$(requests 'r["headers"].get("host") == "cloudkms.googleapis.com"')" 2 "$kt: requests carry the production host name"
+  is "$("$PY" -c 'import json,sys; print(len({r["client_port"] for r in map(json.loads, open(sys.argv[1])) if "cloudkms" in r["headers"]["host"]}))' "$FK/requests.jsonl")" 1 \
+     "$kt: public key and signature over one kept-alive connection"
 done
 is "$(requests '"grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer" in r["body"]')" 1 \
    "token request: jwt-bearer grant (the fake checked RS256, iss, aud, scope, exp)"
