@@ -3,7 +3,7 @@
 # P_HTTPS, P_EXPIRED, P_SS, P_META, the plugin environment, and helpers.
 PY=/usr/bin/python3   # Debian's interpreter, with python3-cryptography, -hvac, -google-auth
 [ -x "$PY" ] || bail "Debian's /usr/bin/python3 is not installed"
-need openssl mender-artifact curl
+need openssl mender-artifact
 "$PY" -c 'import cryptography' 2>/dev/null || bail "python3-cryptography is not installed"
 [ -f "$MSIG_BUILD_DIR/lib/msig/plugins/msig-kms.so" ] || bail "msig-kms.so is not built"
 

@@ -63,6 +63,22 @@ run "$MSIG" validate -k "$FK/pub-rsa.pem" "$signed"
 is "$rc" 0 "validate -k PUB.pem: exit 0"
 is "$(requests True)" 0 "validate -k PUB.pem contacts no service"
 
+# --- the three write commands sign through the service too
+mkdata "$TMPD/rootfs.img" 100000
+mkdata "$TMPD/app.bin" 5000 app
+run "$MSIG" write rootfs-image -f "$TMPD/rootfs.img" -n kms-rootfs -t dev1 -o "$W/w-rootfs.mender" --vault-transit-key ec
+is "$rc" 0 "write rootfs-image --vault-transit-key: exit 0"; [ "$rc" = 0 ] || diag "$err"
+verify_indep "$W/w-rootfs.mender" "$FK/pub-ec.pem"; ok $? "write rootfs-image: mender-artifact validates it"
+run "$MSIG" write module-image -T my-mod -f "$TMPD/app.bin" -n kms-mod -c dev1 -o "$W/w-module.mender" --vault-transit-key rsa
+is "$rc" 0 "write module-image --vault-transit-key: exit 0"
+verify_indep "$W/w-module.mender" "$FK/pub-rsa.pem"; ok $? "write module-image: mender-artifact validates it"
+run "$MSIG" write bootstrap-artifact -n kms-boot -t dev1 -o "$W/w-boot.mender" --vault-transit-key rsa
+is "$rc" 0 "write bootstrap-artifact --vault-transit-key: exit 0"
+verify_indep "$W/w-boot.mender" "$FK/pub-rsa.pem"; ok $? "write bootstrap-artifact: mender-artifact validates it"
+run "$MSIG" write bootstrap-artifact -n kms-boot -t dev1 -o "$W/w-refused.mender" --vault-transit-key p384
+is "$rc" 1 "write with a refused key: exit 1"
+ok "$([ ! -e "$W/w-refused.mender" ]; echo $?)" "write with a refused key: nothing written"
+
 # --- 4. unsupported keys refused before any sign request, naming key and type
 for kt in p384:ecdsa-p384 aes:aes256-gcm96; do
   a=$(fresh "${kt%%:*}"); sum=$(sha256sum <"$a"); clearlog
