@@ -373,6 +373,32 @@ out:
     return rc;
 }
 
+/* Lists the one key of a key file: opening it checks type and size (and asks for the
+ * passphrase of an encrypted file, as signing would). */
+static int file_key_list(void *pinst, const char *spec, uint32_t flags, msig_key_list_fn *cb,
+                         void *cb_data)
+{
+    struct file_key *k = NULL;
+    int rc = file_key_open(pinst, spec, flags, (void **)&k);
+    if (rc != 0)
+        return rc;
+    const char *path = strncmp(spec, "file:", 5) == 0 ? spec + 5 : spec;
+    const char *base = strrchr(path, '/');
+    struct msig_key_entry e = {
+        .struct_size = sizeof(e),
+        .key_type = k->key_type,
+        .bits = k->bits,
+        .spec = spec,
+        .label = base ? base + 1 : path,
+        .detail = "private key file (PEM or DER)",
+    };
+    rc = cb(cb_data, &e);
+    file_key_close(k);
+    return rc;
+}
+
+static const char *const file_params[] = {"file.passphrase", NULL};
+
 static const char *const file_schemes[] = {"file", NULL};
 
 static const struct msig_plugin file_plugin = {
@@ -390,6 +416,8 @@ static const struct msig_plugin file_plugin = {
     .key_info = file_key_info,
     .key_public_der = file_key_public_der,
     .sign_digest = file_sign_digest,
+    .key_list = file_key_list,
+    .params = file_params,
     .sign_message = NULL,
 };
 

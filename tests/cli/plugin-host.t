@@ -132,6 +132,13 @@ is "$rc" 1 "keys with an unserved scheme: exit 1"
 like "$err" "no loaded plugin serves the 'nosuch' scheme" "keys with an unserved scheme: message"
 run "$MSIG" keys
 is "$rc" 1 "keys without SPEC: exit 1"
+run "$MSIG" keys "$K/rsa3072-private-trad.pem"
+is "$rc" 0 "keys of a key file: exit 0" || diag "$err"
+like "$out" "file:$K/rsa3072-private-trad.pem" "keys of a key file: the spec"
+like "$out" "type: RSA, 3072 bits" "keys of a key file: type and size"
+run "$MSIG" keys "$K/rsa2048-public.pem"
+is "$rc" 1 "keys of a public key file: exit 1"
+like "$err" "the file holds a public key" "keys of a public key file: says why"
 
 is "$(sha256sum <"$W/a.mender")" "$sum_a" "input never changed"
 done_testing

@@ -182,7 +182,7 @@ int main(void)
     if (system(cmd) != 0)
         bail("rm failed");
     is_int(msig_ctx_enable_plugins(ctx, tmpd), 0, "/scan/enable with the fixture directory");
-    is_int((long long)msig_ctx_plugin_count(ctx), (long long)builtins + 4, "/scan/good ones loaded");
+    is_int((long long)msig_ctx_plugin_count(ctx), (long long)builtins + 6, "/scan/good ones loaded (good, der, badsig, initfail, conc, v11)");
     like(logbuf, "plugin needs a newer core", "/scan/broken ones reported");
     like(logbuf, "(skipped)", "/scan/broken ones skipped");
     setenv("MSIG_PLUGIN_PATH", tmpd, 1);
@@ -191,7 +191,7 @@ int main(void)
     if (msig_ctx_new(&ctx) != 0)
         bail("msig_ctx_new failed");
     is_int(msig_ctx_enable_plugins(ctx, NULL), 0, "/scan/MSIG_PLUGIN_PATH");
-    is_int((long long)msig_ctx_plugin_count(ctx), (long long)builtins + 4,
+    is_int((long long)msig_ctx_plugin_count(ctx), (long long)builtins + 6,
            "/scan/MSIG_PLUGIN_PATH used for the default directory");
     msig_ctx_free(ctx);
 
