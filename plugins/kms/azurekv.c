@@ -77,6 +77,7 @@ out:
     kms_secret_free(form);
     msigu_http_strfree(e1);
     msigu_http_strfree(e2);
+    kms_json_wipe(reply, "access_token");
     json_decref(reply);
     return rc;
 }

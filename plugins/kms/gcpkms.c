@@ -202,7 +202,11 @@ static int token_from_file(struct kms_key *k, struct gcp *g, const char *path,
     msigu_http_strfree(e1);
     msigu_http_strfree(e2);
     msigu_http_strfree(e3);
+    kms_json_wipe(reply, "access_token");
     json_decref(reply);
+    kms_json_wipe(cred, "private_key");
+    kms_json_wipe(cred, "client_secret");
+    kms_json_wipe(cred, "refresh_token");
     json_decref(cred);
     return rc;
 }
@@ -212,7 +216,7 @@ static int token_from_metadata(struct kms_key *k, struct gcp *g, struct kms_toke
     const char *host = kms_param(k->inst, "gcpkms.metadata-host");
     const char *hdrs[] = {"Metadata-Flavor: Google", "Accept: application/json", NULL};
     struct msigu_http_req req = {"GET", NULL, hdrs, NULL, 0, MSIGU_HTTP_F_METADATA};
-    struct msigu_http_reply rep;
+    struct msigu_http_reply rep = {0};
     char *url = NULL;
     json_t *reply = NULL;
     int rc;
@@ -230,10 +234,10 @@ static int token_from_metadata(struct kms_key *k, struct gcp *g, struct kms_toke
                                      "metadata server");
     if (rc == 0)
         reply = json_incref(rep.json);
-    if (rc == 0 || rep.body)
-        msigu_http_reply_free(&rep);
+    msigu_http_reply_free(&rep);
     if (rc == 0)
         rc = token_reply(k, g, reply, t);
+    kms_json_wipe(reply, "access_token");
     json_decref(reply);
     free(url);
     return rc;

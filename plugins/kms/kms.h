@@ -107,6 +107,9 @@ int kms_form_call(struct kms_key *k, const char *url, const char *const *headers
 /* A header line "Name: value" (malloc'd, free with kms_secret_free). */
 char *kms_header(const char *name, const char *value);
 void kms_secret_free(char *s);
+/* Wipes the string member key of a JSON object in place (a token or key that jansson would
+ * otherwise leave in freed memory); call before the last json_decref. */
+void kms_json_wipe(json_t *obj, const char *key);
 
 /* ---- tokens */
 struct kms_token *kms_token_find(struct kms_inst *inst, const char *identity);

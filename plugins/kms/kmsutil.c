@@ -353,6 +353,20 @@ void kms_secret_free(char *s)
     }
 }
 
+void kms_json_wipe(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    const char *c = json_string_value(v);
+    char *w;
+
+    /* jansson hands out its own buffer as const; the value is dropped right after, so
+     * writing zeros into it is safe (and json_string_set would free it unwiped). */
+    if (c == NULL)
+        return;
+    memcpy(&w, &c, sizeof(w));
+    explicit_bzero(w, json_string_length(v));
+}
+
 static int finish_reply(struct kms_key *k, const struct msigu_http_req *req,
                         struct msigu_http_reply *rep, const char *what, json_t **out)
 {
