@@ -145,6 +145,27 @@ static int kms_sign_digest(void *p, uint32_t scheme, const uint8_t *digest, size
     return rc;
 }
 
+static int kms_key_list(void *p, const char *spec, uint32_t flags, msig_key_list_fn *cb,
+                        void *cb_data)
+{
+    struct kms_inst *inst = p;
+    struct kms_key *k;
+    int rc;
+
+    (void)flags;
+    if (strncmp(spec, "vault:", 6) != 0)
+        return kms_fail(inst, MSIG_E_UNSUPPORTED, "only Vault keys can be listed (vault: or "
+                        "vault:NAME)");
+    k = calloc(1, sizeof(*k));
+    if (k == NULL)
+        return MSIG_E_NOMEM;
+    k->inst = inst;
+    k->svc = &kms_vault;
+    rc = kms_vault_list(k, spec + 6, cb, cb_data);
+    kms_key_close(k);
+    return rc;
+}
+
 static const char *const schemes[] = {"vault", "gcpkms", "azurekv", "signserver", NULL};
 
 /* Every parameter read, with the variable the CLI maps onto it (cli/envparams.c). */
@@ -193,7 +214,7 @@ static const struct msig_plugin kms_plugin = {
     .key_public_der = kms_key_public_der,
     .sign_digest = kms_sign_digest,
     .sign_message = NULL,
-    .key_list = NULL,
+    .key_list = kms_key_list,
     .params = params,
 };
 

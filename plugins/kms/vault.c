@@ -9,9 +9,12 @@
 #include <string.h>
 
 struct vault {
+    char *addr, *mount;
+    char *base;          /* {addr}/v1/{mount} */
     char *sign_url;
     char *token_hdr;     /* "X-Vault-Token: ..." wiped on close */
     char *ns_hdr;
+    const char *hdrs[4];
     long version;
 };
 
@@ -21,6 +24,9 @@ static void vault_close(struct kms_key *k)
 
     if (v == NULL)
         return;
+    free(v->addr);
+    free(v->mount);
+    free(v->base);
     free(v->sign_url);
     kms_secret_free(v->token_hdr);
     free(v->ns_hdr);
@@ -86,22 +92,14 @@ static int vault_check_key(struct kms_key *k, struct vault *v, const json_t *dat
     return rc ? rc : kms_key_set_public(k, pub);
 }
 
-static int vault_open(struct kms_key *k, const char *name, uint32_t flags)
+/* The settings every request needs: address, token, mount, namespace, transport. */
+static int vault_settings(struct kms_key *k, struct vault *v)
 {
     const char *addr = kms_param(k->inst, "vault.addr");
     const char *token, *mount, *ns = kms_param(k->inst, "vault.namespace");
-    const char *ver = kms_param(k->inst, "vault.key-version");
-    const char *hdrs[4] = {NULL};
-    struct vault *v;
-    char *ename = NULL, *url = NULL;
-    json_t *reply = NULL;
     size_t alen;
     int rc;
 
-    (void)flags;
-    snprintf(k->what, sizeof(k->what), "Vault key %s", name);
-    if (name[0] == '\0')
-        return kms_fail(k->inst, MSIG_E_INVALID, "no Vault transit key name given");
     if ((rc = kms_param_req(k->inst, "vault.token", "VAULT_TOKEN", &token)) ||
         (rc = kms_param_req(k->inst, "vault.mount-path", "VAULT_MOUNT_PATH", &mount)))
         return rc;
@@ -110,12 +108,6 @@ static int vault_open(struct kms_key *k, const char *name, uint32_t flags)
     alen = strlen(addr);
     while (alen > 0 && addr[alen - 1] == '/')
         alen--;
-    v = calloc(1, sizeof(*v));
-    if (v == NULL)
-        return MSIG_E_NOMEM;
-    k->svc_data = v;
-    if ((rc = parse_version(k, ver ? ver : "1", &v->version)))
-        return rc;
     if ((rc = kms_http_setup(k, "vault.cacert")))
         return rc;
     if (kms_param(k->inst, "kms.max-retries") == NULL)
@@ -125,24 +117,50 @@ static int vault_open(struct kms_key *k, const char *name, uint32_t flags)
         k->http.timeout_ms = 60000;   /* VAULT_CLIENT_TIMEOUT default */
     v->token_hdr = kms_header("X-Vault-Token", token);
     v->ns_hdr = ns ? kms_header("X-Vault-Namespace", ns) : NULL;
-    if (v->token_hdr == NULL || (ns && v->ns_hdr == NULL) ||
-        msigu_http_escape(k->inst->http, name, &ename) != 0)
-        return MSIG_E_NOMEM;
+    v->addr = strndup(addr, alen);
+    v->mount = strdup(mount);
     /* The mount may be nested ("team/transit"): its slashes stay. */
-    if (asprintf(&url, "%.*s/v1/%s/keys/%s", (int)alen, addr, mount, ename) < 0 ||
-        asprintf(&v->sign_url, "%.*s/v1/%s/sign/%s/sha2-256", (int)alen, addr, mount,
-                 ename) < 0) {
-        url = NULL;
+    if (v->token_hdr == NULL || (ns && v->ns_hdr == NULL) || !v->addr || !v->mount ||
+        asprintf(&v->base, "%s/v1/%s", v->addr, mount) < 0) {
+        v->base = NULL;
+        return MSIG_E_NOMEM;
+    }
+    v->hdrs[0] = v->token_hdr;
+    v->hdrs[1] = "X-Vault-Request: true";
+    v->hdrs[2] = v->ns_hdr;
+    v->hdrs[3] = NULL;
+    return 0;
+}
+
+static int vault_open(struct kms_key *k, const char *name, uint32_t flags)
+{
+    const char *ver = kms_param(k->inst, "vault.key-version");
+    struct vault *v;
+    char *ename = NULL, *url = NULL;
+    json_t *reply = NULL;
+    int rc;
+
+    (void)flags;
+    snprintf(k->what, sizeof(k->what), "Vault key %s", name);
+    if (name[0] == '\0')
+        return kms_fail(k->inst, MSIG_E_INVALID, "no Vault transit key name given");
+    v = calloc(1, sizeof(*v));
+    if (v == NULL)
+        return MSIG_E_NOMEM;
+    k->svc_data = v;
+    if ((rc = vault_settings(k, v)) || (rc = parse_version(k, ver ? ver : "1", &v->version)))
+        return rc;
+    if (msigu_http_escape(k->inst->http, name, &ename) != 0 ||
+        asprintf(&url, "%s/keys/%s", v->base, ename) < 0 ||
+        asprintf(&v->sign_url, "%s/sign/%s/sha2-256", v->base, ename) < 0) {
+        v->sign_url = NULL;
         rc = MSIG_E_NOMEM;
         goto out;
     }
-    hdrs[0] = v->token_hdr;
-    hdrs[1] = "X-Vault-Request: true";
-    hdrs[2] = v->ns_hdr;
-    rc = kms_json_call(k, "GET", url, hdrs, NULL, "read Vault key", &reply, NULL);
+    rc = kms_json_call(k, "GET", url, v->hdrs, NULL, "read Vault key", &reply, NULL);
     if (rc == MSIG_E_NOT_FOUND)
-        rc = kms_fail(k->inst, rc, "Vault has no transit key %s under mount %s at %.*s",
-                      name, mount, (int)alen, addr);
+        rc = kms_fail(k->inst, rc, "Vault has no transit key %s under mount %s at %s",
+                      name, v->mount, v->addr);
     if (rc == 0)
         rc = vault_check_key(k, v, json_object_get(reply, "data"), name);
 out:
@@ -152,12 +170,90 @@ out:
     return rc;
 }
 
+/* One listed key: its type from the key's description. */
+static int list_one(struct kms_key *k, struct vault *v, const char *name, msig_key_list_fn *cb,
+                    void *cb_data)
+{
+    struct msig_key_entry e = {sizeof(e), 0, 0, MSIG_KEYINFO_F_HARDWARE | MSIG_KEYINFO_F_REMOTE,
+                               NULL, v->addr, name, NULL, NULL};
+    char *ename = NULL, *url = NULL, *spec = NULL, detail[256], id[32];
+    json_t *reply = NULL;
+    const json_t *data;
+    const char *type;
+    int rc;
+
+    if (msigu_http_escape(k->inst->http, name, &ename) != 0 ||
+        asprintf(&url, "%s/keys/%s", v->base, ename) < 0 || asprintf(&spec, "vault:%s", name) < 0) {
+        url = spec = NULL;
+        rc = MSIG_E_NOMEM;
+        goto out;
+    }
+    rc = kms_json_call(k, "GET", url, v->hdrs, NULL, "read Vault key", &reply, NULL);
+    if (rc != 0)
+        goto out;
+    data = json_object_get(reply, "data");
+    type = json_string_value(json_object_get(data, "type"));
+    type = type ? type : "unknown";
+    if (strncmp(type, "rsa-", 4) == 0) {
+        e.key_type = MSIG_KEY_RSA;
+        e.bits = (uint32_t)strtoul(type + 4, NULL, 10);
+    } else if (strcmp(type, "ecdsa-p256") == 0) {
+        e.key_type = MSIG_KEY_EC_P256, e.bits = 256;
+    } else if (strcmp(type, "ecdsa-p384") == 0) {
+        e.key_type = MSIG_KEY_EC_P384, e.bits = 384;
+    }
+    snprintf(id, sizeof(id), "%lld",
+             (long long)json_integer_value(json_object_get(data, "latest_version")));
+    snprintf(detail, sizeof(detail), "Vault type %s, mount %s, latest version %s%s", type,
+             v->mount, id, e.key_type == MSIG_KEY_RSA || e.key_type == MSIG_KEY_EC_P256
+                               ? "" : " (cannot sign Mender artifacts)");
+    e.spec = spec;
+    e.id = id;
+    e.detail = detail;
+    rc = cb(cb_data, &e);
+out:
+    json_decref(reply);
+    free(url);
+    free(spec);
+    msigu_http_strfree(ename);
+    return rc;
+}
+
+int kms_vault_list(struct kms_key *k, const char *rest, msig_key_list_fn *cb, void *cb_data)
+{
+    struct vault *v = calloc(1, sizeof(*v));
+    json_t *reply = NULL, *name;
+    char *url = NULL;
+    size_t i;
+    int rc;
+
+    if (v == NULL)
+        return MSIG_E_NOMEM;
+    k->svc_data = v;
+    snprintf(k->what, sizeof(k->what), "Vault keys");
+    if ((rc = vault_settings(k, v)))
+        return rc;
+    if (rest[0] != '\0')
+        return list_one(k, v, rest, cb, cb_data);
+    if (asprintf(&url, "%s/keys?list=true", v->base) < 0)
+        return MSIG_E_NOMEM;
+    rc = kms_json_call(k, "GET", url, v->hdrs, NULL, "list Vault keys", &reply, NULL);
+    free(url);
+    if (rc == MSIG_E_NOT_FOUND)       /* Vault answers 404 for an empty list */
+        return 0;
+    json_array_foreach(json_object_get(json_object_get(reply, "data"), "keys"), i, name) {
+        if (rc == 0 && json_is_string(name))
+            rc = list_one(k, v, json_string_value(name), cb, cb_data);
+    }
+    json_decref(reply);
+    return rc;
+}
+
 static int vault_sign(struct kms_key *k, const uint8_t digest[32], uint8_t *sig, size_t cap,
                       size_t *sig_len, uint32_t *sig_fmt)
 {
     struct vault *v = k->svc_data;
     int rsa = k->key_type == MSIG_KEY_RSA;
-    const char *hdrs[4] = {v->token_hdr, "X-Vault-Request: true", v->ns_hdr, NULL};
     char *in = kms_b64(digest, 32, 0);
     json_t *body = NULL, *reply = NULL;
     const char *s, *c1, *c2;
@@ -177,7 +273,7 @@ static int vault_sign(struct kms_key *k, const uint8_t digest[32], uint8_t *sig,
         json_decref(body);
         return MSIG_E_NOMEM;
     }
-    rc = kms_json_call(k, "POST", v->sign_url, hdrs, body, "sign with Vault", &reply, NULL);
+    rc = kms_json_call(k, "POST", v->sign_url, v->hdrs, body, "sign with Vault", &reply, NULL);
     json_decref(body);
     if (rc != 0)
         return rc;

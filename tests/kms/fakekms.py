@@ -196,6 +196,9 @@ def vault(h, path, body):
     if tok != VAULT_TOKEN:
         raise Reply(403, {"errors": ["permission denied"]})
     parts = path.split("/")          # '', 'v1', mount, op, name, [hash]
+    if (len(parts) == 4 and parts[2] == "transit" and parts[3] == "keys"
+            and (h.command == "LIST" or "list=true" in h.path)):
+        raise Reply(200, {"data": {"keys": sorted(VAULT_KEYS)}})
     if len(parts) < 5 or parts[2] != "transit" or parts[4] not in VAULT_KEYS:
         raise Reply(404, {"errors": []})
     kname = parts[4]

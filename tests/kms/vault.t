@@ -193,6 +193,30 @@ is "$(sha256sum <"$a")" "$sum" "integrity failures: artifact unchanged"
 is "$(ls "$W" | grep -c -v '\.mender$')" 0 "no temporary files left"
 nofaults
 
+# --- msig keys vault: lists the mount's keys with their types
+run "$MSIG" keys vault:
+is "$rc" 0 "msig keys vault: exit 0"; [ "$rc" = 0 ] || diag "$err"
+like "$out" "vault:rsa" "keys: lists rsa"
+like "$out" "type: RSA, 2048 bits" "keys: RSA type and size"
+like "$out" "type: EC P-256, 256 bits" "keys: EC type"
+like "$out" "Vault type aes256-gcm96, mount transit, latest version 1 (cannot sign Mender artifacts)" "keys: a key that cannot sign is marked"
+run "$MSIG" keys vault:ec
+is "$(printf '%s\n' "$out" | grep -c '^vault:')" 1 "keys vault:NAME: that key only"
+run env -u VAULT_TOKEN "$MSIG" keys vault:
+like "$err" "VAULT_TOKEN is not set" "keys without a token: named"
+run "$MSIG" plugins
+like "$out" "vault.token" "msig plugins lists the kms parameters"
+run "$MSIG" --plugin-param vault.tokn=x keys vault:
+is "$rc" 1 "a misspelt parameter is refused"
+
+# --- 412 (Vault Enterprise eventual consistency) is retried
+clearlog
+faults '[{"match": "GET /v1/transit/keys/rsa", "count": 1, "kind": "status", "status": 412}]'
+run "$MSIG" validate --vault-transit-key rsa "$W/rsa.mender"
+is "$rc" 0 "412 once: retried, then OK"
+is "$(requests True)" 2 "412: two requests"
+nofaults
+
 # --- 9. secrets never in any output at the highest log level
 all=$TMPD/all.txt; : >"$all"
 for args in "sign --vault-transit-key rsa $W/rsa.mender -f" "validate --vault-transit-key ec $W/ec.mender" \
