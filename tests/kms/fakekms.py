@@ -120,6 +120,10 @@ write("gcp-sa.json", json.dumps({
 AZ_TENANT, AZ_CLIENT = "tenant-1", "client-1"
 AZ_SECRET = "azsecret-" + secrets.token_hex(12)
 write("azure-secret", AZ_SECRET)
+GCP_REFRESH = "1//fakerefresh" + secrets.token_hex(12)
+write("gcp-user.json", json.dumps({
+    "type": "authorized_user", "client_id": "user-client.apps.googleusercontent.com",
+    "client_secret": "gcpsecret-" + secrets.token_hex(8), "refresh_token": GCP_REFRESH}))
 
 TOKENS = {}   # access token -> (service, expiry)
 
@@ -258,6 +262,13 @@ def check_bearer(h, service, challenge=None):
 def google_token(h, body):
     form = urllib.parse.parse_qs(body.decode())
     grant = form.get("grant_type", [""])[0]
+    if grant == "refresh_token":
+        user = json.load(open(os.path.join(D, "gcp-user.json")))
+        if (form.get("refresh_token") != [GCP_REFRESH] or form.get("client_id") != [user["client_id"]]
+                or form.get("client_secret") != [user["client_secret"]]):
+            raise Reply(400, {"error": "invalid_grant", "error_description": "Bad Request"})
+        raise Reply(200, {"access_token": issue("gcp"), "expires_in": 3599, "token_type": "Bearer",
+                          "scope": "https://www.googleapis.com/auth/cloud-platform"})
     if grant != "urn:ietf:params:oauth:grant-type:jwt-bearer":
         raise Reply(400, {"error": "unsupported_grant_type", "error_description": grant})
     try:

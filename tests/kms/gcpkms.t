@@ -123,6 +123,15 @@ is "$rc" 0 "no credentials file: token from the metadata server"; [ "$rc" = 0 ] 
 is "$(requests 'r["headers"].get("metadata-flavor") == "Google"')" 1 "metadata: Metadata-Flavor: Google sent"
 verify_indep "$a" "$FK/pub-ec.pem"; ok $? "metadata: artifact verifies"
 
+a=$(fresh user); clearlog
+run env GOOGLE_APPLICATION_CREDENTIALS="$FK/gcp-user.json" "$MSIG" sign --gcp-kms-key "$(key rsa)" "$a"
+is "$rc" 0 "authorized_user credentials: refresh-token grant, signed"; [ "$rc" = 0 ] || diag "$err"
+is "$(requests '"grant_type=refresh_token" in r["body"]')" 1 "authorized_user: one refresh_token grant"
+"$PY" -c 'import json,sys; u=json.load(open(sys.argv[1])); u["refresh_token"]="1//revoked"; json.dump(u, open(sys.argv[2],"w"))' \
+  "$FK/gcp-user.json" "$TMPD/revoked.json"
+run env GOOGLE_APPLICATION_CREDENTIALS="$TMPD/revoked.json" "$MSIG" sign --gcp-kms-key "$(key rsa)" "$W/user.mender" -f
+like "$err" "invalid_grant: Bad Request" "revoked refresh token: Google's error text"
+
 # --- 6. TLS
 a=$(fresh tls); sum=$(sha256sum <"$a")
 run env SSL_CERT_FILE="$FK/other-ca.pem" MSIG_LOG_LEVEL=debug "$MSIG" sign --gcp-kms-key "$(key rsa)" "$a"
@@ -181,6 +190,11 @@ is "$leak" 0 "no access token the fake issued appears in any output"
 keyline=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["private_key"].splitlines()[3])' "$FK/gcp-sa.json")
 ! grep -qF "$keyline" "$all"; ok $? "no part of the service-account key appears"
 ! grep -q "PRIVATE KEY" "$all"; ok $? "no private-key marker appears"
+env GOOGLE_APPLICATION_CREDENTIALS="$FK/gcp-user.json" MSIG_LOG_LEVEL=debug "$MSIG" validate --gcp-kms-key "$(key rsa)" "$W/rsa.mender" >>"$all" 2>&1
+for f in refresh_token client_secret; do
+  v=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$FK/gcp-user.json" "$f")
+  ! grep -qF "$v" "$all"; ok $? "the authorized user's $f appears in no output"
+done
 
 # --- the fake answers python3-google-auth's service-account flow
 run "$PY" - "$FK" "$P_HTTPS" <<'EOF'
