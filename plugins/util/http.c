@@ -414,6 +414,12 @@ int msigu_http_call(struct msigu_http *h, const struct msigu_http_req *req, cons
     memset(rep, 0, sizeof(*rep));
     if (hdrs == NULL)
         return MSIG_E_NOMEM;
+    /* Tokens and digests never travel in clear; only metadata servers speak plain HTTP. */
+    if (strncasecmp(req->url, "https://", 8) != 0 && !(req->flags & MSIGU_HTTP_F_METADATA)) {
+        free_headers(hdrs);
+        return fail(h, MSIG_E_INVALID, "%s: %s is not an https:// URL (plain HTTP is refused)",
+                    what, msigu_http_url_shown(req->url, u, sizeof(u)));
+    }
     h->max = h->o.reply_max ? h->o.reply_max : MSIGU_HTTP_REPLY_MAX;
     msigu_http_url_shown(req->url, u, sizeof(u));
     for (;;) {

@@ -104,6 +104,10 @@ like "$err" "HTTP 403: permission denied" "bad token: Vault's own error text"
 is "$(sha256sum <"$a")" "$sum" "auth failures: artifact unchanged"
 run "$MSIG" sign --vault-transit-key nosuch "$a"
 like "$err" "Vault has no transit key nosuch under mount transit" "unknown key: not found"
+clearlog
+run env VAULT_ADDR="http://127.0.0.1:$P_HTTPS" "$MSIG" sign --vault-transit-key rsa "$a"
+like "$err" "http://127.0.0.1:$P_HTTPS/v1/transit/keys/rsa is not an https:// URL (plain HTTP is refused)" "http:// VAULT_ADDR refused"
+is "$(requests True)" 0 "http:// VAULT_ADDR: nothing sent"
 run env VAULT_KEY_VERSION=x "$MSIG" sign --vault-transit-key rsa "$a"
 like "$err" "VAULT_KEY_VERSION 'x' is not a version number" "bad VAULT_KEY_VERSION named"
 
