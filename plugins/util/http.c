@@ -95,6 +95,10 @@ void msigu_http_free(struct msigu_http *h)
     if (h == NULL)
         return;
     curl_easy_cleanup(h->curl);
+    if (h->buf != NULL) {
+        explicit_bzero(h->buf, h->cap);
+        free(h->buf);
+    }
     strset(&h->ca_file, NULL);
     strset(&h->ssl_cert_file, NULL);
     strset(&h->connect_to, NULL);
