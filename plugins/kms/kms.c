@@ -172,7 +172,7 @@ static const char *const schemes[] = {"vault", "gcpkms", "azurekv", "signserver"
 static const char *const params[] = {
     "kms.ssl-cert-file",        /* SSL_CERT_FILE */
     "kms.connect-to",           /* MSIG_KMS_CONNECT_TO */
-    "kms.timeout-ms", "kms.connect-timeout-ms", "kms.max-retries",
+    "kms.timeout-ms", "kms.connect-timeout-ms", "kms.max-retries", "kms.deadline-ms",
     "vault.addr",               /* VAULT_ADDR */
     "vault.token",              /* VAULT_TOKEN */
     "vault.mount-path",         /* VAULT_MOUNT_PATH */

@@ -84,7 +84,8 @@ int kms_http_setup(struct kms_key *k, const char *ca_param)
     if ((rc = param_long(inst, "kms.timeout-ms", 100, 600000, &k->http.timeout_ms)) ||
         (rc = param_long(inst, "kms.connect-timeout-ms", 100, 600000,
                          &k->http.connect_timeout_ms)) ||
-        (rc = param_long(inst, "kms.max-retries", 0, 10, &retries)))
+        (rc = param_long(inst, "kms.max-retries", 0, 10, &retries)) ||
+        (rc = param_long(inst, "kms.deadline-ms", 100, 3600000, &k->http.deadline_ms)))
         return rc;
     k->http.max_retries = (unsigned)retries;
     return 0;

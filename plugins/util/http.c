@@ -361,6 +361,14 @@ static long backoff_ms(unsigned n)
     return (long)(r % (uint32_t)(ceil + 1));
 }
 
+static long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -410,6 +418,7 @@ int msigu_http_call(struct msigu_http *h, const struct msigu_http_req *req, cons
 {
     struct curl_slist *hdrs = make_headers(req);
     unsigned n = 0, max = h->o.max_retries;
+    long start = now_ms(), deadline = h->o.deadline_ms ? h->o.deadline_ms : 120000;
     char u[512];
     CURLcode rc;
     long status = 0;
@@ -444,6 +453,11 @@ int msigu_http_call(struct msigu_http *h, const struct msigu_http_req *req, cons
         if (n > max)
             break;
         wait = rc == CURLE_OK && h->retry_after_ms >= 0 ? h->retry_after_ms : backoff_ms(n - 1);
+        if (now_ms() - start + wait > deadline) {
+            debug(h, "%s %s: no retry, the %ld ms deadline would pass", req->method, u,
+                  deadline);
+            break;
+        }
         debug(h, "%s %s: retrying in %ld ms", req->method, u, wait);
         sleep_ms(wait);
     }

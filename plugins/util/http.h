@@ -36,6 +36,7 @@ struct msigu_http_opts {
     unsigned max_retries;       /* further attempts after the first */
     unsigned retry_412;         /* Vault: 412 is retried too */
     size_t reply_max;           /* 0: MSIGU_HTTP_REPLY_MAX */
+    long deadline_ms;           /* no retry would end past this, from the first try; 0: 120000 */
 };
 
 #define MSIGU_HTTP_F_METADATA  (1u << 0)  /* plain http:// allowed, no proxy, 2 s connect */

@@ -159,6 +159,11 @@ is "$rc" 1 "503 until exhausted: refused"
 like "$err" "answered HTTP 503 after 3 attempts" "503: service unavailable after 3 tries (VAULT_MAX_RETRIES 2)"
 is "$(requests True)" 3 "503: three requests"
 is "$(sha256sum <"$a")" "$sum" "503: artifact unchanged"
+clearlog
+faults '[{"match": "GET /v1/transit/keys", "count": 10, "kind": "status", "status": 503, "retry_after": 2}]'
+run env MSIG_LOG_LEVEL=debug "$MSIG" --plugin-param kms.deadline-ms=3000 sign --vault-transit-key rsa "$a"
+like "$err" "no retry, the 3000 ms deadline would pass" "kms.deadline-ms bounds the retries"
+is "$(requests True)" 2 "deadline: one retry fitted, the next did not"
 for st in 400 403 404; do
   clearlog
   faults '[{"match": "GET /v1/transit/keys", "count": 5, "kind": "status", "status": '$st'}]'
