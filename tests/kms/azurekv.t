@@ -37,6 +37,15 @@ for kt in rsa:RS256 ec:ES256; do
      "$k: client-credentials grant with the vault scope"
 done
 
+# --- several signatures in one process: one token, one connection to the vault
+clearlog
+run "$MSIG_BUILD_DIR/tests/kms/kms_multi" azurekv:rsa 3 kms.connect-to="$CT" kms.ssl-cert-file="$FK/ca.pem" \
+    azurekv.vault-name=testvault azurekv.tenant-id=tenant-1 azurekv.client-id=client-1 azurekv.client-secret="$SECRET"
+is "$out" "signed 4" "four signatures in one process"; [ "$rc" = 0 ] || diag "$err"
+is "$(tokens)" 1 "one token for all of them"
+is "$("$PY" -c 'import json,sys; print(len({r["client_port"] for r in map(json.loads, open(sys.argv[1])) if "vault.azure.net" in r["headers"]["host"]}))' "$FK/requests.jsonl")" 1 \
+   "one kept-alive connection to the vault"
+
 # --- 3. verification
 clearlog
 run "$MSIG" validate --azure-key rsa "$W/rsa.mender"

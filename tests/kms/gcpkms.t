@@ -54,6 +54,17 @@ done
 is "$(requests '"grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer" in r["body"]')" 1 \
    "token request: jwt-bearer grant (the fake checked RS256, iss, aud, scope, exp)"
 
+# --- several signatures in one process (as several artifacts in one run): one token, one
+# connection to Cloud KMS, also across a second opening of the key
+clearlog
+run "$MSIG_BUILD_DIR/tests/kms/kms_multi" "gcpkms:$(key ec)" 3 kms.connect-to="$CT" kms.ssl-cert-file="$FK/ca.pem" \
+    gcpkms.credentials="$FK/gcp-sa.json"
+is "$out" "signed 4" "four signatures in one process"; [ "$rc" = 0 ] || diag "$err"
+is "$(signs)" 4 "four sign requests"
+is "$(tokens)" 1 "one token exchange for all of them"
+is "$("$PY" -c 'import json,sys; print(len({r["client_port"] for r in map(json.loads, open(sys.argv[1])) if "cloudkms" in r["headers"]["host"]}))' "$FK/requests.jsonl")" 1 \
+   "one kept-alive connection for every Cloud KMS request"
+
 # --- 3. verification
 clearlog
 run "$MSIG" validate --gcp-kms-key "$(key rsa)" "$W/rsa.mender"
