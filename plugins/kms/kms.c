@@ -179,6 +179,9 @@ static const char *const params[] = {
     "vault.key-version",        /* VAULT_KEY_VERSION */
     "vault.cacert",             /* VAULT_CACERT */
     "vault.namespace",          /* VAULT_NAMESPACE */
+    "vault.agent-addr",         /* VAULT_AGENT_ADDR */
+    "vault.client-cert",        /* VAULT_CLIENT_CERT */
+    "vault.client-key",         /* VAULT_CLIENT_KEY */
     "gcpkms.credentials",       /* GOOGLE_APPLICATION_CREDENTIALS */
     "gcpkms.metadata-host",     /* GCE_METADATA_HOST */
     "gcpkms.endpoint",

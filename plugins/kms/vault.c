@@ -95,10 +95,20 @@ static int vault_check_key(struct kms_key *k, struct vault *v, const json_t *dat
 /* The settings every request needs: address, token, mount, namespace, transport. */
 static int vault_settings(struct kms_key *k, struct vault *v)
 {
-    const char *addr = kms_param(k->inst, "vault.addr");
+    const char *addr = kms_param(k->inst, "vault.agent-addr");
     const char *token, *mount, *ns = kms_param(k->inst, "vault.namespace");
+    const char *cert = kms_param(k->inst, "vault.client-cert");
+    const char *key = kms_param(k->inst, "vault.client-key");
     size_t alen;
     int rc;
+
+    /* VAULT_AGENT_ADDR wins over VAULT_ADDR, as in the Vault Go client. */
+    if (addr == NULL)
+        addr = kms_param(k->inst, "vault.addr");
+    if ((cert == NULL) != (key == NULL))
+        return kms_fail(k->inst, MSIG_E_INVALID, "VAULT_CLIENT_CERT and VAULT_CLIENT_KEY go "
+                        "together (only %s is set)", cert ? "VAULT_CLIENT_CERT"
+                                                          : "VAULT_CLIENT_KEY");
 
     if ((rc = kms_param_req(k->inst, "vault.token", "VAULT_TOKEN", &token)) ||
         (rc = kms_param_req(k->inst, "vault.mount-path", "VAULT_MOUNT_PATH", &mount)))
@@ -115,6 +125,8 @@ static int vault_settings(struct kms_key *k, struct vault *v)
     k->http.retry_412 = 1;
     if (kms_param(k->inst, "kms.timeout-ms") == NULL)
         k->http.timeout_ms = 60000;   /* VAULT_CLIENT_TIMEOUT default */
+    k->http.client_cert = cert;
+    k->http.client_key = key;
     v->token_hdr = kms_header("X-Vault-Token", token);
     v->ns_hdr = ns ? kms_header("X-Vault-Namespace", ns) : NULL;
     v->addr = strndup(addr, alen);

@@ -437,7 +437,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         host = self.headers.get("Host", "").split(":")[0]
         if self.server.kind == "metadata":
             return metadata(self, path)
-        if self.server.kind == "signserver":
+        if self.server.kind == "signserver":    # the mTLS port: SignServer, and Vault with TLS
+            if path.startswith("/v1/"):           # client authentication
+                return vault(self, path, body)
             return signserver(self, path, body)
         if path == "/token":
             return google_token(self, body)

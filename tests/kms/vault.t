@@ -126,6 +126,17 @@ clearlog
 run env VAULT_NAMESPACE=team-a "$MSIG" validate --vault-transit-key rsa "$W/rsa.mender"
 is "$(requests 'r["headers"].get("x-vault-namespace") == "team-a"')" 1 "VAULT_NAMESPACE sent as X-Vault-Namespace"
 
+# --- VAULT_AGENT_ADDR, and Vault behind TLS client authentication
+run env VAULT_ADDR=https://127.0.0.1:1 VAULT_AGENT_ADDR="https://127.0.0.1:$P_HTTPS" "$MSIG" validate --vault-transit-key rsa "$W/rsa.mender"
+is "$rc" 0 "VAULT_AGENT_ADDR takes precedence over VAULT_ADDR"
+run env VAULT_ADDR="https://127.0.0.1:$P_SS" VAULT_CLIENT_CERT="$FK/client.pem" VAULT_CLIENT_KEY="$FK/client.key" \
+    "$MSIG" validate --vault-transit-key rsa "$W/rsa.mender"
+is "$rc" 0 "VAULT_CLIENT_CERT/VAULT_CLIENT_KEY: mutual TLS"; [ "$rc" = 0 ] || diag "$err"
+run env VAULT_ADDR="https://127.0.0.1:$P_SS" VAULT_CLIENT_CERT="$FK/client.pem" "$MSIG" validate --vault-transit-key rsa "$W/rsa.mender"
+like "$err" "VAULT_CLIENT_CERT and VAULT_CLIENT_KEY go together (only VAULT_CLIENT_CERT is set)" "client cert without key refused"
+run env VAULT_ADDR="https://127.0.0.1:$P_SS" "$MSIG" validate --vault-transit-key rsa "$W/rsa.mender"
+is "$rc" 1 "mTLS Vault without a client certificate: refused"
+
 # --- 6. TLS: wrong CA, host-name mismatch, expired certificate: no retry
 a=$(fresh tls); sum=$(sha256sum <"$a")
 clearlog
