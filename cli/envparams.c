@@ -33,6 +33,8 @@ static const struct {
     {"AZURE_CLIENT_ID", "azurekv.client-id"},
     {"AZURE_CLIENT_SECRET", "azurekv.client-secret"},
     {"AZURE_AUTHORITY_HOST", "azurekv.authority-host"},
+    {"IDENTITY_ENDPOINT", "azurekv.identity-endpoint"},
+    {"IDENTITY_HEADER", "azurekv.identity-header"},
     {"SIGNSERVER_HOSTNAME", "signserver.hostname"},
     {"SIGNSERVER_CLIENT_CERT_PATH", "signserver.client-cert"},
     {"SIGNSERVER_CLIENT_CERT_KEY_PATH", "signserver.client-key"},

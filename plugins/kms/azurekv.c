@@ -14,6 +14,8 @@ struct azure {
     char *api;           /* api-version */
     char *token_url;
     char *identity;
+    char *mi_url;        /* managed identity: the token URL (plain HTTP, no proxy) */
+    char *mi_hdr;        /* "Metadata: true" or "X-IDENTITY-HEADER: ..." (wiped) */
     int rsa;
 };
 
@@ -27,6 +29,8 @@ static void azure_close(struct kms_key *k)
     free(a->api);
     free(a->token_url);
     free(a->identity);
+    free(a->mi_url);
+    kms_secret_free(a->mi_hdr);
     free(a);
 }
 
@@ -43,6 +47,44 @@ static int valid_vault_name(const char *s)
     return 1;
 }
 
+/* Managed identity (section 3.4, item 4): App Service's IDENTITY_ENDPOINT, else IMDS.
+ * expires_in comes as a string of digits there. */
+static int managed_token(struct kms_key *k, struct azure *a, struct kms_token **t)
+{
+    const char *hdrs[] = {a->mi_hdr, "Accept: application/json", NULL};
+    struct msigu_http_req req = {"GET", a->mi_url, hdrs, NULL, 0, MSIGU_HTTP_F_METADATA};
+    struct msigu_http_reply rep = {0};
+    const json_t *e;
+    const char *at;
+    long exp = 300;
+    int rc = msigu_http_set_opts(k->inst->http, &k->http);
+
+    if (rc == 0)
+        rc = msigu_http_call(k->inst->http, &req, "get a managed-identity token (no "
+                             "AZURE_CLIENT_SECRET credentials are set)", &rep);
+    if (rc != 0)
+        return rc;
+    if (rep.status != 200) {
+        rc = msigu_http_status_error(k->inst->http, &req, &rep, "get a managed-identity token");
+        msigu_http_reply_free(&rep);
+        return rc;
+    }
+    at = json_string_value(json_object_get(rep.json, "access_token"));
+    e = json_object_get(rep.json, "expires_in");
+    if (json_is_string(e))
+        exp = strtol(json_string_value(e), NULL, 10);
+    else if (json_is_integer(e))
+        exp = (long)json_integer_value(e);
+    if (at == NULL)
+        rc = kms_fail(k->inst, MSIG_E_AUTH, "the managed-identity endpoint answered without "
+                      "an access_token");
+    else
+        rc = kms_token_store(k->inst, a->identity, at, exp > 0 ? exp : 300, t);
+    kms_json_wipe(rep.json, "access_token");
+    msigu_http_reply_free(&rep);
+    return rc;
+}
+
 static int get_token(struct kms_key *k, struct kms_token **t)
 {
     struct azure *a = k->svc_data;
@@ -57,6 +99,8 @@ static int get_token(struct kms_key *k, struct kms_token **t)
     *t = kms_token_find(k->inst, a->identity);
     if (*t != NULL)
         return 0;
+    if (a->mi_url != NULL)
+        return managed_token(k, a, t);
     if (msigu_http_escape(k->inst->http, id, &e1) || msigu_http_escape(k->inst->http, sec, &e2) ||
         asprintf(&form, "grant_type=client_credentials&client_id=%s&client_secret=%s&scope="
                  "https%%3A%%2F%%2Fvault.azure.net%%2F.default", e1, e2) < 0) {
@@ -110,6 +154,37 @@ static int azure_call(struct kms_key *k, const char *method, const char *url, co
     }
 }
 
+/* No client-secret settings at all: the managed identity of the machine running msig. */
+static int managed_settings(struct kms_key *k, struct azure *a)
+{
+    const char *ep = kms_param(k->inst, "azurekv.identity-endpoint");
+    const char *hdr = kms_param(k->inst, "azurekv.identity-header");
+    const char *imds = kms_param(k->inst, "azurekv.imds-host");
+    int rc = kms_http_setup(k, NULL);
+
+    if (rc != 0)
+        return rc;
+    if (ep != NULL && hdr != NULL) {
+        if (asprintf(&a->mi_url, "%s?api-version=2019-08-01&resource=https%%3A%%2F%%2F"
+                     "vault.azure.net", ep) < 0)
+            a->mi_url = NULL;
+        a->mi_hdr = kms_header("X-IDENTITY-HEADER", hdr);
+    } else {
+        if (asprintf(&a->mi_url, "http://%s/metadata/identity/oauth2/token?api-version="
+                     "2018-02-01&resource=https%%3A%%2F%%2Fvault.azure.net",
+                     imds ? imds : "169.254.169.254") < 0)
+            a->mi_url = NULL;
+        a->mi_hdr = strdup("Metadata: true");
+    }
+    if (a->mi_url == NULL || a->mi_hdr == NULL || asprintf(&a->identity, "mi|%s", a->mi_url) < 0) {
+        a->identity = NULL;
+        return MSIG_E_NOMEM;
+    }
+    kms_log(k->inst, MSIG_LOG_DEBUG, "no AZURE_TENANT_ID, AZURE_CLIENT_ID or AZURE_CLIENT_SECRET: "
+            "using the managed identity");
+    return 0;
+}
+
 static int azure_settings(struct kms_key *k, struct azure *a, const char **vault)
 {
     const char *tenant, *id, *sec, *api = kms_param(k->inst, "azurekv.api-version");
@@ -123,6 +198,14 @@ static int azure_settings(struct kms_key *k, struct azure *a, const char **vault
         return kms_fail(k->inst, MSIG_E_INVALID, "KEY_VAULT_NAME '%s' is not a vault name (3 "
                         "to 24 letters, digits and single hyphens, starting with a letter)",
                         *vault);
+    tenant = kms_param(k->inst, "azurekv.tenant-id");
+    id = kms_param(k->inst, "azurekv.client-id");
+    sec = kms_param(k->inst, "azurekv.client-secret");
+    a->api = strdup(api ? api : "7.5");
+    if (a->api == NULL)
+        return MSIG_E_NOMEM;
+    if (tenant == NULL && id == NULL && sec == NULL)
+        return managed_settings(k, a);
     if ((rc = kms_param_req(k->inst, "azurekv.tenant-id", "AZURE_TENANT_ID", &tenant)) ||
         (rc = kms_param_req(k->inst, "azurekv.client-id", "AZURE_CLIENT_ID", &id)) ||
         (rc = kms_param_req(k->inst, "azurekv.client-secret", "AZURE_CLIENT_SECRET", &sec)))
@@ -132,9 +215,7 @@ static int azure_settings(struct kms_key *k, struct azure *a, const char **vault
     alen = strlen(auth);
     while (alen > 0 && auth[alen - 1] == '/')
         alen--;
-    a->api = strdup(api ? api : "7.5");
-    if (a->api == NULL ||
-        asprintf(&a->token_url, "%.*s/%s/oauth2/v2.0/token", (int)alen, auth, tenant) < 0 ||
+    if (asprintf(&a->token_url, "%.*s/%s/oauth2/v2.0/token", (int)alen, auth, tenant) < 0 ||
         asprintf(&a->identity, "%s|%s", a->token_url, id) < 0) {
         a->token_url = a->identity = NULL;
         return MSIG_E_NOMEM;

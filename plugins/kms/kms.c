@@ -191,6 +191,9 @@ static const char *const params[] = {
     "azurekv.client-id",        /* AZURE_CLIENT_ID */
     "azurekv.client-secret",    /* AZURE_CLIENT_SECRET */
     "azurekv.authority-host",   /* AZURE_AUTHORITY_HOST */
+    "azurekv.identity-endpoint", /* IDENTITY_ENDPOINT (App Service managed identity) */
+    "azurekv.identity-header",  /* IDENTITY_HEADER */
+    "azurekv.imds-host",        /* IMDS address (default 169.254.169.254) */
     "azurekv.vault-url", "azurekv.api-version",
     "signserver.hostname",      /* SIGNSERVER_HOSTNAME */
     "signserver.client-cert",   /* SIGNSERVER_CLIENT_CERT_PATH */

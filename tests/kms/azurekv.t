@@ -101,6 +101,22 @@ nofaults
 run env AZURE_AUTHORITY_HOST="https://127.0.0.1:$P_HTTPS" MSIG_KMS_CONNECT_TO="testvault.vault.azure.net:443:127.0.0.1:$P_HTTPS" "$MSIG" sign --azure-key ec "$a"
 is "$rc" 0 "AZURE_AUTHORITY_HOST points at another token endpoint"
 
+# --- managed identity: IMDS, and App Service's IDENTITY_ENDPOINT (plain HTTP on loopback)
+a=$(fresh mi); clearlog
+run env -u AZURE_TENANT_ID -u AZURE_CLIENT_ID -u AZURE_CLIENT_SECRET \
+    "$MSIG" --plugin-param azurekv.imds-host="127.0.0.1:$P_META" sign --azure-key ec "$a"
+is "$rc" 0 "no client secret: IMDS managed identity"; [ "$rc" = 0 ] || diag "$err"
+is "$(requests 'r["headers"].get("metadata") == "true" and "resource=https%3A%2F%2Fvault.azure.net" in r["path"]')" 1 "IMDS: Metadata: true and the vault resource"
+verify_indep "$a" "$FK/pub-ec.pem"; ok $? "IMDS: artifact verifies"
+IDH=$(cat "$FK/identity-header")
+run env -u AZURE_TENANT_ID -u AZURE_CLIENT_ID -u AZURE_CLIENT_SECRET IDENTITY_ENDPOINT="http://127.0.0.1:$P_META/msi/token" \
+    IDENTITY_HEADER="$IDH" MSIG_LOG_LEVEL=debug "$MSIG" sign -f --azure-key rsa "$a"
+is "$rc" 0 "IDENTITY_ENDPOINT + IDENTITY_HEADER: App Service managed identity"; [ "$rc" = 0 ] || diag "$err"
+unlike "$err" "$IDH" "IDENTITY_HEADER never shown"
+run env -u AZURE_TENANT_ID -u AZURE_CLIENT_ID -u AZURE_CLIENT_SECRET IDENTITY_ENDPOINT="http://127.0.0.1:$P_META/msi/token" \
+    IDENTITY_HEADER=wrong "$MSIG" sign -f --azure-key rsa "$a"
+like "$err" "get a managed-identity token: http://127.0.0.1:$P_META/msi/token answered HTTP 400: invalid_request" "wrong IDENTITY_HEADER: the endpoint's text"
+
 # --- 6. TLS
 a=$(fresh tls); sum=$(sha256sum <"$a")
 run env SSL_CERT_FILE="$FK/other-ca.pem" MSIG_LOG_LEVEL=debug "$MSIG" sign --azure-key rsa "$a"

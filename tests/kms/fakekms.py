@@ -120,6 +120,8 @@ write("gcp-sa.json", json.dumps({
 AZ_TENANT, AZ_CLIENT = "tenant-1", "client-1"
 AZ_SECRET = "azsecret-" + secrets.token_hex(12)
 write("azure-secret", AZ_SECRET)
+AZ_IDENTITY_HEADER = "idh-" + secrets.token_hex(12)
+write("identity-header", AZ_IDENTITY_HEADER)
 GCP_REFRESH = "1//fakerefresh" + secrets.token_hex(12)
 write("gcp-user.json", json.dumps({
     "type": "authorized_user", "client_id": "user-client.apps.googleusercontent.com",
@@ -398,7 +400,24 @@ def signserver(h, path, body):
     raise Reply(200, {"data": b64(sig), "signerCertificate": b64(ss_cert[w]),
                       "requestId": "1", "archiveId": "a1", "metaData": {}})
 
+def azure_identity(h, path, query):
+    if path == "/msi/token":                         # App Service IDENTITY_ENDPOINT
+        ok = (h.headers.get("X-IDENTITY-HEADER") == AZ_IDENTITY_HEADER
+              and query.get("api-version") == ["2019-08-01"])
+    else:                                            # IMDS
+        ok = h.headers.get("Metadata") == "true" and query.get("api-version") == ["2018-02-01"]
+    if not ok or query.get("resource") != ["https://vault.azure.net"]:
+        raise Reply(400, {"error": "invalid_request", "error_description": "Required metadata "
+                          "header not specified or wrong parameters"})
+    now = int(time.time())
+    raise Reply(200, {"access_token": issue("azure"), "expires_in": "3599",
+                      "expires_on": str(now + 3599), "resource": "https://vault.azure.net",
+                      "token_type": "Bearer"})
+
 def metadata(h, path):
+    u = urllib.parse.urlsplit(h.path)
+    if path in ("/metadata/identity/oauth2/token", "/msi/token"):
+        return azure_identity(h, path, urllib.parse.parse_qs(u.query))
     if h.headers.get("Metadata-Flavor") != "Google":
         raise Reply(403, {"error": "Missing Metadata-Flavor:Google header"})
     if path == "/computeMetadata/v1/instance/service-accounts/default/token":
