@@ -42,8 +42,8 @@ static int valid_name(const char *s)
         if (strncmp(s, fixed[i], n) != 0 || s[n] != '/')
             return 0;
         s += n + 1;
-        m = strcspn(s, "/");
-        if (m == 0 || strspn(s, "?#% ") != 0)
+        m = strcspn(s, "/?#% \t");
+        if (m == 0)
             return 0;
         s += m;
         if (i < 4 && *s++ != '/')

@@ -9,6 +9,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -142,6 +143,7 @@ int kms_pubkey_pem(const struct kms_inst *inst, const char *pem, size_t len, con
 
     *out = b ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
     if (*out == NULL && b != NULL) {
+        ERR_clear_error();
         BIO_reset(b);
         x = PEM_read_bio_X509(b, NULL, NULL, NULL);
         if (x != NULL)
@@ -149,6 +151,7 @@ int kms_pubkey_pem(const struct kms_inst *inst, const char *pem, size_t len, con
         X509_free(x);
     }
     BIO_free(b);
+    ERR_clear_error();
     if (*out == NULL)
         return kms_fail(inst, MSIG_E_FAILED, "%s: the service returned a public key that is "
                         "not a PEM public key or certificate", what);
@@ -253,29 +256,26 @@ char *kms_b64(const uint8_t *in, size_t len, int url)
 
 int kms_unb64(const char *in, size_t inlen, uint8_t *out, size_t cap, size_t *out_len)
 {
-    size_t n = 0, pad = 0;
+    size_t n = 0, pad = 0, i;
+    int bad = 0;
     char *t = malloc(inlen + 4);
     uint8_t *tmp = NULL;
     int r;
 
     if (t == NULL)
         return -1;
-    for (size_t i = 0; i < inlen; i++) {
-        char c = in[i];
-        if (c == '-')
-            c = '+';
-        else if (c == '_')
-            c = '/';
-        else if (c == '=')
+    for (i = 0; i < inlen && in[i] != '='; i++) {
+        char c = in[i] == '-' ? '+' : in[i] == '_' ? '/' : in[i];
+
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '+' || c == '/'))
             break;
-        else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                   c == '+' || c == '/')) {
-            free(t);
-            return -1;
-        }
         t[n++] = c;
     }
-    if (n % 4 == 1) {
+    /* What is left may only be padding, at most two characters of it. */
+    for (size_t seen = 0; i < inlen; i++)
+        bad |= in[i] != '=' || ++seen > 2;
+    if (bad || n % 4 == 1) {
         free(t);
         return -1;
     }
@@ -286,15 +286,12 @@ int kms_unb64(const char *in, size_t inlen, uint8_t *out, size_t cap, size_t *ou
     tmp = malloc(n / 4 * 3 + 1);
     r = tmp ? EVP_DecodeBlock(tmp, (unsigned char *)t, (int)n) : -1;
     free(t);
+    /* EVP_DecodeBlock counts the padding it was given as zero bytes. */
     if (r < 0 || (size_t)r < pad || (size_t)r - pad > cap) {
         free(tmp);
         return -1;
     }
-    /* EVP_DecodeBlock counts padding as zero bytes. */
     *out_len = (size_t)r - pad;
-    if (n >= 4 && pad == 0) {
-        /* no padding added; exact */
-    }
     memcpy(out, tmp, *out_len);
     free(tmp);
     return 0;

@@ -52,6 +52,8 @@ int main(void)
     ok(kms_unb64("A", 1, out, sizeof(out), &n) != 0, "/unb64/refuses-bad-length");
     ok(kms_unb64("AQ*=", 4, out, sizeof(out), &n) != 0, "/unb64/refuses-bad-character");
     ok(kms_unb64("AAAAAAAA", 8, out, 5, &n) != 0, "/unb64/refuses-short-buffer");
+    ok(kms_unb64("AQ=A", 4, out, sizeof(out), &n) != 0, "/unb64/refuses-data-after-padding");
+    ok(kms_unb64("AQ===", 5, out, sizeof(out), &n) != 0, "/unb64/refuses-three-pad-characters");
 
     /* JWK and policy */
     {
