@@ -27,6 +27,8 @@ static const struct {
     {"VAULT_CLIENT_KEY", "vault.client-key"},
     {"GOOGLE_APPLICATION_CREDENTIALS", "gcpkms.credentials"},
     {"GCE_METADATA_HOST", "gcpkms.metadata-host"},
+    {"CLOUDSDK_CONFIG", "gcpkms.cloudsdk-config"},
+    {"HOME", "gcpkms.home"},
     {"KEY_VAULT_NAME", "azurekv.vault-name"},
     {"KEY_VAULT_KEY_VERSION", "azurekv.key-version"},
     {"AZURE_TENANT_ID", "azurekv.tenant-id"},

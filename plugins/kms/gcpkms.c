@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/pem.h>
 
@@ -14,6 +15,7 @@
 #define SCOPE "https://www.googleapis.com/auth/cloudkms"
 
 struct gcp {
+    char *cred;          /* credentials file, or NULL for the metadata server */
     char *name;          /* the CryptoKeyVersion resource */
     char *endpoint;
     char *identity;      /* token cache key */
@@ -25,6 +27,7 @@ static void gcp_close(struct kms_key *k)
 
     if (g == NULL)
         return;
+    free(g->cred);
     free(g->name);
     free(g->endpoint);
     free(g->identity);
@@ -246,13 +249,39 @@ static int token_from_metadata(struct kms_key *k, struct gcp *g, struct kms_toke
 static int get_token(struct kms_key *k, struct kms_token **t)
 {
     struct gcp *g = k->svc_data;
-    const char *path = kms_param(k->inst, "gcpkms.credentials");
 
     *t = kms_token_find(k->inst, g->identity);
     if (*t != NULL)
         return 0;
     kms_log(k->inst, MSIG_LOG_DEBUG, "getting a Google access token (%s)", g->identity);
-    return path ? token_from_file(k, g, path, t) : token_from_metadata(k, g, t);
+    return g->cred ? token_from_file(k, g, g->cred, t) : token_from_metadata(k, g, t);
+}
+
+/* Application Default Credentials, in order (section 2.4): GOOGLE_APPLICATION_CREDENTIALS,
+ * the well-known file of gcloud ($CLOUDSDK_CONFIG, else $HOME/.config/gcloud), else NULL for
+ * the metadata server. */
+static int find_credentials(struct kms_key *k, char **out)
+{
+    const char *cred = kms_param(k->inst, "gcpkms.credentials");
+    const char *dir = kms_param(k->inst, "gcpkms.cloudsdk-config");
+    const char *home = kms_param(k->inst, "gcpkms.home");
+    char *p = NULL;
+
+    *out = NULL;
+    if (cred != NULL) {
+        *out = strdup(cred);
+        return *out ? 0 : MSIG_E_NOMEM;
+    }
+    if (dir != NULL ? asprintf(&p, "%s/application_default_credentials.json", dir) < 0
+                    : home != NULL &&
+                      asprintf(&p, "%s/.config/gcloud/application_default_credentials.json",
+                               home) < 0)
+        return MSIG_E_NOMEM;
+    if (p != NULL && access(p, F_OK) == 0)
+        *out = p;
+    else
+        free(p);
+    return 0;
 }
 
 /* One authorised request; a 401 drops the cached token and is tried once more. */
@@ -291,7 +320,6 @@ static const char *const accepted[] = {
 static int gcp_open(struct kms_key *k, const char *name, uint32_t flags)
 {
     const char *ep = kms_param(k->inst, "gcpkms.endpoint");
-    const char *cred = kms_param(k->inst, "gcpkms.credentials");
     const char *host = kms_param(k->inst, "gcpkms.metadata-host");
     struct gcp *g;
     json_t *reply = NULL;
@@ -310,15 +338,15 @@ static int gcp_open(struct kms_key *k, const char *name, uint32_t flags)
     if (g == NULL)
         return MSIG_E_NOMEM;
     k->svc_data = g;
-    if ((rc = kms_http_setup(k, NULL)))
+    if ((rc = kms_http_setup(k, NULL)) || (rc = find_credentials(k, &g->cred)))
         return rc;
     if (kms_param(k->inst, "kms.timeout-ms") == NULL)
         k->http.timeout_ms = 60000;
     g->name = strdup(name);
     g->endpoint = strdup(ep ? ep : "https://cloudkms.googleapis.com");
     if (!g->name || !g->endpoint ||
-        asprintf(&g->identity, "%s%s", cred ? "file:" : "metadata:",
-                 cred ? cred : host ? host : "") < 0 ||
+        asprintf(&g->identity, "%s%s", g->cred ? "file:" : "metadata:",
+                 g->cred ? g->cred : host ? host : "") < 0 ||
         asprintf(&url, "%s/v1/%s/publicKey", g->endpoint, name) < 0) {
         g->identity = NULL;
         return MSIG_E_NOMEM;

@@ -184,6 +184,8 @@ static const char *const params[] = {
     "vault.client-key",         /* VAULT_CLIENT_KEY */
     "gcpkms.credentials",       /* GOOGLE_APPLICATION_CREDENTIALS */
     "gcpkms.metadata-host",     /* GCE_METADATA_HOST */
+    "gcpkms.cloudsdk-config",   /* CLOUDSDK_CONFIG (gcloud's well-known ADC file) */
+    "gcpkms.home",              /* HOME (~/.config/gcloud/application_default_credentials.json) */
     "gcpkms.endpoint",
     "azurekv.vault-name",       /* KEY_VAULT_NAME */
     "azurekv.key-version",      /* KEY_VAULT_KEY_VERSION */

@@ -143,6 +143,17 @@ is "$(requests '"grant_type=refresh_token" in r["body"]')" 1 "authorized_user: o
 run env GOOGLE_APPLICATION_CREDENTIALS="$TMPD/revoked.json" "$MSIG" sign --gcp-kms-key "$(key rsa)" "$W/user.mender" -f
 like "$err" "invalid_grant: Bad Request" "revoked refresh token: Google's error text"
 
+mkdir -p "$HOME/.config/gcloud" "$TMPD/sdk"
+cp "$FK/gcp-user.json" "$HOME/.config/gcloud/application_default_credentials.json"
+clearlog
+run env -u GOOGLE_APPLICATION_CREDENTIALS "$MSIG" validate --gcp-kms-key "$(key rsa)" "$W/rsa.mender"
+is "$rc" 0 "gcloud's well-known file in HOME is used"; [ "$rc" = 0 ] || diag "$err"
+is "$(requests '"grant_type=refresh_token" in r["body"]')" 1 "well-known file: its refresh-token grant"
+cp "$TMPD/revoked.json" "$TMPD/sdk/application_default_credentials.json"
+run env -u GOOGLE_APPLICATION_CREDENTIALS CLOUDSDK_CONFIG="$TMPD/sdk" "$MSIG" validate --gcp-kms-key "$(key rsa)" "$W/rsa.mender"
+like "$err" "invalid_grant" "CLOUDSDK_CONFIG's file comes before HOME's"
+rm -rf "$HOME/.config"
+
 # --- 6. TLS
 a=$(fresh tls); sum=$(sha256sum <"$a")
 run env SSL_CERT_FILE="$FK/other-ca.pem" MSIG_LOG_LEVEL=debug "$MSIG" sign --gcp-kms-key "$(key rsa)" "$a"
