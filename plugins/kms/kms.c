@@ -171,6 +171,7 @@ static const char *const schemes[] = {"vault", "gcpkms", "azurekv", "signserver"
 /* Every parameter read, with the variable the CLI maps onto it (cli/envparams.c). */
 static const char *const params[] = {
     "kms.ssl-cert-file",        /* SSL_CERT_FILE */
+    "kms.ssl-cert-dir",         /* SSL_CERT_DIR */
     "kms.connect-to",           /* MSIG_KMS_CONNECT_TO */
     "kms.timeout-ms", "kms.connect-timeout-ms", "kms.max-retries", "kms.deadline-ms",
     "vault.addr",               /* VAULT_ADDR */
@@ -178,6 +179,7 @@ static const char *const params[] = {
     "vault.mount-path",         /* VAULT_MOUNT_PATH */
     "vault.key-version",        /* VAULT_KEY_VERSION */
     "vault.cacert",             /* VAULT_CACERT */
+    "vault.capath",             /* VAULT_CAPATH */
     "vault.namespace",          /* VAULT_NAMESPACE */
     "vault.agent-addr",         /* VAULT_AGENT_ADDR */
     "vault.client-cert",        /* VAULT_CLIENT_CERT */

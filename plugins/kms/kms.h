@@ -72,6 +72,8 @@ int kms_param_req(const struct kms_inst *inst, const char *name, const char *env
                   const char **value);
 /* The generic transport parameters (kms.*) into k->http; ca_param names the service's CA. */
 int kms_http_setup(struct kms_key *k, const char *ca_param);
+/* The service's hashed CA directory parameter (VAULT_CAPATH). */
+void kms_http_ca_dir(struct kms_key *k, const char *dir_param);
 
 /* ---- keys */
 /* Applies the Mender policy to a public key the service returned (RSA >= 2048, not PSS-only,

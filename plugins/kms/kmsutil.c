@@ -81,6 +81,7 @@ int kms_http_setup(struct kms_key *k, const char *ca_param)
 
     k->http.ca_file = ca_param ? kms_param(inst, ca_param) : NULL;
     k->http.ssl_cert_file = kms_param(inst, "kms.ssl-cert-file");
+    k->http.ssl_cert_dir = kms_param(inst, "kms.ssl-cert-dir");
     k->http.connect_to = kms_param(inst, "kms.connect-to");
     if ((rc = param_long(inst, "kms.timeout-ms", 100, 600000, &k->http.timeout_ms)) ||
         (rc = param_long(inst, "kms.connect-timeout-ms", 100, 600000,
@@ -90,6 +91,11 @@ int kms_http_setup(struct kms_key *k, const char *ca_param)
         return rc;
     k->http.max_retries = (unsigned)retries;
     return 0;
+}
+
+void kms_http_ca_dir(struct kms_key *k, const char *dir_param)
+{
+    k->http.ca_dir = kms_param(k->inst, dir_param);
 }
 
 /* ------------------------------------------------------------------ keys */

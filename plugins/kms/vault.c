@@ -120,6 +120,7 @@ static int vault_settings(struct kms_key *k, struct vault *v)
         alen--;
     if ((rc = kms_http_setup(k, "vault.cacert")))
         return rc;
+    kms_http_ca_dir(k, "vault.capath");
     if (kms_param(k->inst, "kms.max-retries") == NULL)
         k->http.max_retries = 2;      /* VAULT_MAX_RETRIES default of the Go client */
     k->http.retry_412 = 1;

@@ -22,6 +22,7 @@ struct msigu_http {
     CURL *curl;
     struct msigu_http_opts o;
     char *ca_file, *ssl_cert_file, *connect_to, *client_cert, *client_key; /* owned copies */
+    char *ca_dir, *ssl_cert_dir;
     /* per call */
     char *buf;
     size_t len, cap, max;
@@ -101,6 +102,8 @@ void msigu_http_free(struct msigu_http *h)
     }
     strset(&h->ca_file, NULL);
     strset(&h->ssl_cert_file, NULL);
+    strset(&h->ca_dir, NULL);
+    strset(&h->ssl_cert_dir, NULL);
     strset(&h->connect_to, NULL);
     strset(&h->client_cert, NULL);
     strset(&h->client_key, NULL);
@@ -115,6 +118,8 @@ int msigu_http_set_opts(struct msigu_http *h, const struct msigu_http_opts *o)
     strset(&h->connect_to, o->connect_to);
     strset(&h->client_cert, o->client_cert);
     strset(&h->client_key, o->client_key);
+    strset(&h->ca_dir, o->ca_dir);
+    strset(&h->ssl_cert_dir, o->ssl_cert_dir);
     if ((o->ca_file && o->ca_file[0] && !h->ca_file) ||
         (o->connect_to && o->connect_to[0] && !h->connect_to))
         return MSIG_E_NOMEM;
@@ -123,6 +128,8 @@ int msigu_http_set_opts(struct msigu_http *h, const struct msigu_http_opts *o)
     h->o.connect_to = h->connect_to;
     h->o.client_cert = h->client_cert;
     h->o.client_key = h->client_key;
+    h->o.ca_dir = h->ca_dir;
+    h->o.ssl_cert_dir = h->ssl_cert_dir;
     return 0;
 }
 
@@ -197,6 +204,12 @@ static int add_anchors(X509_STORE *store, const char *file)
     return file == NULL || X509_STORE_load_file(store, file) == 1;
 }
 
+/* A hashed directory (openssl rehash) is looked up during verification. */
+static int add_anchor_dir(X509_STORE *store, const char *dir)
+{
+    return dir == NULL || X509_STORE_load_path(store, dir) == 1;
+}
+
 /* Extra trust anchors on top of libcurl's default bundle (CURLOPT_CAINFO would replace it). */
 static CURLcode on_ssl_ctx(CURL *curl, void *ssl_ctx, void *user)
 {
@@ -204,7 +217,8 @@ static CURLcode on_ssl_ctx(CURL *curl, void *ssl_ctx, void *user)
     X509_STORE *store = SSL_CTX_get_cert_store(ssl_ctx);
 
     (void)curl;
-    if (!add_anchors(store, h->o.ca_file) || !add_anchors(store, h->o.ssl_cert_file))
+    if (!add_anchors(store, h->o.ca_file) || !add_anchors(store, h->o.ssl_cert_file) ||
+        !add_anchor_dir(store, h->o.ca_dir) || !add_anchor_dir(store, h->o.ssl_cert_dir))
         return CURLE_SSL_CACERT_BADFILE;
     return CURLE_OK;
 }

@@ -28,6 +28,8 @@
 struct msigu_http_opts {
     const char *ca_file;        /* service-specific trust anchors (VAULT_CACERT, ...) */
     const char *ssl_cert_file;  /* SSL_CERT_FILE: more trust anchors */
+    const char *ca_dir;         /* service-specific hashed CA directory (VAULT_CAPATH) */
+    const char *ssl_cert_dir;   /* SSL_CERT_DIR: a hashed directory of more anchors */
     const char *connect_to;     /* "H:P:CH:CP[,H:P:CH:CP...]" */
     const char *client_cert;    /* PEM client certificate (may hold the key too) */
     const char *client_key;     /* PEM private key of client_cert */

@@ -154,6 +154,13 @@ like "$err" "expired" "expired server certificate: TLS error says expired"
 unlike "$err" "attempt 2" "expired: not retried"
 run env VAULT_CACERT= SSL_CERT_FILE="$FK/ca.pem" "$MSIG" validate --vault-transit-key rsa "$W/rsa.mender"
 is "$rc" 0 "SSL_CERT_FILE adds the trust anchor"
+mkdir -p "$TMPD/cadir"; cp "$FK/ca.pem" "$TMPD/cadir/"; openssl rehash "$TMPD/cadir" 2>/dev/null
+run env VAULT_CACERT= VAULT_CAPATH="$TMPD/cadir" "$MSIG" validate --vault-transit-key rsa "$W/rsa.mender"
+is "$rc" 0 "VAULT_CAPATH (hashed directory) adds the trust anchor"; [ "$rc" = 0 ] || diag "$err"
+run env VAULT_CACERT= SSL_CERT_DIR="$TMPD/cadir" "$MSIG" validate --vault-transit-key rsa "$W/rsa.mender"
+is "$rc" 0 "SSL_CERT_DIR adds the trust anchor"
+run env VAULT_CACERT= "$MSIG" validate --vault-transit-key rsa "$W/rsa.mender"
+like "$err" "TLS with" "without any of them the test CA is unknown"
 is "$(sha256sum <"$a")" "$sum" "TLS failures: artifact unchanged"
 
 # --- 7. retries
