@@ -353,4 +353,97 @@ static int azure_sign(struct kms_key *k, const uint8_t digest[32], uint8_t *sig,
     return rc;
 }
 
+/* One listed key: its type from GET key. */
+static int list_one(struct kms_key *k, struct azure *a, const char *vault, const char *name,
+                    msig_key_list_fn *cb, void *cb_data)
+{
+    const char *vurl = kms_param(k->inst, "azurekv.vault-url");
+    struct msig_key_entry e = {sizeof(e), 0, 0, MSIG_KEYINFO_F_HARDWARE | MSIG_KEYINFO_F_REMOTE,
+                               NULL, vault, name, NULL, NULL};
+    char *ename = NULL, *url = NULL, *spec = NULL, detail[256];
+    const json_t *jwk;
+    const char *kty, *crv, *kid;
+    json_t *reply = NULL;
+    int rc;
+
+    if (msigu_http_escape(k->inst->http, name, &ename) ||
+        (vurl ? asprintf(&url, "%s/keys/%s?api-version=%s", vurl, ename, a->api)
+              : asprintf(&url, "https://%s.vault.azure.net/keys/%s?api-version=%s", vault, ename,
+                         a->api)) < 0 || asprintf(&spec, "azurekv:%s", name) < 0) {
+        url = spec = NULL;
+        rc = MSIG_E_NOMEM;
+        goto out;
+    }
+    rc = azure_call(k, "GET", url, NULL, "get the Azure key", &reply);
+    if (rc != 0)
+        goto out;
+    jwk = json_object_get(reply, "key");
+    kty = json_string_value(json_object_get(jwk, "kty"));
+    crv = json_string_value(json_object_get(jwk, "crv"));
+    kid = json_string_value(json_object_get(jwk, "kid"));
+    if (kty && strncmp(kty, "RSA", 3) == 0) {
+        const char *n = json_string_value(json_object_get(jwk, "n"));
+        uint8_t mod[1024];
+        size_t len = 0, z = 0;
+
+        e.key_type = MSIG_KEY_RSA;
+        if (n && kms_unb64(n, strlen(n), mod, sizeof(mod), &len) == 0) {
+            while (z < len && mod[z] == 0)
+                z++;
+            e.bits = (uint32_t)((len - z) * 8);
+        }
+    } else if (crv && strcmp(crv, "P-256") == 0) {
+        e.key_type = MSIG_KEY_EC_P256, e.bits = 256;
+    } else if (crv && strcmp(crv, "P-384") == 0) {
+        e.key_type = MSIG_KEY_EC_P384, e.bits = 384;
+    }
+    e.id = kid && strrchr(kid, '/') ? strrchr(kid, '/') + 1 : NULL;
+    snprintf(detail, sizeof(detail), "Azure type %s%s%s%s", kty ? kty : "unknown",
+             crv ? " " : "", crv ? crv : "",
+             e.key_type == MSIG_KEY_RSA || e.key_type == MSIG_KEY_EC_P256
+                 ? "" : " (cannot sign Mender artifacts)");
+    e.spec = spec;
+    e.detail = detail;
+    rc = cb(cb_data, &e);
+out:
+    json_decref(reply);
+    free(url);
+    free(spec);
+    msigu_http_strfree(ename);
+    return rc;
+}
+
+int kms_azure_list(struct kms_key *k, const char *rest, msig_key_list_fn *cb, void *cb_data)
+{
+    const char *vurl = kms_param(k->inst, "azurekv.vault-url"), *vault, *kid;
+    struct azure *a = calloc(1, sizeof(*a));
+    json_t *reply = NULL, *item;
+    char *url = NULL;
+    size_t i;
+    int rc;
+
+    if (a == NULL)
+        return MSIG_E_NOMEM;
+    k->svc_data = a;
+    snprintf(k->what, sizeof(k->what), "Azure keys");
+    if ((rc = azure_settings(k, a, &vault)))
+        return rc;
+    if (rest[0] != '\0')
+        return list_one(k, a, vault, rest, cb, cb_data);
+    /* One page (25 keys by default); nextLink is not followed. */
+    if ((vurl ? asprintf(&url, "%s/keys?api-version=%s", vurl, a->api)
+              : asprintf(&url, "https://%s.vault.azure.net/keys?api-version=%s", vault,
+                         a->api)) < 0)
+        return MSIG_E_NOMEM;
+    rc = azure_call(k, "GET", url, NULL, "list Azure keys", &reply);
+    free(url);
+    json_array_foreach(json_object_get(reply, "value"), i, item) {
+        kid = json_string_value(json_object_get(item, "kid"));
+        if (rc == 0 && kid && strrchr(kid, '/'))
+            rc = list_one(k, a, vault, strrchr(kid, '/') + 1, cb, cb_data);
+    }
+    json_decref(reply);
+    return rc;
+}
+
 const struct kms_service kms_azurekv = {"azurekv", azure_open, azure_sign, azure_close};

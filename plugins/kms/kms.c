@@ -153,15 +153,16 @@ static int kms_key_list(void *p, const char *spec, uint32_t flags, msig_key_list
     int rc;
 
     (void)flags;
-    if (strncmp(spec, "vault:", 6) != 0)
-        return kms_fail(inst, MSIG_E_UNSUPPORTED, "only Vault keys can be listed (vault: or "
-                        "vault:NAME)");
+    if (strncmp(spec, "vault:", 6) != 0 && strncmp(spec, "azurekv:", 8) != 0)
+        return kms_fail(inst, MSIG_E_UNSUPPORTED, "only Vault and Azure Key Vault keys can be "
+                        "listed (vault:, azurekv:, or with a key name)");
     k = calloc(1, sizeof(*k));
     if (k == NULL)
         return MSIG_E_NOMEM;
     k->inst = inst;
-    k->svc = &kms_vault;
-    rc = kms_vault_list(k, spec + 6, cb, cb_data);
+    k->svc = spec[0] == 'v' ? &kms_vault : &kms_azurekv;
+    rc = spec[0] == 'v' ? kms_vault_list(k, spec + 6, cb, cb_data)
+                        : kms_azure_list(k, spec + 8, cb, cb_data);
     kms_key_close(k);
     return rc;
 }

@@ -61,6 +61,8 @@ struct kms_key {
 extern const struct kms_service kms_vault, kms_gcpkms, kms_azurekv, kms_signserver;
 /* key_list for "vault:" (every key of the mount) and "vault:NAME"; k is a scratch key. */
 int kms_vault_list(struct kms_key *k, const char *rest, msig_key_list_fn *cb, void *cb_data);
+/* key_list for "azurekv:" (the vault's keys, first page) and "azurekv:NAME". */
+int kms_azure_list(struct kms_key *k, const char *rest, msig_key_list_fn *cb, void *cb_data);
 
 /* ---- messages, parameters (kmsutil.c) */
 int kms_fail(const struct kms_inst *inst, int code, const char *fmt, ...) KMS_PRINTF(3, 4);

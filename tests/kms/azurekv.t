@@ -117,6 +117,17 @@ run env -u AZURE_TENANT_ID -u AZURE_CLIENT_ID -u AZURE_CLIENT_SECRET IDENTITY_EN
     IDENTITY_HEADER=wrong "$MSIG" sign -f --azure-key rsa "$a"
 like "$err" "get a managed-identity token: http://127.0.0.1:$P_META/msi/token answered HTTP 400: invalid_request" "wrong IDENTITY_HEADER: the endpoint's text"
 
+# --- msig keys azurekv: lists the vault's keys
+run "$MSIG" keys azurekv:
+is "$rc" 0 "msig keys azurekv: exit 0"; [ "$rc" = 0 ] || diag "$err"
+like "$out" "azurekv:rsa" "keys: lists rsa"
+like "$out" "type: RSA, 2048 bits" "keys: RSA size from the JWK"
+like "$out" "Azure type EC-HSM P-256" "keys: EC-HSM P-256"
+like "$out" "Azure type EC P-384 (cannot sign Mender artifacts)" "keys: P-384 marked"
+like "$out" "id: $VER" "keys: the version from kid"
+run "$MSIG" keys azurekv:ec
+is "$(printf '%s\n' "$out" | grep -c '^azurekv:')" 1 "keys azurekv:NAME: that key only"
+
 # --- 6. TLS
 a=$(fresh tls); sum=$(sha256sum <"$a")
 run env SSL_CERT_FILE="$FK/other-ca.pem" MSIG_LOG_LEVEL=debug "$MSIG" sign --azure-key rsa "$a"

@@ -345,6 +345,10 @@ def azure_kv(h, path, body, query):
     if "api-version" not in query:
         raise Reply(400, {"error": {"code": "BadParameter", "message": "api-version missing"}})
     seg = path.split("/")[2:]        # name, [version], [sign]
+    if path in ("/keys", "/keys/") and h.command == "GET":
+        raise Reply(200, {"value": [{"kid": "https://testvault.vault.azure.net/keys/" + n,
+                                     "attributes": {"enabled": AZ_KEYS[n][2]}}
+                                    for n in sorted(AZ_KEYS)], "nextLink": None})
     if not seg or seg[0] not in AZ_KEYS:
         raise Reply(404, {"error": {"code": "KeyNotFound", "message": "A key with (name/id) %s "
                                     "was not found in this key vault." % (seg[0] if seg else "")}})
@@ -468,7 +472,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return gcp_kms(self, path, body)
         if path.startswith("/v1/"):
             return vault(self, path, body)
-        if path.startswith("/keys/") or host.endswith("vault.azure.net"):
+        if path.startswith("/keys") or host.endswith("vault.azure.net"):
             return azure_kv(self, path, body, query)
         raise Reply(404, {"error": "unknown path"})
 
