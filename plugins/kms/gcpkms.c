@@ -288,28 +288,7 @@ static int find_credentials(struct kms_key *k, char **out)
 static int gcp_call(struct kms_key *k, const char *method, const char *url, const json_t *body,
                     const char *what, json_t **out)
 {
-    for (int i = 0;; i++) {
-        struct kms_token *t;
-        char *auth;
-        const char *hdrs[2];
-        long status = 0;
-        int rc = get_token(k, &t);
-
-        if (rc != 0)
-            return rc;
-        if (asprintf(&auth, "Authorization: Bearer %s", t->value) < 0)
-            return MSIG_E_NOMEM;
-        hdrs[0] = auth;
-        hdrs[1] = NULL;
-        rc = kms_json_call(k, method, url, hdrs, body, what, out, &status);
-        kms_secret_free(auth);
-        if (rc == MSIG_E_AUTH && status == 401 && i == 0) {
-            kms_log(k->inst, MSIG_LOG_DEBUG, "access token refused; getting a new one");
-            kms_token_drop(t);
-            continue;
-        }
-        return rc;
-    }
+    return kms_bearer_call(k, get_token, method, url, body, what, out);
 }
 
 static const char *const accepted[] = {

@@ -123,5 +123,11 @@ struct kms_token *kms_token_find(struct kms_inst *inst, const char *identity);
 int kms_token_store(struct kms_inst *inst, const char *identity, const char *value,
                     long expires_in, struct kms_token **out);
 void kms_token_drop(struct kms_token *t);
+/* Gets an access token for k (cached or new). */
+typedef int kms_token_fn(struct kms_key *k, struct kms_token **t);
+/* One JSON request with "Authorization: Bearer TOKEN"; a 401 drops the cached token and
+ * the request is tried once more with a new one. */
+int kms_bearer_call(struct kms_key *k, kms_token_fn *get_token, const char *method,
+                    const char *url, const json_t *body, const char *what, json_t **out);
 
 #endif
