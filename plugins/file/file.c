@@ -2,7 +2,6 @@
  * PKCS#8, encrypted PKCS#8 and traditional PEM encryption). Signs with OpenSSL in a private
  * library context (design D.7.6). Built into libmsig and, for tests, as msig-file.so. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,10 +9,12 @@
 #include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include <msig/msig_plugin.h>
+
+#include "evpsign.h"
+#include "plugin_util.h"
 
 #define KEYFILE_MAX (1024 * 1024)
 #define PASS_MAX 1024
@@ -40,20 +41,6 @@ struct pass_state {
     int asked;        /* the decoder wanted a passphrase */
     int rc;           /* why none could be given */
 };
-
-static int fail(struct file_inst *inst, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(struct file_inst *inst, int code, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    inst->host->set_error(inst->host->host_data, code, msg);
-    return code;
-}
 
 static int file_instance_new(const struct msig_host *host, void **out)
 {
@@ -124,7 +111,7 @@ static int read_file(struct file_inst *inst, const char *path, uint8_t **out, si
     uint8_t *buf = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) {
-        rc = fail(inst, MSIG_E_IO, "cannot open the key file: %s", strerror(errno));
+        rc = msigu_error(inst->host, MSIG_E_IO, "cannot open the key file: %s", strerror(errno));
         goto out;
     }
     buf = h->mem_alloc(h->host_data, KEYFILE_MAX + 1);
@@ -134,11 +121,11 @@ static int read_file(struct file_inst *inst, const char *path, uint8_t **out, si
     }
     size_t n = fread(buf, 1, KEYFILE_MAX + 1, f);
     if (ferror(f)) {
-        rc = fail(inst, MSIG_E_IO, "cannot read the key file: %s", strerror(errno));
+        rc = msigu_error(inst->host, MSIG_E_IO, "cannot read the key file: %s", strerror(errno));
         goto out;
     }
     if (n > KEYFILE_MAX || n == 0) {
-        rc = fail(inst, MSIG_E_KEY, "%s",
+        rc = msigu_error(inst->host, MSIG_E_KEY, "%s",
                   n ? "larger than 1 MiB, not a key file" : "empty file");
         goto out;
     }
@@ -174,37 +161,6 @@ static EVP_PKEY *decode(struct file_inst *inst, const uint8_t *data, size_t len,
     return pkey;
 }
 
-static int check_policy(struct file_inst *inst, struct file_key *k)
-{
-    char group[64];
-    size_t glen = 0;
-    if (EVP_PKEY_is_a(k->pkey, "RSA-PSS"))
-        return fail(inst, MSIG_E_KEY, "RSA-PSS keys are not supported: Mender verifies RSA "
-                    "PKCS#1 v1.5 signatures");
-    if (EVP_PKEY_is_a(k->pkey, "RSA")) {
-        int bits = EVP_PKEY_get_bits(k->pkey);
-        if (bits < 2048)
-            return fail(inst, MSIG_E_KEY, "RSA key of %d bits refused: at least 2048 bits are "
-                        "required", bits);
-        k->key_type = MSIG_KEY_RSA;
-        k->bits = (uint32_t)bits;
-        return 0;
-    }
-    if (EVP_PKEY_is_a(k->pkey, "EC")) {
-        if (!EVP_PKEY_get_group_name(k->pkey, group, sizeof(group), &glen))
-            snprintf(group, sizeof(group), "unknown curve");
-        if (strcmp(group, "prime256v1") != 0)
-            return fail(inst, MSIG_E_KEY, "EC key on curve %s refused: Mender ECDSA signatures "
-                        "need P-256 (prime256v1)", group);
-        k->key_type = MSIG_KEY_EC_P256;
-        k->bits = 256;
-        return 0;
-    }
-    const char *t = EVP_PKEY_get0_type_name(k->pkey);
-    return fail(inst, MSIG_E_KEY, "%s keys are not supported: Mender Artifacts are signed "
-                "with RSA (>= 2048 bits) or ECDSA P-256", t ? t : "unknown");
-}
-
 static void file_key_close(void *p);
 
 static int file_key_open(void *pinst, const char *spec, uint32_t flags, void **out)
@@ -219,10 +175,10 @@ static int file_key_open(void *pinst, const char *spec, uint32_t flags, void **o
 
     *out = NULL;
     if (flags & ~(uint32_t)MSIG_KEY_OPEN_F_NO_PROMPT)
-        return fail(inst, MSIG_E_UNSUPPORTED, "unknown key_open flags 0x%x", (unsigned)flags);
+        return msigu_error(inst->host, MSIG_E_UNSUPPORTED, "unknown key_open flags 0x%x", (unsigned)flags);
     const char *path = strncmp(spec, "file:", 5) == 0 ? spec + 5 : spec;
     if (!*path)
-        return fail(inst, MSIG_E_INVALID, "key spec %s has no file name", spec);
+        return msigu_error(inst->host, MSIG_E_INVALID, "key spec %s has no file name", spec);
     rc = read_file(inst, path, &data, &len);
     if (rc != 0)
         goto out;
@@ -238,32 +194,32 @@ static int file_key_open(void *pinst, const char *spec, uint32_t flags, void **o
     k->pkey = decode(inst, data, len, EVP_PKEY_KEYPAIR, &st);
     if (!k->pkey) {
         if (st.asked && st.rc == MSIG_E_PIN_REQUIRED) {
-            rc = fail(inst, MSIG_E_PIN_REQUIRED, "the key file is encrypted and no passphrase "
+            rc = msigu_error(inst->host, MSIG_E_PIN_REQUIRED, "the key file is encrypted and no passphrase "
                       "was given (parameter file.passphrase or a prompt)");
         } else if (st.asked && st.rc) {
-            rc = fail(inst, st.rc, "the key file is encrypted; getting its passphrase "
+            rc = msigu_error(inst->host, st.rc, "the key file is encrypted; getting its passphrase "
                       "failed");
         } else if (st.asked) {
-            rc = fail(inst, MSIG_E_PIN_INCORRECT, "wrong passphrase for the encrypted key file (or "
+            rc = msigu_error(inst->host, MSIG_E_PIN_INCORRECT, "wrong passphrase for the encrypted key file (or "
                       "the key is damaged)");
         } else {
             EVP_PKEY *pub = decode(inst, data, len, EVP_PKEY_PUBLIC_KEY, NULL);
             if (pub)
-                rc = fail(inst, MSIG_E_KEY, "the file holds a public key; signing needs the "
+                rc = msigu_error(inst->host, MSIG_E_KEY, "the file holds a public key; signing needs the "
                           "private key");
             else
-                rc = fail(inst, MSIG_E_KEY, "the file is not a private key (PEM or DER: "
+                rc = msigu_error(inst->host, MSIG_E_KEY, "the file is not a private key (PEM or DER: "
                           "PKCS#1, SEC1 or PKCS#8)");
             EVP_PKEY_free(pub);
         }
         goto out;
     }
-    rc = check_policy(inst, k);
+    rc = msigu_evp_policy(h, k->pkey, NULL, &k->key_type, &k->bits);
     if (rc != 0)
         goto out;
     int n = i2d_PUBKEY(k->pkey, &der);
     if (n <= 0) {
-        rc = fail(inst, MSIG_E_FAILED, "cannot encode the public key");
+        rc = msigu_error(inst->host, MSIG_E_FAILED, "cannot encode the public key");
         goto out;
     }
     k->pub_der = h->mem_alloc(h->host_data, (size_t)n);
@@ -300,16 +256,7 @@ static void file_key_close(void *p)
 static int file_key_info(void *p, struct msig_key_info *info)
 {
     struct file_key *k = p;
-    if (!MSIG_HAS_FIELD(info, struct msig_key_info, pub_der_len))
-        return MSIG_E_ABI;
-    info->key_type = k->key_type;
-    info->bits = k->bits;
-    info->sig_schemes = k->key_type == MSIG_KEY_RSA ? MSIG_SIG_RSA_PKCS1_SHA256
-                                                    : MSIG_SIG_ECDSA_SHA256;
-    info->flags = 0;
-    info->max_sig_len = (size_t)EVP_PKEY_get_size(k->pkey);
-    info->pub_der_len = k->pub_der_len;
-    return 0;
+    return msigu_evp_key_info(k->pkey, k->key_type, k->bits, 0, info);
 }
 
 static int file_key_public_der(void *p, uint8_t *buf, size_t cap, size_t *len)
@@ -326,51 +273,8 @@ static int file_sign_digest(void *p, uint32_t scheme, const uint8_t *digest, siz
                             uint8_t *sig, size_t cap, size_t *sig_len, uint32_t *sig_fmt)
 {
     struct file_key *k = p;
-    struct file_inst *inst = k->inst;
-    int rc = MSIG_E_FAILED;
-    EVP_PKEY_CTX *pc = NULL;
-    uint32_t want = k->key_type == MSIG_KEY_RSA ? MSIG_SIG_RSA_PKCS1_SHA256
-                                                : MSIG_SIG_ECDSA_SHA256;
-    if (scheme != want) {
-        rc = fail(inst, MSIG_E_UNSUPPORTED, "signature scheme 0x%x not supported by this key",
-                  (unsigned)scheme);
-        goto out;
-    }
-    if (digest_len != 32) {
-        rc = fail(inst, MSIG_E_INVALID, "digest of %zu bytes, SHA-256 needs 32", digest_len);
-        goto out;
-    }
-    size_t need = (size_t)EVP_PKEY_get_size(k->pkey);
-    if (cap < need) {
-        *sig_len = need;
-        rc = MSIG_E_BUFFER_TOO_SMALL;
-        goto out;
-    }
-    pc = EVP_PKEY_CTX_new_from_pkey(inst->libctx, k->pkey, NULL);
-    if (!pc || EVP_PKEY_sign_init(pc) != 1) {
-        rc = fail(inst, MSIG_E_FAILED, "cannot set up signing");
-        goto out;
-    }
-    if (k->key_type == MSIG_KEY_RSA && EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) != 1) {
-        rc = fail(inst, MSIG_E_FAILED, "cannot select PKCS#1 v1.5 padding");
-        goto out;
-    }
-    if (EVP_PKEY_CTX_set_signature_md(pc, EVP_sha256()) != 1) {
-        rc = fail(inst, MSIG_E_FAILED, "cannot select SHA-256");
-        goto out;
-    }
-    size_t n = cap;
-    if (EVP_PKEY_sign(pc, sig, &n, digest, digest_len) != 1) {
-        rc = fail(inst, MSIG_E_FAILED, "OpenSSL signing failed");
-        goto out;
-    }
-    *sig_len = n;
-    *sig_fmt = k->key_type == MSIG_KEY_RSA ? MSIG_SIGFMT_NATIVE : MSIG_SIGFMT_ECDSA_DER;
-    rc = 0;
-out:
-    EVP_PKEY_CTX_free(pc);
-    ERR_clear_error();
-    return rc;
+    return msigu_evp_sign_digest(k->inst->host, k->pkey, k->inst->libctx, NULL, scheme, digest,
+                                 digest_len, sig, cap, sig_len, sig_fmt);
 }
 
 /* Lists the one key of a key file: opening it checks type and size (and asks for the

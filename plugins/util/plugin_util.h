@@ -1,7 +1,7 @@
 /* plugin_util.h -- helpers every signer plugin needs around the host-services table: errors
- * with a formatted message, log lines, parameters. Part of plugins/util (static PIC library
- * msigu_base): never linked into libmsig, never touching core internals, only the public
- * plugin ABI (msig_plugin.h). Prefix msigu_. */
+ * with a formatted message, log lines, parameters, host memory. Part of plugins/util (static
+ * PIC library msigu_base, hidden symbols): it uses only the public plugin ABI (msig_plugin.h),
+ * never core internals; libmsig carries it for the built-in file plugin. Prefix msigu_. */
 #ifndef MSIGU_PLUGIN_UTIL_H
 #define MSIGU_PLUGIN_UTIL_H
 

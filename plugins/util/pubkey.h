@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <openssl/evp.h>
 
 #include <msig/msig_plugin.h>
@@ -18,6 +19,9 @@ int msigu_pubkey_parse(const struct msig_host *host, const void *data, size_t le
 /* JWK object text (JSON) -> EVP_PKEY (kty RSA or EC with crv P-256). */
 int msigu_pubkey_from_jwk(const struct msig_host *host, const char *json, size_t len,
                           const char *what, EVP_PKEY **out);
+/* The same from a parsed JWK object (a reply's "key" member). */
+int msigu_pubkey_from_jwk_obj(const struct msig_host *host, const json_t *jwk, const char *what,
+                              EVP_PKEY **out);
 
 /* base64url without padding (RFC 4648 section 5). *out is malloc'd by the host allocator
  * (msigu_strfree). */
