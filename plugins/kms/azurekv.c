@@ -76,7 +76,7 @@ static int managed_token(struct kms_key *k, struct azure *a, struct kms_token **
     else if (json_is_integer(e))
         exp = (long)json_integer_value(e);
     if (at == NULL)
-        rc = kms_fail(k->inst, MSIG_E_AUTH, "the managed-identity endpoint answered without "
+        rc = msigu_error(k->inst->host, MSIG_E_AUTH, "the managed-identity endpoint answered without "
                       "an access_token");
     else
         rc = kms_token_store(k->inst, a->identity, at, exp > 0 ? exp : 300, t);
@@ -114,7 +114,7 @@ static int get_token(struct kms_key *k, struct kms_token **t)
     at = json_string_value(json_object_get(reply, "access_token"));
     exp = json_integer_value(json_object_get(reply, "expires_in"));
     if (at == NULL)
-        rc = kms_fail(k->inst, MSIG_E_AUTH, "Entra ID answered without an access_token");
+        rc = msigu_error(k->inst->host, MSIG_E_AUTH, "Entra ID answered without an access_token");
     else
         rc = kms_token_store(k->inst, a->identity, at, exp > 0 ? (long)exp : 300, t);
 out:
@@ -159,7 +159,7 @@ static int managed_settings(struct kms_key *k, struct azure *a)
         a->identity = NULL;
         return MSIG_E_NOMEM;
     }
-    kms_log(k->inst, MSIG_LOG_DEBUG, "no AZURE_TENANT_ID, AZURE_CLIENT_ID or AZURE_CLIENT_SECRET: "
+    msigu_log(k->inst->host, MSIG_LOG_DEBUG, "no AZURE_TENANT_ID, AZURE_CLIENT_ID or AZURE_CLIENT_SECRET: "
             "using the managed identity");
     return 0;
 }
@@ -174,7 +174,7 @@ static int azure_settings(struct kms_key *k, struct azure *a, const char **vault
     if ((rc = kms_param_req(k->inst, "azurekv.vault-name", "KEY_VAULT_NAME", vault)))
         return rc;
     if (!valid_vault_name(*vault))
-        return kms_fail(k->inst, MSIG_E_INVALID, "KEY_VAULT_NAME '%s' is not a vault name (3 "
+        return msigu_error(k->inst->host, MSIG_E_INVALID, "KEY_VAULT_NAME '%s' is not a vault name (3 "
                         "to 24 letters, digits and single hyphens, starting with a letter)",
                         *vault);
     tenant = kms_param(k->inst, "azurekv.tenant-id");
@@ -215,25 +215,25 @@ static int azure_check(struct kms_key *k, struct azure *a, const json_t *reply, 
     int sign = 0, rc;
 
     if (kty == NULL)
-        return kms_fail(k->inst, MSIG_E_FAILED, "%s: the key reply has no key.kty", k->what);
+        return msigu_error(k->inst->host, MSIG_E_FAILED, "%s: the key reply has no key.kty", k->what);
     if (strcmp(kty, "RSA") == 0 || strcmp(kty, "RSA-HSM") == 0) {
         a->rsa = 1;
     } else if ((strcmp(kty, "EC") == 0 || strcmp(kty, "EC-HSM") == 0) && crv &&
                strcmp(crv, "P-256") == 0) {
         a->rsa = 0;
     } else {
-        return kms_fail(k->inst, MSIG_E_KEY, "Azure key %s has type %s%s%s: only RSA and EC "
+        return msigu_error(k->inst->host, MSIG_E_KEY, "Azure key %s has type %s%s%s: only RSA and EC "
                         "P-256 keys can sign Mender artifacts", name, kty, crv ? " " : "",
                         crv ? crv : "");
     }
     json_array_foreach(ops, i, op)
         sign |= json_is_string(op) && strcmp(json_string_value(op), "sign") == 0;
     if (!sign)
-        return kms_fail(k->inst, MSIG_E_KEY, "Azure key %s (%s) does not allow the sign "
+        return msigu_error(k->inst->host, MSIG_E_KEY, "Azure key %s (%s) does not allow the sign "
                         "operation (key_ops)", name, kty);
     if (json_is_false(json_object_get(attr, "enabled")))
-        return kms_fail(k->inst, MSIG_E_KEY, "Azure key %s is disabled", name);
-    rc = kms_pubkey_jwk(k->inst, jwk, k->what, &pub);
+        return msigu_error(k->inst->host, MSIG_E_KEY, "Azure key %s is disabled", name);
+    rc = msigu_pubkey_from_jwk_obj(k->inst->host, jwk, k->what, &pub);
     return rc ? rc : kms_key_set_public(k, pub);
 }
 
@@ -249,7 +249,7 @@ static int azure_open(struct kms_key *k, const char *name, uint32_t flags)
     (void)flags;
     snprintf(k->what, sizeof(k->what), "Azure key %s", name);
     if (name[0] == '\0')
-        return kms_fail(k->inst, MSIG_E_INVALID, "no Azure key name given");
+        return msigu_error(k->inst->host, MSIG_E_INVALID, "no Azure key name given");
     a = calloc(1, sizeof(*a));
     if (a == NULL)
         return MSIG_E_NOMEM;
@@ -267,7 +267,7 @@ static int azure_open(struct kms_key *k, const char *name, uint32_t flags)
     }
     rc = azure_call(k, "GET", url, NULL, "get the Azure key", &reply);
     if (rc == MSIG_E_NOT_FOUND)
-        rc = kms_fail(k->inst, rc, "vault %s has no key %s%s%s", vault, name,
+        rc = msigu_error(k->inst->host, rc, "vault %s has no key %s%s%s", vault, name,
                       ver ? " version " : "", ver ? ver : "");
     if (rc != 0)
         goto out;
@@ -275,7 +275,7 @@ static int azure_open(struct kms_key *k, const char *name, uint32_t flags)
     if (ver == NULL)
         ver = kid && strrchr(kid, '/') ? strrchr(kid, '/') + 1 : NULL;
     if (ver == NULL || ver[0] == '\0') {
-        rc = kms_fail(k->inst, MSIG_E_FAILED, "%s: the key reply has no kid with a version",
+        rc = msigu_error(k->inst->host, MSIG_E_FAILED, "%s: the key reply has no kid with a version",
                       k->what);
         goto out;
     }
@@ -298,8 +298,8 @@ static int azure_sign(struct kms_key *k, const uint8_t digest[32], uint8_t *sig,
                       size_t *sig_len, uint32_t *sig_fmt)
 {
     struct azure *a = k->svc_data;
-    char *v = kms_b64(digest, 32, 1), *url = NULL;
-    json_t *body = v ? json_pack("{s:s, s:s}", "alg", a->rsa ? "RS256" : "ES256", "value", v)
+    char *v = NULL, *url = NULL;
+    json_t *body = msigu_b64url_encode(k->inst->host, digest, 32, &v) == 0 ? json_pack("{s:s, s:s}", "alg", a->rsa ? "RS256" : "ES256", "value", v)
                      : NULL;
     json_t *reply = NULL;
     const char *s;
@@ -307,7 +307,7 @@ static int azure_sign(struct kms_key *k, const uint8_t digest[32], uint8_t *sig,
     size_t rlen = 0;
     int rc;
 
-    free(v);
+    msigu_strfree(k->inst->host, v);
     if (body == NULL || asprintf(&url, "%s/sign?api-version=%s", a->key_url, a->api) < 0) {
         json_decref(body);
         return MSIG_E_NOMEM;
@@ -318,11 +318,11 @@ static int azure_sign(struct kms_key *k, const uint8_t digest[32], uint8_t *sig,
     if (rc != 0)
         return rc;
     s = json_string_value(json_object_get(reply, "value"));
-    if (s == NULL || kms_unb64(s, strlen(s), raw, sizeof(raw), &rlen) != 0)
-        rc = kms_fail(k->inst, MSIG_E_FAILED, "%s: the sign reply has no base64url value",
+    if (s == NULL || msigu_b64_decode(k->inst->host, s, strlen(s), raw, sizeof(raw), &rlen) != 0)
+        rc = msigu_error(k->inst->host, MSIG_E_FAILED, "%s: the sign reply has no base64url value",
                       k->what);
     else if (a->rsa ? rlen != (k->bits + 7) / 8 : rlen != 64)
-        rc = kms_fail(k->inst, MSIG_E_FAILED, "%s: signature of %zu bytes, expected %u",
+        rc = msigu_error(k->inst->host, MSIG_E_FAILED, "%s: signature of %zu bytes, expected %u",
                       k->what, rlen, a->rsa ? (k->bits + 7) / 8 : 64u);
     else {
         *sig_fmt = a->rsa ? MSIG_SIGFMT_NATIVE : MSIG_SIGFMT_ECDSA_RAW;
@@ -366,7 +366,7 @@ static int list_one(struct kms_key *k, struct azure *a, const char *vault, const
         size_t len = 0, z = 0;
 
         e.key_type = MSIG_KEY_RSA;
-        if (n && kms_unb64(n, strlen(n), mod, sizeof(mod), &len) == 0) {
+        if (n && msigu_b64_decode(k->inst->host, n, strlen(n), mod, sizeof(mod), &len) == 0) {
             while (z < len && mod[z] == 0)
                 z++;
             e.bits = (uint32_t)((len - z) * 8);

@@ -63,7 +63,7 @@ static int read_file(struct kms_key *k, const char *path, char **out)
 
     *out = NULL;
     if (f == NULL)
-        return kms_fail(k->inst, MSIG_E_NOT_FOUND, "cannot open the credentials file %s "
+        return msigu_error(k->inst->host, MSIG_E_NOT_FOUND, "cannot open the credentials file %s "
                         "(GOOGLE_APPLICATION_CREDENTIALS)", path);
     buf = malloc(CRED_MAX + 1);
     if (buf == NULL) {
@@ -75,7 +75,7 @@ static int read_file(struct kms_key *k, const char *path, char **out)
     if (n > CRED_MAX) {
         explicit_bzero(buf, CRED_MAX + 1);
         free(buf);
-        return kms_fail(k->inst, MSIG_E_INVALID, "credentials file %s is larger than %d bytes",
+        return msigu_error(k->inst->host, MSIG_E_INVALID, "credentials file %s is larger than %d bytes",
                         path, CRED_MAX);
     }
     buf[n] = '\0';
@@ -93,8 +93,7 @@ static int make_jwt(struct kms_key *k, const char *pem, const char *kid, const c
                            "iat", (json_int_t)now, "exp", (json_int_t)now + 3600);
     char *h = hdr ? json_dumps(hdr, JSON_COMPACT) : NULL;
     char *c = cl ? json_dumps(cl, JSON_COMPACT) : NULL;
-    char *hb = h ? kms_b64((uint8_t *)h, strlen(h), 1) : NULL;
-    char *cb = c ? kms_b64((uint8_t *)c, strlen(c), 1) : NULL;
+    char *hb = NULL, *cb = NULL;
     BIO *bio = BIO_new_mem_buf(pem, -1);
     EVP_PKEY *key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
     EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -104,6 +103,10 @@ static int make_jwt(struct kms_key *k, const char *pem, const char *kid, const c
     int rc = MSIG_E_NOMEM;
 
     *out = NULL;
+    if (h != NULL)
+        msigu_b64url_encode(k->inst->host, (uint8_t *)h, strlen(h), &hb);
+    if (c != NULL)
+        msigu_b64url_encode(k->inst->host, (uint8_t *)c, strlen(c), &cb);
     if (!hb || !cb || !md || asprintf(&input, "%s.%s", hb, cb) < 0) {
         input = NULL;
         goto out;
@@ -111,12 +114,11 @@ static int make_jwt(struct kms_key *k, const char *pem, const char *kid, const c
     if (key == NULL || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA ||
         EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
         EVP_DigestSign(md, sig, &slen, (uint8_t *)input, strlen(input)) != 1) {
-        rc = kms_fail(k->inst, MSIG_E_INVALID, "the service account's private_key is not a "
+        rc = msigu_error(k->inst->host, MSIG_E_INVALID, "the service account's private_key is not a "
                       "usable RSA key");
         goto out;
     }
-    sb = kms_b64(sig, slen, 1);
-    if (sb == NULL || asprintf(out, "%s.%s", input, sb) < 0) {
+    if (msigu_b64url_encode(k->inst->host, sig, slen, &sb) != 0 || asprintf(out, "%s.%s", input, sb) < 0) {
         *out = NULL;
         goto out;
     }
@@ -126,10 +128,10 @@ out:
     json_decref(cl);
     free(h);
     free(c);
-    free(hb);
-    free(cb);
+    msigu_strfree(k->inst->host, hb);
+    msigu_strfree(k->inst->host, cb);
     free(input);
-    free(sb);
+    msigu_strfree(k->inst->host, sb);
     BIO_free(bio);
     EVP_PKEY_free(key);
     EVP_MD_CTX_free(md);
@@ -142,7 +144,7 @@ static int token_reply(struct kms_key *k, struct gcp *g, json_t *reply, struct k
     json_int_t exp = json_integer_value(json_object_get(reply, "expires_in"));
 
     if (at == NULL)
-        return kms_fail(k->inst, MSIG_E_AUTH, "the token endpoint answered without an "
+        return msigu_error(k->inst->host, MSIG_E_AUTH, "the token endpoint answered without an "
                         "access_token");
     return kms_token_store(k->inst, g->identity, at, exp > 0 ? (long)exp : 300, t);
 }
@@ -164,7 +166,7 @@ static int token_from_file(struct kms_key *k, struct gcp *g, const char *path,
     if (uri == NULL)
         uri = "https://oauth2.googleapis.com/token";
     if (type == NULL) {
-        rc = kms_fail(k->inst, MSIG_E_INVALID, "credentials file %s is not JSON with a type",
+        rc = msigu_error(k->inst->host, MSIG_E_INVALID, "credentials file %s is not JSON with a type",
                       path);
     } else if (strcmp(type, "service_account") == 0) {
         const char *pem = json_string_value(json_object_get(cred, "private_key"));
@@ -172,7 +174,7 @@ static int token_from_file(struct kms_key *k, struct gcp *g, const char *path,
         const char *kid = json_string_value(json_object_get(cred, "private_key_id"));
 
         if (pem == NULL || iss == NULL)
-            rc = kms_fail(k->inst, MSIG_E_INVALID, "service-account file %s lacks private_key "
+            rc = msigu_error(k->inst->host, MSIG_E_INVALID, "service-account file %s lacks private_key "
                           "or client_email", path);
         else if ((rc = make_jwt(k, pem, kid, iss, uri, &jwt)) == 0 &&
                  (rc = msigu_http_escape(k->inst->http, jwt, &e1)) == 0 &&
@@ -185,7 +187,7 @@ static int token_from_file(struct kms_key *k, struct gcp *g, const char *path,
         const char *rt = json_string_value(json_object_get(cred, "refresh_token"));
 
         if (!id || !sec || !rt)
-            rc = kms_fail(k->inst, MSIG_E_INVALID, "authorized-user file %s lacks client_id, "
+            rc = msigu_error(k->inst->host, MSIG_E_INVALID, "authorized-user file %s lacks client_id, "
                           "client_secret or refresh_token", path);
         else if (msigu_http_escape(k->inst->http, id, &e1) || msigu_http_escape(k->inst->http,
                  sec, &e2) || msigu_http_escape(k->inst->http, rt, &e3) ||
@@ -193,7 +195,7 @@ static int token_from_file(struct kms_key *k, struct gcp *g, const char *path,
                           "refresh_token=%s", e1, e2, e3) < 0)
             rc = MSIG_E_NOMEM, form = NULL;
     } else {
-        rc = kms_fail(k->inst, MSIG_E_INVALID, "credentials file %s has type %s: only "
+        rc = msigu_error(k->inst->host, MSIG_E_INVALID, "credentials file %s has type %s: only "
                       "service_account and authorized_user are supported", path, type);
     }
     if (rc == 0 && form != NULL)
@@ -253,7 +255,7 @@ static int get_token(struct kms_key *k, struct kms_token **t)
     *t = kms_token_find(k->inst, g->identity);
     if (*t != NULL)
         return 0;
-    kms_log(k->inst, MSIG_LOG_DEBUG, "getting a Google access token (%s)", g->identity);
+    msigu_log(k->inst->host, MSIG_LOG_DEBUG, "getting a Google access token (%s)", g->identity);
     return g->cred ? token_from_file(k, g, g->cred, t) : token_from_metadata(k, g, t);
 }
 
@@ -310,7 +312,7 @@ static int gcp_open(struct kms_key *k, const char *name, uint32_t flags)
     (void)flags;
     snprintf(k->what, sizeof(k->what), "Cloud KMS key %s", name);
     if (!valid_name(name))
-        return kms_fail(k->inst, MSIG_E_INVALID, "--gcp-kms-key needs a key version "
+        return msigu_error(k->inst->host, MSIG_E_INVALID, "--gcp-kms-key needs a key version "
                         "projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/N, "
                         "got '%s'", name);
     g = calloc(1, sizeof(*g));
@@ -338,24 +340,24 @@ static int gcp_open(struct kms_key *k, const char *name, uint32_t flags)
     alg = json_string_value(json_object_get(reply, "algorithm"));
     crc = json_string_value(json_object_get(reply, "pemCrc32c"));
     if (pem == NULL || alg == NULL) {
-        rc = kms_fail(k->inst, MSIG_E_FAILED, "%s: the public key reply lacks pem or algorithm",
+        rc = msigu_error(k->inst->host, MSIG_E_FAILED, "%s: the public key reply lacks pem or algorithm",
                       k->what);
         goto out;
     }
     if (crc != NULL && strtoull(crc, NULL, 10) != kms_crc32c((const uint8_t *)pem, strlen(pem))) {
-        rc = kms_fail(k->inst, MSIG_E_FAILED, "%s: the public key's CRC32C does not match "
+        rc = msigu_error(k->inst->host, MSIG_E_FAILED, "%s: the public key's CRC32C does not match "
                       "pemCrc32c %s", k->what, crc);
         goto out;
     }
     for (int i = 0; accepted[i]; i++)
         ok |= strcmp(alg, accepted[i]) == 0;
     if (!ok) {
-        rc = kms_fail(k->inst, MSIG_E_KEY, "Cloud KMS key %s has algorithm %s: only "
+        rc = msigu_error(k->inst->host, MSIG_E_KEY, "Cloud KMS key %s has algorithm %s: only "
                       "RSA_SIGN_PKCS1_{2048,3072,4096}_SHA256 and EC_SIGN_P256_SHA256 can sign "
                       "Mender artifacts", name, alg);
         goto out;
     }
-    rc = kms_pubkey_pem(k->inst, pem, strlen(pem), k->what, &pub);
+    rc = msigu_pubkey_parse(k->inst->host, pem, strlen(pem), k->what, &pub);
     if (rc == 0)
         rc = kms_key_set_public(k, pub);
 out:
@@ -385,14 +387,14 @@ static int gcp_sign(struct kms_key *k, const uint8_t digest[32], uint8_t *sig, s
                     size_t *sig_len, uint32_t *sig_fmt)
 {
     struct gcp *g = k->svc_data;
-    char *d = kms_b64(digest, 32, 0), *url = NULL, crc[16];
+    char *d = NULL, *url = NULL, crc[16];
     json_t *body = NULL;
     int rc = MSIG_E_NOMEM;
 
     snprintf(crc, sizeof(crc), "%u", kms_crc32c(digest, 32));
-    if (d != NULL)
+    if (msigu_b64_encode(k->inst->host, digest, 32, &d) == 0)
         body = json_pack("{s:{s:s}, s:s}", "digest", "sha256", d, "digestCrc32c", crc);
-    free(d);
+    msigu_strfree(k->inst->host, d);
     if (body == NULL || asprintf(&url, "%s/v1/%s:asymmetricSign", g->endpoint, g->name) < 0) {
         json_decref(body);
         return MSIG_E_NOMEM;
@@ -408,13 +410,13 @@ static int gcp_sign(struct kms_key *k, const uint8_t digest[32], uint8_t *sig, s
         if (rc != 0)
             break;
         s = json_string_value(json_object_get(reply, "signature"));
-        if (s == NULL || kms_unb64(s, strlen(s), raw, sizeof(raw), &rlen) != 0) {
-            rc = kms_fail(k->inst, MSIG_E_FAILED, "%s: the sign reply has no base64 signature",
+        if (s == NULL || msigu_b64_decode(k->inst->host, s, strlen(s), raw, sizeof(raw), &rlen) != 0) {
+            rc = msigu_error(k->inst->host, MSIG_E_FAILED, "%s: the sign reply has no base64 signature",
                           k->what);
         } else if (damaged(k, reply, raw, rlen, &why)) {
-            rc = kms_fail(k->inst, MSIG_E_FAILED, "%s: %s (after %d attempts)", k->what, why,
+            rc = msigu_error(k->inst->host, MSIG_E_FAILED, "%s: %s (after %d attempts)", k->what, why,
                           i + 1);
-            kms_log(k->inst, MSIG_LOG_DEBUG, "%s: %s", k->what, why);
+            msigu_log(k->inst->host, MSIG_LOG_DEBUG, "%s: %s", k->what, why);
             json_decref(reply);
             continue;
         } else {

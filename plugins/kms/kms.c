@@ -68,12 +68,12 @@ static int kms_key_open(void *p, const char *spec, uint32_t flags, void **out)
 
     *out = NULL;
     if (flags & ~(uint32_t)MSIG_KEY_OPEN_F_NO_PROMPT)
-        return kms_fail(inst, MSIG_E_UNSUPPORTED, "unknown key-open flags 0x%x", flags);
+        return msigu_error(inst->host, MSIG_E_UNSUPPORTED, "unknown key-open flags 0x%x", flags);
     for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++)
         if (strlen(services[i]->scheme) == len && strncmp(spec, services[i]->scheme, len) == 0)
             svc = services[i];
     if (svc == NULL || spec[len] != ':')
-        return kms_fail(inst, MSIG_E_UNSUPPORTED, "scheme not served by this plugin");
+        return msigu_error(inst->host, MSIG_E_UNSUPPORTED, "scheme not served by this plugin");
     k = calloc(1, sizeof(*k));
     if (k == NULL)
         return MSIG_E_NOMEM;
@@ -81,12 +81,12 @@ static int kms_key_open(void *p, const char *spec, uint32_t flags, void **out)
     k->svc = svc;
     rc = svc->open(k, spec + len + 1, flags);
     if (rc == 0 && k->pub == NULL)
-        rc = kms_fail(inst, MSIG_E_FAILED, "%s: no public key", k->what);
+        rc = msigu_error(inst->host, MSIG_E_FAILED, "%s: no public key", k->what);
     if (rc != 0) {
         kms_key_close(k);
         return rc;
     }
-    kms_log(inst, MSIG_LOG_DEBUG, "%s: %s key of %u bits", k->what,
+    msigu_log(inst->host, MSIG_LOG_DEBUG, "%s: %s key of %u bits", k->what,
             k->key_type == MSIG_KEY_RSA ? "RSA" : "EC P-256", k->bits);
     *out = k;
     return 0;
@@ -132,10 +132,10 @@ static int kms_sign_digest(void *p, uint32_t scheme, const uint8_t *digest, size
     int rc;
 
     if (scheme != want)
-        return kms_fail(k->inst, MSIG_E_UNSUPPORTED, "%s cannot make signature scheme 0x%x",
+        return msigu_error(k->inst->host, MSIG_E_UNSUPPORTED, "%s cannot make signature scheme 0x%x",
                         k->what, scheme);
     if (digest_len != 32)
-        return kms_fail(k->inst, MSIG_E_INVALID, "digest of %zu bytes (SHA-256 has 32)",
+        return msigu_error(k->inst->host, MSIG_E_INVALID, "digest of %zu bytes (SHA-256 has 32)",
                         digest_len);
     rc = k->svc->sign(k, digest, sig, cap, sig_len, sig_fmt);
     if (rc != 0 && rc != MSIG_E_BUFFER_TOO_SMALL) {
@@ -154,7 +154,7 @@ static int kms_key_list(void *p, const char *spec, uint32_t flags, msig_key_list
 
     (void)flags;
     if (strncmp(spec, "vault:", 6) != 0 && strncmp(spec, "azurekv:", 8) != 0)
-        return kms_fail(inst, MSIG_E_UNSUPPORTED, "only Vault and Azure Key Vault keys can be "
+        return msigu_error(inst->host, MSIG_E_UNSUPPORTED, "only Vault and Azure Key Vault keys can be "
                         "listed (vault:, azurekv:, or with a key name)");
     k = calloc(1, sizeof(*k));
     if (k == NULL)

@@ -14,9 +14,11 @@
 
 #include <msig/msig_plugin.h>
 
+#include "evpsign.h"
 #include "http.h"
+#include "plugin_util.h"
+#include "pubkey.h"
 
-#define KMS_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
 /* An access token obtained for one identity (token endpoint + client), kept until 60 s before
  * it expires, so several keys and artifacts in one process ask once. */
@@ -65,8 +67,7 @@ int kms_vault_list(struct kms_key *k, const char *rest, msig_key_list_fn *cb, vo
 int kms_azure_list(struct kms_key *k, const char *rest, msig_key_list_fn *cb, void *cb_data);
 
 /* ---- messages, parameters (kmsutil.c) */
-int kms_fail(const struct kms_inst *inst, int code, const char *fmt, ...) KMS_PRINTF(3, 4);
-void kms_log(const struct kms_inst *inst, int level, const char *fmt, ...) KMS_PRINTF(3, 4);
+/* Errors and log lines are msigu_error / msigu_log (plugins/util/plugin_util.h). */
 /* A parameter's value, or NULL when unset or empty. */
 const char *kms_param(const struct kms_inst *inst, const char *name);
 /* A required parameter: MSIG_E_INVALID naming the parameter and its variable when unset. */
@@ -78,23 +79,12 @@ int kms_http_setup(struct kms_key *k, const char *ca_param);
 void kms_http_ca_dir(struct kms_key *k, const char *dir_param);
 
 /* ---- keys */
-/* Applies the Mender policy to a public key the service returned (RSA >= 2048, not PSS-only,
- * or EC P-256) and keeps it (ownership of pub transferred). MSIG_E_KEY names the key. */
+/* Applies the Mender policy (msigu_evp_policy) to a public key the service returned and keeps
+ * it (ownership of pub transferred). MSIG_E_KEY names the key. */
 int kms_key_set_public(struct kms_key *k, EVP_PKEY *pub);
-/* PEM (SPKI or X.509 certificate) or DER certificate into an EVP_PKEY. */
-int kms_pubkey_pem(const struct kms_inst *inst, const char *pem, size_t len, const char *what,
-                   EVP_PKEY **out);
-int kms_pubkey_der_cert(const struct kms_inst *inst, const uint8_t *der, size_t len,
-                        const char *what, EVP_PKEY **out);
-/* JWK members (b64url) into an RSA or EC P-256 key. */
-int kms_pubkey_jwk(const struct kms_inst *inst, const json_t *jwk, const char *what,
-                   EVP_PKEY **out);
+/* Public keys from replies: msigu_pubkey_parse, msigu_pubkey_from_jwk_obj (pubkey.h). */
 
-/* ---- encodings */
-/* base64 (url=1: URL alphabet, unpadded) into a malloc'd string; NULL when out of memory. */
-char *kms_b64(const uint8_t *in, size_t len, int url);
-/* Decodes standard or URL base64, padded or not. -1 on a bad character or cap too small. */
-int kms_unb64(const char *in, size_t inlen, uint8_t *out, size_t cap, size_t *out_len);
+/* ---- encodings (base64: msigu_b64_* in pubkey.h) */
 uint32_t kms_crc32c(const uint8_t *p, size_t len);
 /* Copies a decoded signature into the host buffer: MSIG_E_BUFFER_TOO_SMALL when short. */
 int kms_put_sig(const struct kms_key *k, const uint8_t *s, size_t len, uint8_t *sig, size_t cap,

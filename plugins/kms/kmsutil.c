@@ -2,49 +2,18 @@
  * public keys in the services' forms, base64, CRC32C, JSON requests and the token cache. */
 #include "kms.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
 #include <openssl/err.h>
-#include <openssl/param_build.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
-
-int kms_fail(const struct kms_inst *inst, int code, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    inst->host->set_error(inst->host->host_data, code, msg);
-    return code;
-}
-
-void kms_log(const struct kms_inst *inst, int level, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    inst->host->log_msg(inst->host->host_data, level, msg);
-}
 
 const char *kms_param(const struct kms_inst *inst, const char *name)
 {
     const char *v = NULL;
 
-    if (inst->host->get_param(inst->host->host_data, name, &v) != 0 || v == NULL ||
-        v[0] == '\0')
-        return NULL;
-    return v;
+    return msigu_param(inst->host, name, &v) == 0 ? v : NULL;
 }
 
 int kms_param_req(const struct kms_inst *inst, const char *name, const char *env,
@@ -52,25 +21,20 @@ int kms_param_req(const struct kms_inst *inst, const char *name, const char *env
 {
     *value = kms_param(inst, name);
     if (*value == NULL)
-        return kms_fail(inst, MSIG_E_INVALID, "%s is not set (parameter %s)", env, name);
+        return msigu_error(inst->host, MSIG_E_INVALID, "%s is not set (parameter %s)", env, name);
     return 0;
 }
 
 static int param_long(const struct kms_inst *inst, const char *name, long min, long max,
                       long *out)
 {
-    const char *v = kms_param(inst, name);
-    char *end = NULL;
-    long n;
+    uint64_t v = 0;
+    int rc = msigu_param_uint(inst->host, name, (uint64_t)min, (uint64_t)max, (uint64_t)*out,
+                              &v);
 
-    if (v == NULL)
-        return 0;
-    n = strtol(v, &end, 10);
-    if (end == v || *end != '\0' || n < min || n > max)
-        return kms_fail(inst, MSIG_E_INVALID, "parameter %s: '%s' is not a number from %ld "
-                        "to %ld", name, v, min, max);
-    *out = n;
-    return 0;
+    if (rc == 0)
+        *out = (long)v;
+    return rc;
 }
 
 int kms_http_setup(struct kms_key *k, const char *ca_param)
@@ -102,206 +66,24 @@ void kms_http_ca_dir(struct kms_key *k, const char *dir_param)
 
 int kms_key_set_public(struct kms_key *k, EVP_PKEY *pub)
 {
-    int id = EVP_PKEY_get_base_id(pub);
-    int bits = EVP_PKEY_get_bits(pub);
     unsigned char *der = NULL;
-    int len;
+    int rc = msigu_evp_policy(k->inst->host, pub, k->what, &k->key_type, &k->bits);
+    int len = rc == 0 ? i2d_PUBKEY(pub, &der) : 0;
 
-    if (id == EVP_PKEY_RSA && bits >= 2048) {
-        k->key_type = MSIG_KEY_RSA;
-    } else if (id == EVP_PKEY_EC) {
-        char curve[64] = "";
-        size_t clen = 0;
-
-        EVP_PKEY_get_utf8_string_param(pub, OSSL_PKEY_PARAM_GROUP_NAME, curve, sizeof(curve),
-                                       &clen);
-        if (strcmp(curve, "prime256v1") != 0) {
-            EVP_PKEY_free(pub);
-            return kms_fail(k->inst, MSIG_E_KEY, "%s is an EC key on curve %s: only P-256 "
-                            "(ECDSA with SHA-256) is accepted", k->what, curve);
-        }
-        k->key_type = MSIG_KEY_EC_P256;
-    } else {
-        const char *t = id == EVP_PKEY_RSA ? "RSA" : id == EVP_PKEY_RSA_PSS ? "RSA-PSS"
-                                                                              : OBJ_nid2sn(id);
+    if (rc == 0 && len <= 0)
+        rc = msigu_error(k->inst->host, MSIG_E_FAILED, "%s: cannot encode the public key",
+                         k->what);
+    if (rc != 0) {
         EVP_PKEY_free(pub);
-        return kms_fail(k->inst, MSIG_E_KEY, "%s is a %d-bit %s key: only RSA of 2048 bits "
-                        "or more (PKCS#1 v1.5) and EC P-256 are accepted", k->what, bits,
-                        t ? t : "unknown");
-    }
-    len = i2d_PUBKEY(pub, &der);
-    if (len <= 0) {
-        EVP_PKEY_free(pub);
-        return kms_fail(k->inst, MSIG_E_FAILED, "%s: cannot encode the public key", k->what);
+        return rc;
     }
     k->pub = pub;
-    k->bits = (uint32_t)bits;
     k->pub_der = der;
     k->pub_der_len = (size_t)len;
     return 0;
 }
 
-int kms_pubkey_pem(const struct kms_inst *inst, const char *pem, size_t len, const char *what,
-                   EVP_PKEY **out)
-{
-    BIO *b = BIO_new_mem_buf(pem, (int)len);
-    X509 *x;
-
-    *out = b ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
-    if (*out == NULL && b != NULL) {
-        ERR_clear_error();
-        BIO_reset(b);
-        x = PEM_read_bio_X509(b, NULL, NULL, NULL);
-        if (x != NULL)
-            *out = X509_get_pubkey(x);
-        X509_free(x);
-    }
-    BIO_free(b);
-    ERR_clear_error();
-    if (*out == NULL)
-        return kms_fail(inst, MSIG_E_FAILED, "%s: the service returned a public key that is "
-                        "not a PEM public key or certificate", what);
-    return 0;
-}
-
-int kms_pubkey_der_cert(const struct kms_inst *inst, const uint8_t *der, size_t len,
-                        const char *what, EVP_PKEY **out)
-{
-    const unsigned char *p = der;
-    X509 *x = d2i_X509(NULL, &p, (long)len);
-
-    *out = x ? X509_get_pubkey(x) : NULL;
-    X509_free(x);
-    if (*out == NULL)
-        return kms_fail(inst, MSIG_E_FAILED, "%s: the signer certificate is not a DER X.509 "
-                        "certificate", what);
-    return 0;
-}
-
-/* A b64url JWK member as a big-endian number. */
-static int jwk_bytes(const json_t *jwk, const char *name, uint8_t *buf, size_t cap, size_t *len)
-{
-    const char *s = json_string_value(json_object_get(jwk, name));
-
-    return s ? kms_unb64(s, strlen(s), buf, cap, len) : -1;
-}
-
-int kms_pubkey_jwk(const struct kms_inst *inst, const json_t *jwk, const char *what,
-                   EVP_PKEY **out)
-{
-    const char *kty = json_string_value(json_object_get(jwk, "kty"));
-    uint8_t a[1024], b[1024];
-    size_t alen = 0, blen = 0;
-    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-    OSSL_PARAM *params = NULL;
-    EVP_PKEY_CTX *ctx = NULL;
-    BIGNUM *n = NULL, *e = NULL;
-    int rc = MSIG_E_FAILED, rsa = kty && strncmp(kty, "RSA", 3) == 0;
-
-    *out = NULL;
-    if (bld == NULL)
-        goto out;
-    if (rsa) {
-        if (jwk_bytes(jwk, "n", a, sizeof(a), &alen) || jwk_bytes(jwk, "e", b, sizeof(b), &blen))
-            goto bad;
-        n = BN_bin2bn(a, (int)alen, NULL);
-        e = BN_bin2bn(b, (int)blen, NULL);
-        if (!n || !e || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
-            !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e))
-            goto out;
-    } else {
-        uint8_t pt[1 + 2 * 66];
-
-        if (jwk_bytes(jwk, "x", a, sizeof(a), &alen) || jwk_bytes(jwk, "y", b, sizeof(b), &blen) ||
-            alen != 32 || blen != 32)
-            goto bad;
-        pt[0] = 4;
-        memcpy(pt + 1, a, 32);
-        memcpy(pt + 33, b, 32);
-        if (!OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) ||
-            !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt, 65))
-            goto out;
-    }
-    params = OSSL_PARAM_BLD_to_param(bld);
-    ctx = EVP_PKEY_CTX_new_from_name(NULL, rsa ? "RSA" : "EC", NULL);
-    if (!params || !ctx || EVP_PKEY_fromdata_init(ctx) <= 0 ||
-        EVP_PKEY_fromdata(ctx, out, EVP_PKEY_PUBLIC_KEY, params) <= 0)
-        goto bad;
-    rc = 0;
-    goto out;
-bad:
-    rc = kms_fail(inst, MSIG_E_FAILED, "%s: the service returned a JWK that is not a valid "
-                  "RSA or P-256 public key", what);
-out:
-    BN_free(n);
-    BN_free(e);
-    OSSL_PARAM_free(params);
-    OSSL_PARAM_BLD_free(bld);
-    EVP_PKEY_CTX_free(ctx);
-    return rc;
-}
-
 /* ------------------------------------------------------------------ encodings */
-
-char *kms_b64(const uint8_t *in, size_t len, int url)
-{
-    char *s = malloc(4 * ((len + 2) / 3) + 1);
-    int n;
-
-    if (s == NULL)
-        return NULL;
-    n = EVP_EncodeBlock((unsigned char *)s, in, (int)len);
-    if (url) {
-        for (int i = 0; i < n; i++)
-            s[i] = s[i] == '+' ? '-' : s[i] == '/' ? '_' : s[i];
-        while (n > 0 && s[n - 1] == '=')
-            s[--n] = '\0';
-    }
-    return s;
-}
-
-int kms_unb64(const char *in, size_t inlen, uint8_t *out, size_t cap, size_t *out_len)
-{
-    size_t n = 0, pad = 0, i;
-    int bad = 0;
-    char *t = malloc(inlen + 4);
-    uint8_t *tmp = NULL;
-    int r;
-
-    if (t == NULL)
-        return -1;
-    for (i = 0; i < inlen && in[i] != '='; i++) {
-        char c = in[i] == '-' ? '+' : in[i] == '_' ? '/' : in[i];
-
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '+' || c == '/'))
-            break;
-        t[n++] = c;
-    }
-    /* What is left may only be padding, at most two characters of it. */
-    for (size_t seen = 0; i < inlen; i++)
-        bad |= in[i] != '=' || ++seen > 2;
-    if (bad || n % 4 == 1) {
-        free(t);
-        return -1;
-    }
-    while (n % 4) {
-        t[n++] = '=';
-        pad++;
-    }
-    tmp = malloc(n / 4 * 3 + 1);
-    r = tmp ? EVP_DecodeBlock(tmp, (unsigned char *)t, (int)n) : -1;
-    free(t);
-    /* EVP_DecodeBlock counts the padding it was given as zero bytes. */
-    if (r < 0 || (size_t)r < pad || (size_t)r - pad > cap) {
-        free(tmp);
-        return -1;
-    }
-    *out_len = (size_t)r - pad;
-    memcpy(out, tmp, *out_len);
-    free(tmp);
-    return 0;
-}
 
 uint32_t kms_crc32c(const uint8_t *p, size_t len)
 {
@@ -384,7 +166,7 @@ static int finish_reply(struct kms_key *k, const struct msigu_http_req *req,
     }
     if (!json_is_object(rep->json)) {
         msigu_http_url_shown(req->url, u, sizeof(u));
-        rc = kms_fail(k->inst, MSIG_E_FAILED, "%s: %s answered HTTP %ld with a body that is not "
+        rc = msigu_error(k->inst->host, MSIG_E_FAILED, "%s: %s answered HTTP %ld with a body that is not "
                       "a JSON object", what, u, rep->status);
         msigu_http_reply_free(rep);
         return rc;
@@ -525,7 +307,7 @@ int kms_bearer_call(struct kms_key *k, kms_token_fn *get_token, const char *meth
         rc = kms_json_call(k, method, url, hdrs, body, what, out, &status);
         kms_secret_free(auth);
         if (rc == MSIG_E_AUTH && status == 401 && i == 0) {
-            kms_log(k->inst, MSIG_LOG_DEBUG, "access token refused; getting a new one");
+            msigu_log(k->inst->host, MSIG_LOG_DEBUG, "access token refused; getting a new one");
             kms_token_drop(t);
             continue;
         }

@@ -28,13 +28,13 @@ static int ss_process(struct kms_key *k, const uint8_t digest[32], json_t **out)
     struct signserver *s = k->svc_data;
     /* SignServer's REST API refuses requests without it (CSRF protection). */
     const char *hdrs[] = {"X-Keyfactor-Requested-With: XMLHttpRequest", NULL};
-    char *d = kms_b64(digest, 32, 0);
-    json_t *body = d ? json_pack("{s:s, s:s, s:{s:s, s:s}}", "data", d, "encoding", "BASE64",
+    char *d = NULL;
+    json_t *body = msigu_b64_encode(k->inst->host, digest, 32, &d) == 0 ? json_pack("{s:s, s:s, s:{s:s, s:s}}", "data", d, "encoding", "BASE64",
                                  "metaData", "USING_CLIENTSUPPLIED_HASH", "true",
                                  "CLIENTSIDE_HASHDIGESTALGORITHM", "SHA-256") : NULL;
     int rc;
 
-    free(d);
+    msigu_strfree(k->inst->host, d);
     if (body == NULL)
         return MSIG_E_NOMEM;
     rc = kms_json_call(k, "POST", s->url, hdrs, body, "sign with SignServer", out, NULL);
@@ -62,25 +62,25 @@ static int ss_signer_cert(struct kms_key *k, const char *worker)
         size_t n;
 
         if (f == NULL)
-            return kms_fail(k->inst, MSIG_E_NOT_FOUND, "cannot open the signer certificate %s",
+            return msigu_error(k->inst->host, MSIG_E_NOT_FOUND, "cannot open the signer certificate %s",
                             path);
         n = fread(buf, 1, sizeof(buf), f);
         fclose(f);
-        rc = kms_pubkey_pem(k->inst, buf, n, k->what, &pub);
+        rc = msigu_pubkey_parse(k->inst->host, buf, n, k->what, &pub);
         return rc ? rc : kms_key_set_public(k, pub);
     }
     rc = ss_process(k, empty_sha256, &reply);
     if (rc == MSIG_E_NOT_FOUND)
-        rc = kms_fail(k->inst, rc, "SignServer has no worker %s", worker);
+        rc = msigu_error(k->inst->host, rc, "SignServer has no worker %s", worker);
     if (rc != 0)
         return rc;
     c = json_string_value(json_object_get(reply, "signerCertificate"));
     if (c == NULL || (der = malloc(strlen(c))) == NULL ||
-        kms_unb64(c, strlen(c), der, strlen(c), &dlen) != 0)
-        rc = kms_fail(k->inst, MSIG_E_FAILED, "%s: the reply has no base64 signerCertificate",
+        msigu_b64_decode(k->inst->host, c, strlen(c), der, strlen(c), &dlen) != 0)
+        rc = msigu_error(k->inst->host, MSIG_E_FAILED, "%s: the reply has no base64 signerCertificate",
                       k->what);
     else
-        rc = kms_pubkey_der_cert(k->inst, der, dlen, k->what, &pub);
+        rc = msigu_pubkey_parse(k->inst->host, der, dlen, k->what, &pub);
     free(der);
     json_decref(reply);
     return rc ? rc : kms_key_set_public(k, pub);
@@ -96,7 +96,7 @@ static int ss_open(struct kms_key *k, const char *worker, uint32_t flags)
     (void)flags;
     snprintf(k->what, sizeof(k->what), "SignServer worker %s", worker);
     if (worker[0] == '\0')
-        return kms_fail(k->inst, MSIG_E_INVALID, "no SignServer worker name given");
+        return msigu_error(k->inst->host, MSIG_E_INVALID, "no SignServer worker name given");
     if ((rc = kms_param_req(k->inst, "signserver.hostname", "SIGNSERVER_HOSTNAME", &host)) ||
         (rc = kms_param_req(k->inst, "signserver.client-cert", "SIGNSERVER_CLIENT_CERT_PATH",
                             &cert)))
@@ -139,8 +139,8 @@ static int ss_sign(struct kms_key *k, const uint8_t digest[32], uint8_t *sig, si
     if (rc != 0)
         return rc;
     d = json_string_value(json_object_get(reply, "data"));
-    if (d == NULL || kms_unb64(d, strlen(d), raw, sizeof(raw), &rlen) != 0) {
-        rc = kms_fail(k->inst, MSIG_E_FAILED, "%s: the reply has no base64 data", k->what);
+    if (d == NULL || msigu_b64_decode(k->inst->host, d, strlen(d), raw, sizeof(raw), &rlen) != 0) {
+        rc = msigu_error(k->inst->host, MSIG_E_FAILED, "%s: the reply has no base64 data", k->what);
     } else {
         /* NONEwithECDSA workers return DER, converted by the host to Mender's r||s. */
         *sig_fmt = k->key_type == MSIG_KEY_RSA ? MSIG_SIGFMT_NATIVE : MSIG_SIGFMT_ECDSA_DER;

@@ -43,7 +43,7 @@ static int parse_version(struct kms_key *k, const char *s, long *out)
     }
     *out = strtol(s, &end, 10);
     if (end == s || *end != '\0' || *out < 1)
-        return kms_fail(k->inst, MSIG_E_INVALID, "VAULT_KEY_VERSION '%s' is not a version "
+        return msigu_error(k->inst->host, MSIG_E_INVALID, "VAULT_KEY_VERSION '%s' is not a version "
                         "number (1, 2, ...) or 'latest'", s);
     return 0;
 }
@@ -61,34 +61,34 @@ static int vault_check_key(struct kms_key *k, struct vault *v, const json_t *dat
     int rc;
 
     if (type == NULL || !json_is_object(keys))
-        return kms_fail(k->inst, MSIG_E_FAILED, "%s: the key description has no type or keys",
+        return msigu_error(k->inst->host, MSIG_E_FAILED, "%s: the key description has no type or keys",
                         k->what);
     if (strcmp(type, "ecdsa-p256") != 0 && strcmp(type, "rsa-2048") != 0 &&
         strcmp(type, "rsa-3072") != 0 && strcmp(type, "rsa-4096") != 0)
-        return kms_fail(k->inst, MSIG_E_KEY, "Vault key %s has type %s: only rsa-2048, "
+        return msigu_error(k->inst->host, MSIG_E_KEY, "Vault key %s has type %s: only rsa-2048, "
                         "rsa-3072, rsa-4096 and ecdsa-p256 can sign Mender artifacts", name,
                         type);
     if (json_is_false(json_object_get(data, "supports_signing")))
-        return kms_fail(k->inst, MSIG_E_KEY, "Vault key %s (%s) does not support signing",
+        return msigu_error(k->inst->host, MSIG_E_KEY, "Vault key %s (%s) does not support signing",
                         name, type);
     if (v->version == 0) {
         json_int_t l = json_integer_value(json_object_get(data, "latest_version"));
         if (l < 1)
-            return kms_fail(k->inst, MSIG_E_FAILED, "%s: no latest_version in the key "
+            return msigu_error(k->inst->host, MSIG_E_FAILED, "%s: no latest_version in the key "
                             "description", k->what);
         v->version = (long)l;
     }
     snprintf(vs, sizeof(vs), "%ld", v->version);
     ver = json_object_get(keys, vs);
     if (ver == NULL)
-        return kms_fail(k->inst, MSIG_E_NOT_FOUND, "Vault key %s has no version %ld "
+        return msigu_error(k->inst->host, MSIG_E_NOT_FOUND, "Vault key %s has no version %ld "
                         "(VAULT_KEY_VERSION)", name, v->version);
     pem = json_string_value(json_object_get(ver, "public_key"));
     if (pem == NULL)
-        return kms_fail(k->inst, MSIG_E_FAILED, "%s: version %ld has no public_key", k->what,
+        return msigu_error(k->inst->host, MSIG_E_FAILED, "%s: version %ld has no public_key", k->what,
                         v->version);
     snprintf(k->what, sizeof(k->what), "Vault key %s (version %ld)", name, v->version);
-    rc = kms_pubkey_pem(k->inst, pem, strlen(pem), k->what, &pub);
+    rc = msigu_pubkey_parse(k->inst->host, pem, strlen(pem), k->what, &pub);
     return rc ? rc : kms_key_set_public(k, pub);
 }
 
@@ -106,7 +106,7 @@ static int vault_settings(struct kms_key *k, struct vault *v)
     if (addr == NULL)
         addr = kms_param(k->inst, "vault.addr");
     if ((cert == NULL) != (key == NULL))
-        return kms_fail(k->inst, MSIG_E_INVALID, "VAULT_CLIENT_CERT and VAULT_CLIENT_KEY go "
+        return msigu_error(k->inst->host, MSIG_E_INVALID, "VAULT_CLIENT_CERT and VAULT_CLIENT_KEY go "
                         "together (only %s is set)", cert ? "VAULT_CLIENT_CERT"
                                                           : "VAULT_CLIENT_KEY");
 
@@ -156,7 +156,7 @@ static int vault_open(struct kms_key *k, const char *name, uint32_t flags)
     (void)flags;
     snprintf(k->what, sizeof(k->what), "Vault key %s", name);
     if (name[0] == '\0')
-        return kms_fail(k->inst, MSIG_E_INVALID, "no Vault transit key name given");
+        return msigu_error(k->inst->host, MSIG_E_INVALID, "no Vault transit key name given");
     v = calloc(1, sizeof(*v));
     if (v == NULL)
         return MSIG_E_NOMEM;
@@ -172,7 +172,7 @@ static int vault_open(struct kms_key *k, const char *name, uint32_t flags)
     }
     rc = kms_json_call(k, "GET", url, v->hdrs, NULL, "read Vault key", &reply, NULL);
     if (rc == MSIG_E_NOT_FOUND)
-        rc = kms_fail(k->inst, rc, "Vault has no transit key %s under mount %s at %s",
+        rc = msigu_error(k->inst->host, rc, "Vault has no transit key %s under mount %s at %s",
                       name, v->mount, v->addr);
     if (rc == 0)
         rc = vault_check_key(k, v, json_object_get(reply, "data"), name);
@@ -267,7 +267,7 @@ static int vault_sign(struct kms_key *k, const uint8_t digest[32], uint8_t *sig,
 {
     struct vault *v = k->svc_data;
     int rsa = k->key_type == MSIG_KEY_RSA;
-    char *in = kms_b64(digest, 32, 0);
+    char *in = NULL;
     json_t *body = NULL, *reply = NULL;
     const char *s, *c1, *c2;
     uint8_t raw[1024];
@@ -275,11 +275,11 @@ static int vault_sign(struct kms_key *k, const uint8_t digest[32], uint8_t *sig,
     char prefix[40];
     int rc;
 
-    if (in == NULL)
+    if (msigu_b64_encode(k->inst->host, digest, 32, &in) != 0)
         return MSIG_E_NOMEM;
     body = json_pack("{s:s, s:b, s:I}", "input", in, "prehashed", 1, "key_version",
                      (json_int_t)v->version);
-    free(in);
+    msigu_strfree(k->inst->host, in);
     if (body == NULL || json_object_set_new(body, rsa ? "signature_algorithm"
                                                       : "marshaling_algorithm",
                                             json_string(rsa ? "pkcs1v15" : "jws")) != 0) {
@@ -295,16 +295,16 @@ static int vault_sign(struct kms_key *k, const uint8_t digest[32], uint8_t *sig,
     c2 = c1 ? strchr(c1 + 1, ':') : NULL;
     snprintf(prefix, sizeof(prefix), "vault:v%ld:", v->version);
     if (c2 == NULL) {
-        rc = kms_fail(k->inst, MSIG_E_FAILED, "%s: the sign reply has no signature of the form "
+        rc = msigu_error(k->inst->host, MSIG_E_FAILED, "%s: the sign reply has no signature of the form "
                       "vault:vN:...", k->what);
     } else if ((size_t)(c2 + 1 - s) != strlen(prefix) || strncmp(s, prefix, strlen(prefix))) {
-        rc = kms_fail(k->inst, MSIG_E_FAILED, "%s: Vault signed with another key version "
+        rc = msigu_error(k->inst->host, MSIG_E_FAILED, "%s: Vault signed with another key version "
                       "(signature prefix '%.*s', expected '%s')", k->what, (int)(c2 + 1 - s),
                       s, prefix);
-    } else if (kms_unb64(c2 + 1, strlen(c2 + 1), raw, sizeof(raw), &rlen) != 0) {
-        rc = kms_fail(k->inst, MSIG_E_FAILED, "%s: the signature is not base64", k->what);
+    } else if (msigu_b64_decode(k->inst->host, c2 + 1, strlen(c2 + 1), raw, sizeof(raw), &rlen) != 0) {
+        rc = msigu_error(k->inst->host, MSIG_E_FAILED, "%s: the signature is not base64", k->what);
     } else if (rsa ? rlen != (k->bits + 7) / 8 : rlen != 64) {
-        rc = kms_fail(k->inst, MSIG_E_FAILED, "%s: signature of %zu bytes, expected %u",
+        rc = msigu_error(k->inst->host, MSIG_E_FAILED, "%s: signature of %zu bytes, expected %u",
                       k->what, rlen, rsa ? (k->bits + 7) / 8 : 64u);
     } else {
         *sig_fmt = rsa ? MSIG_SIGFMT_NATIVE : MSIG_SIGFMT_ECDSA_RAW;

@@ -1,6 +1,8 @@
 /* http.c -- HTTPS calls for the cloud KMS plugins (see http.h for the policy). */
 #include "http.h"
 
+#include "plugin_util.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,35 +32,6 @@ struct msigu_http {
     long retry_after_ms;
     char errbuf[CURL_ERROR_SIZE];
 };
-
-static int fail(const struct msigu_http *h, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(const struct msigu_http *h, int code, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    h->host->set_error(h->host->host_data, code, msg);
-    return code;
-}
-
-static void debug(const struct msigu_http *h, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void debug(const struct msigu_http *h, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    h->host->log_msg(h->host->host_data, MSIG_LOG_DEBUG, msg);
-}
 
 int msigu_http_new(const struct msig_host *host, struct msigu_http **out)
 {
@@ -405,26 +378,26 @@ static int transport_error(struct msigu_http *h, const struct msigu_http_req *re
 
     msigu_http_url_shown(req->url, u, sizeof(u));
     if (h->too_big)
-        return fail(h, MSIG_E_FAILED, "%s: reply from %s is larger than %zu bytes", what, u,
+        return msigu_error(h->host, MSIG_E_FAILED, "%s: reply from %s is larger than %zu bytes", what, u,
                     h->max);
     if (tls_error(rc)) {
         /* A refused client certificate shows as an alert from the server during the
          * handshake or at the first read. */
         if (h->o.client_cert != NULL && (strstr(why, "alert") || strstr(why, "certificate "
                                                                           "required")))
-            return fail(h, MSIG_E_AUTH, "%s: %s refused the TLS client certificate %s: %s",
+            return msigu_error(h->host, MSIG_E_AUTH, "%s: %s refused the TLS client certificate %s: %s",
                         what, u, h->o.client_cert, why);
-        return fail(h, MSIG_E_FAILED, "%s: TLS with %s failed: %s", what, u, why);
+        return msigu_error(h->host, MSIG_E_FAILED, "%s: TLS with %s failed: %s", what, u, why);
     }
     if (tls_alert(h, rc) && h->o.client_cert != NULL)
-        return fail(h, MSIG_E_AUTH, "%s: %s refused the TLS client certificate %s: %s", what,
+        return msigu_error(h->host, MSIG_E_AUTH, "%s: %s refused the TLS client certificate %s: %s", what,
                     u, h->o.client_cert, why);
     if (tls_alert(h, rc))
-        return fail(h, MSIG_E_FAILED, "%s: TLS with %s failed: %s", what, u, why);
+        return msigu_error(h->host, MSIG_E_FAILED, "%s: TLS with %s failed: %s", what, u, why);
     if (retryable_curl(rc))
-        return fail(h, MSIG_E_UNAVAILABLE, "%s: %s unreachable after %u attempt%s: %s", what,
+        return msigu_error(h->host, MSIG_E_UNAVAILABLE, "%s: %s unreachable after %u attempt%s: %s", what,
                     u, attempts, attempts == 1 ? "" : "s", why);
-    return fail(h, MSIG_E_FAILED, "%s: request to %s failed: %s", what, u, why);
+    return msigu_error(h->host, MSIG_E_FAILED, "%s: request to %s failed: %s", what, u, why);
 }
 
 int msigu_http_call(struct msigu_http *h, const struct msigu_http_req *req, const char *what,
@@ -444,7 +417,7 @@ int msigu_http_call(struct msigu_http *h, const struct msigu_http_req *req, cons
     /* Tokens and digests never travel in clear; only metadata servers speak plain HTTP. */
     if (strncasecmp(req->url, "https://", 8) != 0 && !(req->flags & MSIGU_HTTP_F_METADATA)) {
         free_headers(hdrs);
-        return fail(h, MSIG_E_INVALID, "%s: %s is not an https:// URL (plain HTTP is refused)",
+        return msigu_error(h->host, MSIG_E_INVALID, "%s: %s is not an https:// URL (plain HTTP is refused)",
                     what, msigu_http_url_shown(req->url, u, sizeof(u)));
     }
     h->max = h->o.reply_max ? h->o.reply_max : MSIGU_HTTP_REPLY_MAX;
@@ -456,10 +429,10 @@ int msigu_http_call(struct msigu_http *h, const struct msigu_http_req *req, cons
         rc = attempt(h, req, hdrs, &status);
         /* A TLS failure is retried by nobody: the same certificate fails the same way. */
         if (rc == CURLE_OK)
-            debug(h, "%s %s: HTTP %ld, %zu bytes (attempt %u)", req->method, u, status, h->len,
+            msigu_log(h->host, MSIG_LOG_DEBUG, "%s %s: HTTP %ld, %zu bytes (attempt %u)", req->method, u, status, h->len,
                   n);
         else
-            debug(h, "%s %s: %s (attempt %u)", req->method, u,
+            msigu_log(h->host, MSIG_LOG_DEBUG, "%s %s: %s (attempt %u)", req->method, u,
                   h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc), n);
         if (rc == CURLE_OK ? !retryable_status(h, status)
                            : (!retryable_curl(rc) || h->too_big || tls_alert(h, rc)))
@@ -468,11 +441,11 @@ int msigu_http_call(struct msigu_http *h, const struct msigu_http_req *req, cons
             break;
         wait = rc == CURLE_OK && h->retry_after_ms >= 0 ? h->retry_after_ms : backoff_ms(n - 1);
         if (now_ms() - start + wait > deadline) {
-            debug(h, "%s %s: no retry, the %ld ms deadline would pass", req->method, u,
+            msigu_log(h->host, MSIG_LOG_DEBUG, "%s %s: no retry, the %ld ms deadline would pass", req->method, u,
                   deadline);
             break;
         }
-        debug(h, "%s %s: retrying in %ld ms", req->method, u, wait);
+        msigu_log(h->host, MSIG_LOG_DEBUG, "%s %s: retrying in %ld ms", req->method, u, wait);
         sleep_ms(wait);
     }
     free_headers(hdrs);
@@ -569,9 +542,9 @@ int msigu_http_status_error(struct msigu_http *h, const struct msigu_http_req *r
     msigu_http_url_shown(req->url, u, sizeof(u));
     msigu_http_error_text(rep->json, text, sizeof(text));
     if (code == MSIG_E_UNAVAILABLE)
-        return fail(h, code, "%s: %s answered HTTP %ld after %u attempt%s%s%s", what, u, s,
+        return msigu_error(h->host, code, "%s: %s answered HTTP %ld after %u attempt%s%s%s", what, u, s,
                     rep->attempts, rep->attempts == 1 ? "" : "s", text[0] ? ": " : "", text);
-    return fail(h, code, "%s: %s answered HTTP %ld%s%s", what, u, s, text[0] ? ": " : "",
+    return msigu_error(h->host, code, "%s: %s answered HTTP %ld%s%s", what, u, s, text[0] ? ": " : "",
                 text);
 }
 

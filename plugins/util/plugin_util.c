@@ -47,7 +47,8 @@ void msigu_log(const struct msig_host *host, int level, const char *fmt, ...)
 int msigu_param(const struct msig_host *host, const char *name, const char **value)
 {
     *value = NULL;
-    if (host->get_param(host->host_data, name, value) != 0 || *value == NULL) {
+    if (host->get_param(host->host_data, name, value) != 0 || *value == NULL ||
+        (*value)[0] == '\0') {
         *value = NULL;
         return MSIG_E_NOT_FOUND;
     }

@@ -24,7 +24,8 @@ int msigu_verror(const struct msig_host *host, int code, const char *fmt, va_lis
 /* Formats a log line for host->log_msg (MSIG_LOG_*). */
 void msigu_log(const struct msig_host *host, int level, const char *fmt, ...) MSIGU_PRINTF(3, 4);
 
-/* host->get_param: 0 and *value, or MSIG_E_NOT_FOUND with *value = NULL. */
+/* host->get_param: 0 and *value, or MSIG_E_NOT_FOUND with *value = NULL when the parameter
+ * is unset or empty (an empty environment variable counts as unset). */
 int msigu_param(const struct msig_host *host, const char *name, const char **value);
 /* A parameter as an unsigned integer in [min, max]; *value keeps dflt when unset.
  * MSIG_E_INVALID (with set_error naming the parameter and the value) when malformed. */

@@ -15,13 +15,13 @@
 
 static int secret_alloc(const struct msig_host *host, struct msigu_secret *s)
 {
-    s->cap = MSIGU_SECRET_MAX + 1;
+    s->cap = MSIGU_SECRET_MAX + 3; /* a file's trailing "\r\n", and the NUL */
     s->len = 0;
     s->buf = msigu_alloc(host, s->cap);
     if (s->buf == NULL) {
         s->cap = 0;
         return msigu_error(host, MSIG_E_NOMEM, "cannot allocate %d bytes for a secret",
-                           MSIGU_SECRET_MAX + 1);
+                           MSIGU_SECRET_MAX + 3);
     }
     s->buf[0] = '\0';
     return 0;
@@ -61,22 +61,26 @@ static int secret_from_file(const struct msig_host *host, const char *src,
         close(fd);
         return rc;
     }
-    while ((r = read(fd, out->buf + n, out->cap - (size_t)n)) > 0 && (size_t)(n + r) < out->cap)
-        n += r;
+    do {
+        r = read(fd, out->buf + n, out->cap - 1 - (size_t)n);
+        n += r > 0 ? r : 0;
+    } while (r > 0 && (size_t)n < out->cap - 1);
+    if (r > 0) {
+        char more;
+        r = read(fd, &more, 1);
+    }
     e = errno;
     close(fd);
-    if (r < 0 || r > 0) {
+    if (r >= 0 && n > 0 && out->buf[n - 1] == '\n' && --n > 0 && out->buf[n - 1] == '\r')
+        n--;
+    if (r != 0 || n > MSIGU_SECRET_MAX) {
         msigu_secret_wipe(host, out);
-        if (r > 0)
+        if (r >= 0)
             return msigu_error(host, MSIG_E_INVALID, "the PIN file %s is longer than %d "
                                "bytes", path, MSIGU_SECRET_MAX);
         return msigu_error(host, MSIG_E_IO, "cannot read the PIN file %s: %s", path,
                            strerror(e));
     }
-    if (n > 0 && out->buf[n - 1] == '\n')
-        n--;
-    if (n > 0 && out->buf[n - 1] == '\r')
-        n--;
     out->buf[n] = '\0';
     out->len = (size_t)n;
     return 0;
