@@ -15,9 +15,9 @@
 
 #include "evpsign.h"
 #include "plugin_util.h"
+#include "secret.h"
 
 #define KEYFILE_MAX (1024 * 1024)
-#define PASS_MAX 1024
 
 struct file_inst {
     const struct msig_host *host;
@@ -73,35 +73,30 @@ static void file_instance_free(void *p)
     inst->host->mem_free(inst->host->host_data, inst, sizeof(*inst));
 }
 
+/* The passphrase of an encrypted key file: parameter file.passphrase, else the host's
+ * sources (msigu_secret_get), copied into OpenSSL's buffer and wiped. */
 static int pass_cb(char *buf, size_t cap, size_t *len, const OSSL_PARAM params[], void *arg)
 {
     struct pass_state *st = arg;
     const struct msig_host *h = st->inst->host;
     const char *v = NULL;
+    struct msig_pin_request req = {.struct_size = sizeof(req), .key_spec = st->spec,
+                                   .label = "key file passphrase"};
+    struct msigu_secret s;
+
     (void)params;
     st->asked = 1;
     *len = 0;
-    if (h->get_param(h->host_data, "file.passphrase", &v) == 0 && v) {
-        size_t n = strlen(v);
-        if (n >= cap) {
-            st->rc = MSIG_E_BUFFER_TOO_SMALL;
-            return 0;
-        }
-        memcpy(buf, v, n);
-        *len = n;
-        return 1;
+    msigu_param(h, "file.passphrase", &v);
+    st->rc = msigu_secret_get(h, v, NULL, &req, st->flags, &s);
+    if (st->rc == 0 && s.len >= cap)
+        st->rc = MSIG_E_BUFFER_TOO_SMALL;
+    if (st->rc == 0) {
+        memcpy(buf, s.buf, s.len);
+        *len = s.len;
     }
-    struct msig_pin_request req = {
-        .struct_size = sizeof(req), .flags = 0, .tries_left = 0, .key_spec = st->spec,
-        .label = "key file passphrase"};
-    int rc = h->get_pin(h->host_data, &req, buf, cap, len);
-    if (rc != 0) {
-        st->rc = rc;
-        OPENSSL_cleanse(buf, cap);
-        *len = 0;
-        return 0;
-    }
-    return 1;
+    msigu_secret_wipe(h, &s);
+    return st->rc == 0;
 }
 
 static int read_file(struct file_inst *inst, const char *path, uint8_t **out, size_t *out_len)
