@@ -9,6 +9,7 @@ pkgs=(
   libp11-kit-dev libcurl4-openssl-dev                   # libraries
   openssl mender-artifact perl xz-utils zstd gzip git ca-certificates python3   # tests
   e2fsprogs time                                        # bench (mkfs.ext4, GNU /usr/bin/time)
+  scdoc                                                 # man pages (docs/man/*.scd)
   python3-cryptography python3-hvac python3-google-auth python3-urllib3  # tests/kms fakes
 )
 

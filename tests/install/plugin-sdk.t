@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# plugin-sdk.t -- the signer plugin SDK as installed: plugins/example is built out of tree
-# with nothing but `pkg-config msig-plugin`, put in a private plugin directory, loaded by
+# plugin-sdk.t -- the signer plugin SDK as installed: the example plugin, from its installed
+# copy in share/doc/msig/examples/plugin, is built with nothing but `pkg-config msig-plugin`, put in a private plugin directory, loaded by
 # the installed CLI (MSIG_PLUGIN_PATH and --plugin) and by libmsig (examples/embed.c), and
 # its signatures are checked with mender-artifact. Unsafe plugin files are refused.
 . "$(dirname "$0")/../lib.sh"
@@ -9,10 +9,52 @@ need cmake pkg-config cc make readelf nm mender-artifact openssl
 
 PREFIX=$TMPD/prefix
 K=$MSIG_INTEROP/keys
-SRC=$MSIG_SOURCE_DIR/plugins/example
+SRC=$PREFIX/share/doc/msig/examples/plugin
+HDR=$PREFIX/include/msig/msig_plugin.h
 
 run cmake --install "$MSIG_BUILD_DIR" --prefix "$PREFIX"
 is "$rc" 0 "cmake --install into a private prefix" || diag "$err"
+for f in example.c Makefile README.md; do
+  ok "$([ -f "$SRC/$f" ] && echo 0 || echo 1)" "the example plugin's $f is installed in share/doc/msig/examples/plugin"
+done
+cmp -s "$SRC/example.c" "$MSIG_SOURCE_DIR/plugins/example/example.c"
+ok $? "the installed example.c is the one in plugins/example"
+
+# ---------------------------------------------------------------- msig-plugin(7)
+MAN=$PREFIX/share/man/man7/msig-plugin.7
+ok "$([ -s "$MAN" ] && echo 0 || echo 1)" "msig-plugin(7) is installed in share/man/man7"
+# The page names every member of the descriptor and of the host table, as the header has
+# them, and states the header's limits and ABI version.
+members() { # members STRUCT: the member names of struct STRUCT in the installed header
+  # Comments removed by the compiler's preprocessor; one declaration per ';'; a function
+  # pointer gives the name in "(*name)", a field its last identifier.
+  cc -fpreprocessed -dD -E -P -x c "$HDR" 2>/dev/null |
+    awk -v s="struct $1 {" 'index($0, s) == 1 {on = 1; next} on && /^};/ {exit} on {print}' |
+    tr '\n' ' ' | tr ';' '\n' |
+    sed -n -e 's/.*(\*\([a-z_0-9]*\)).*/\1/p' -e '/(\*/!s/.*[^a-z_0-9]\([a-z_][a-z_0-9]*\) *$/\1/p' |
+    grep -v '^\(struct_size\|host_data\)$' | sort -u
+}
+# The page as text: groff font and spacing escapes removed, lines joined.
+mantext=$(sed -e 's/\\&//g' -e 's/\\f[BIR]//g' "$MAN" | tr '\n' ' ')
+missing=""
+for m in $(members msig_plugin) $(members msig_host); do
+  grep -qF "\\fB$m\\fR" "$MAN" || missing="$missing $m"
+done
+is "$missing" "" "msig-plugin(7) documents every member of struct msig_plugin and struct msig_host"
+is "$(members msig_host | tr '\n' ' ')" "abi_major abi_minor get_param get_pin log_msg mem_alloc mem_free set_error " \
+   "the check reads the members of struct msig_host from the header"
+for lim in MSIG_HOST_SIG_MAX MSIG_HOST_PUB_DER_MAX; do
+  v=$(sed -n "s/^#define $lim *\([0-9]*\)u.*/\1/p" "$HDR")
+  [[ $mantext == *"$v bytes ($lim)"* ]]
+  ok $? "msig-plugin(7) states $lim = $v as the header does"
+  grep -q "up to $v" "$MSIG_SOURCE_DIR/README.md"
+  ok $? "the README states the same limit ($v)"
+done
+abi="$(sed -n 's/^#define MSIG_PLUGIN_ABI_MAJOR \([0-9]*\)/\1/p' "$HDR").$(sed -n 's/^#define MSIG_PLUGIN_ABI_MINOR \([0-9]*\)/\1/p' "$HDR")"
+like "$mantext" "NAME .P msig-plugin - writing signer plugins for msig and libmsig (plugin ABI $abi)" "msig-plugin(7) is about ABI $abi, the header's version"
+pdir_pc=$(PKG_CONFIG_PATH=$(dirname "$(find "$PREFIX" -name msig-plugin.pc | head -n 1)") \
+          pkg-config --variable=pluginsdir msig-plugin)
+ok "$([ -d "$pdir_pc" ] && echo 0 || echo 1)" "cmake --install creates the plugins directory ($pdir_pc)"
 pcfile=$(find "$PREFIX" -name msig-plugin.pc -path '*/pkgconfig/*' | head -n 1)
 [ -n "$pcfile" ] || bail "no msig-plugin.pc under $PREFIX"
 LIBDIR=$(dirname "$(dirname "$pcfile")")
