@@ -45,6 +45,30 @@ char *msigi_strdup(const char *s)
     return s ? msigi_strndup(s, strlen(s)) : NULL;
 }
 
+char *msigi_spec_label(const char *spec)
+{
+    static const char key[] = "pin-value=", shown[] = "(hidden)";
+    size_t n = spec ? strlen(spec) : 0, o = 0;
+    char *d = spec ? msigi_malloc(n + 1 + (n / sizeof(key) + 1) * sizeof(shown)) : NULL;
+
+    if (!d)
+        return NULL;
+    for (size_t i = 0; i < n;) {
+        if (strncmp(spec + i, key, sizeof(key) - 1) != 0) {
+            d[o++] = spec[i++];
+            continue;
+        }
+        memcpy(d + o, key, sizeof(key) - 1);
+        o += sizeof(key) - 1;
+        memcpy(d + o, shown, sizeof(shown) - 1);
+        o += sizeof(shown) - 1;
+        for (i += sizeof(key) - 1; i < n && spec[i] != '&' && spec[i] != ';'; i++)
+            ;
+    }
+    d[o] = '\0';
+    return d;
+}
+
 char *msigi_strndup(const char *s, size_t n)
 {
     char *d = msigi_malloc(n + 1);

@@ -52,6 +52,9 @@ void *msigi_malloc(size_t n);
 void *msigi_calloc(size_t n, size_t size);
 void *msigi_realloc(void *p, size_t n);
 char *msigi_strdup(const char *s);
+/* A copy of a key spec for messages: the value of every "pin-value=" is shown as "(hidden)"
+ * (RFC 7512 PKCS#11 URIs may carry the PIN). */
+char *msigi_spec_label(const char *spec);
 char *msigi_strndup(const char *s, size_t n);
 void msigi_free(void *p);
 /* Wipes len bytes, then frees. */

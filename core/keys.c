@@ -68,8 +68,12 @@ static int route_spec(struct msig_ctx *ctx, struct msig_key *key, const char *sp
     if (p) {
         key->spec = msigi_strdup(spec);
     } else {
-        if (msigi_loader_scheme_len(spec) && access(spec, F_OK) != 0)
-            return msigi_loader_no_scheme(ctx, spec, spec);
+        if (msigi_loader_scheme_len(spec) && access(spec, F_OK) != 0) {
+            char *label = msigi_spec_label(spec);
+            int rc = msigi_loader_no_scheme(ctx, spec, label ? label : "(spec)");
+            msigi_free(label);
+            return rc;
+        }
         p = msigi_loader_find_scheme(ctx, "file:");
         if (!p)
             return msigi_err(ctx, MSIG_E_UNSUPPORTED, "key %s: no plugin handles this scheme "
@@ -79,7 +83,7 @@ static int route_spec(struct msig_ctx *ctx, struct msig_key *key, const char *sp
         if (key->spec)
             snprintf(key->spec, n + 6, "file:%s", spec);
     }
-    key->label = msigi_strdup(spec);
+    key->label = msigi_spec_label(spec);
     if (!key->spec || !key->label)
         return msigi_err(ctx, MSIG_E_NOMEM, "out of memory opening key %s", spec);
     msigi_plugin_ref(p);
@@ -196,8 +200,12 @@ int msig_key_list(struct msig_ctx *ctx, const char *spec, uint32_t flags, msig_k
     struct msigi_plugin *p = msigi_loader_find_scheme(ctx, spec);
     if (p)
         return msigi_plug_key_list(ctx, p, spec, flags, cb, user);
-    if (msigi_loader_scheme_len(spec) && access(spec, F_OK) != 0)
-        return msigi_loader_no_scheme(ctx, spec, spec);
+    if (msigi_loader_scheme_len(spec) && access(spec, F_OK) != 0) {
+        char *label = msigi_spec_label(spec);
+        int rc = msigi_loader_no_scheme(ctx, spec, label ? label : "(spec)");
+        msigi_free(label);
+        return rc;
+    }
     p = msigi_loader_find_scheme(ctx, "file:");
     if (!p)
         return msigi_err(ctx, MSIG_E_UNSUPPORTED, "key %s: the file plugin is not available",

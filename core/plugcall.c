@@ -496,7 +496,10 @@ int msigi_plug_key_list(struct msig_ctx *ctx, struct msigi_plugin *p, const char
                         uint32_t flags, msig_key_list_fn *cb, void *user)
 {
     char what[600];
-    snprintf(what, sizeof(what), "listing keys of %s (plugin %s)", spec, p->desc.name);
+    char *label = msigi_spec_label(spec);
+    snprintf(what, sizeof(what), "listing keys of %s (plugin %s)", label ? label : "(spec)",
+             p->desc.name);
+    msigi_free(label);
     if (!p->desc.key_list)
         return msigi_err(ctx, MSIG_E_UNSUPPORTED, "%s: the plugin cannot list keys", what);
     int rc = ensure_instance(ctx, p);
