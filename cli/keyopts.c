@@ -119,7 +119,8 @@ static int open_one(struct cli *cli, const struct keysrc *s, struct msig_key **k
     int rc = msig_key_open(cli->ctx, s->spec, cli_open_flags(), key);
     if (rc != 0) {
         *key = NULL;
-        fprintf(stderr, "%s\n", cli_message(cli, rc, s->value));
+        /* The library names the key itself, with any pin-value hidden: no prefix here. */
+        fprintf(stderr, "%s\n", cli_message(cli, rc, NULL));
         return EXIT_FAIL;
     }
     return 0;
@@ -169,7 +170,7 @@ static int add_verifier(struct cli *cli, struct msig_pubkeys *set, const struct 
     opened->key[opened->n++] = key;
     rc = msig_pubkeys_add_key(set, key);
     if (rc != 0)
-        fprintf(stderr, "%s\n", cli_message(cli, rc, s->value));
+        fprintf(stderr, "%s\n", cli_message(cli, rc, NULL));
     return rc != 0 ? EXIT_FAIL : 0;
 }
 

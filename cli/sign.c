@@ -1,4 +1,6 @@
-/* sign.c -- msig sign FILE: inserts manifest.sig without recompressing (spec section 12). */
+/* sign.c -- msig sign FILE...: inserts manifest.sig without recompressing (spec section 12).
+ * Several files are signed with one key opening (one token login), each replaced in place
+ * atomically; the first failure stops the run, so a wrong PIN is never tried twice. */
 #include "common.h"
 
 #include <getopt.h>
@@ -31,9 +33,12 @@ int cmd_sign(struct cli *cli, int argc, char **argv)
         }
         switch (opt) {
         case 'h':
-            fputs("Usage: msig sign FILE (-k PRIVKEY | --key-pkcs11 URI | ...) [-o OUT] [-f]\n"
-                  "  -o, --output-path OUT  write the signed artifact there (default: in place)\n"
-                  "  -f, --force            replace an existing signature\n", stdout);
+            fputs("Usage: msig sign FILE... (-k PRIVKEY | --key-pkcs11 URI | ...) [-o OUT] [-f]\n"
+                  "  -o, --output-path OUT  write the signed artifact there (default: in place;\n"
+                  "                         only with one FILE)\n"
+                  "  -f, --force            replace an existing signature\n"
+                  "Several FILEs are signed in place with one opening of the key (one PIN).\n",
+                  stdout);
             status = 0;
             goto out;
         case 'o':
@@ -57,26 +62,30 @@ int cmd_sign(struct cli *cli, int argc, char **argv)
         status = cli_usage_error("sign: nothing specified; give the artifact file to sign");
         goto out;
     }
-    if (argc - optind > 1) {
-        status = cli_usage_error("sign: only one artifact file can be signed, got '%s' too",
-                                 argv[optind + 1]);
+    if (argc - optind > 1 && out_path) {
+        status = cli_usage_error("sign: -o/--output-path takes one artifact file, got %d",
+                                 argc - optind);
         goto out;
     }
-    in = argv[optind];
     status = keyopts_open_signing(cli, &keys, &key);
     if (status != 0)
         goto out;
-    rc = msig_artifact_sign_file(cli->ctx, key, in, out_path ? out_path : in, flags);
-    if (rc == MSIG_E_EXISTS) {
-        fprintf(stderr, "%s: Artifact already signed, refusing to re-sign. "
-                "Use force option to override\n", in);
-        status = EXIT_FAIL;
-        goto out;
-    }
-    if (rc != 0) {
-        cli_report(cli, rc, in);
-        status = EXIT_FAIL;
-        goto out;
+    for (int i = optind; i < argc; i++) {
+        in = argv[i];
+        rc = msig_artifact_sign_file(cli->ctx, key, in, out_path ? out_path : in, flags);
+        if (rc == MSIG_E_EXISTS) {
+            fprintf(stderr, "%s: Artifact already signed, refusing to re-sign. "
+                    "Use force option to override\n", in);
+        } else if (rc != 0) {
+            cli_report(cli, rc, in);
+        }
+        if (rc != 0) {
+            if (i > optind)
+                fprintf(stderr, "sign: stopped at %s: %d of %d files were signed, the rest "
+                        "are unchanged\n", in, i - optind, argc - optind);
+            status = EXIT_FAIL;
+            goto out;
+        }
     }
     status = 0;
 out:

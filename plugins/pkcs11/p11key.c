@@ -9,6 +9,7 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
+#include <openssl/objects.h>
 #include <openssl/x509.h>
 
 #include "evpsign.h"
@@ -139,27 +140,34 @@ static EVP_PKEY *rsa_from(const uint8_t *n, size_t nlen, const uint8_t *e, size_
     return k;
 }
 
-/* CKA_EC_PARAMS must name P-256; CKA_EC_POINT is a DER OCTET STRING around the point (or,
- * on some tokens, the bare 65-byte point). */
+/* CKA_EC_PARAMS names the curve (an OID); CKA_EC_POINT is a DER OCTET STRING around the
+ * uncompressed point (or, on some tokens, the bare point). Any named curve is built, so that
+ * the Mender policy can say which curve it refuses. */
 static EVP_PKEY *ec_from(const uint8_t *params, size_t plen, const uint8_t *pt, size_t len)
 {
-    static const uint8_t p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+    const unsigned char *q = params;
+    ASN1_OBJECT *oid = d2i_ASN1_OBJECT(NULL, &q, (long)plen);
+    const char *group = oid != NULL ? OBJ_nid2sn(OBJ_obj2nid(oid)) : NULL;
     OSSL_PARAM_BLD *b;
     OSSL_PARAM *p = NULL;
     EVP_PKEY_CTX *c;
     EVP_PKEY *k = NULL;
 
-    if (plen != sizeof(p256) || memcmp(params, p256, plen) != 0)
+    ASN1_OBJECT_free(oid);
+    if (group == NULL || OBJ_sn2nid(group) == NID_undef)
         return NULL;
-    if (len == 67 && pt[0] == 0x04 && pt[1] == 65) {
+    if (len >= 2 && pt[0] == 0x04 && pt[1] < 0x80 && (size_t)pt[1] + 2 == len) {
         pt += 2;
-        len = 65;
+        len -= 2;
+    } else if (len >= 3 && pt[0] == 0x04 && pt[1] == 0x81 && (size_t)pt[2] + 3 == len) {
+        pt += 3;
+        len -= 3;
     }
-    if (len != 65 || pt[0] != 0x04)
+    if (len < 1 || pt[0] != 0x04)
         return NULL;
     b = OSSL_PARAM_BLD_new();
     c = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-    if (b && c && OSSL_PARAM_BLD_push_utf8_string(b, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) &&
+    if (b && c && OSSL_PARAM_BLD_push_utf8_string(b, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) &&
         OSSL_PARAM_BLD_push_octet_string(b, OSSL_PKEY_PARAM_PUB_KEY, pt, len) &&
         (p = OSSL_PARAM_BLD_to_param(b)) != NULL && EVP_PKEY_fromdata_init(c) == 1)
         EVP_PKEY_fromdata(c, &k, EVP_PKEY_PUBLIC_KEY, p);
@@ -170,7 +178,8 @@ static EVP_PKEY *ec_from(const uint8_t *params, size_t plen, const uint8_t *pt, 
 }
 
 /* The public key of a public-key or private-key object from its attributes; NULL when the
- * object does not carry them, or for a curve other than P-256 (*curve set). */
+ * object does not carry them (*other_curve set for an EC key whose curve or point cannot be
+ * read). */
 static EVP_PKEY *key_from_attrs(struct p11_key *k, CK_OBJECT_HANDLE o, int *other_curve)
 {
     CK_ULONG type = attr_ulong(k, o, CKA_KEY_TYPE, (CK_ULONG)-1);
@@ -249,8 +258,8 @@ int p11_key_public(struct p11_key *k)
         if ((pk = key_from_attrs(k, h[0], &other)) != NULL)
             return keep_public(k, pk, "public-key object");
         return msigu_error(k->host, MSIG_E_KEY, "the public-key object is %s", other ?
-                           "an EC key on a curve other than P-256: Mender ECDSA signatures "
-                           "need P-256" : "neither RSA nor EC P-256");
+                           "an EC key whose curve or point msig cannot read (Mender ECDSA "
+                           "signatures need P-256)" : "neither RSA nor EC P-256");
     }
     if ((rc = find(k, CKO_CERTIFICATE, h, P11_MAX_OBJECTS, &n)) != 0)
         return rc;
@@ -273,8 +282,9 @@ static int private_public(struct p11_key *k)
         return keep_public(k, pk, "private key's public attributes");
     p11_token_describe(&k->tok, tok, sizeof(tok));
     if (other)
-        return msigu_error(k->host, MSIG_E_KEY, "the private key on %s is an EC key on a "
-                           "curve other than P-256: Mender ECDSA signatures need P-256", tok);
+        return msigu_error(k->host, MSIG_E_KEY, "the private key on %s is an EC key whose "
+                           "curve or point msig cannot read (Mender ECDSA signatures need "
+                           "P-256)", tok);
     return msigu_error(k->host, MSIG_E_KEY, "%s has the private key but no public-key object, "
                        "no certificate with its id and no public attributes on the private key:"
                        " import the public key to the token, or verify with -k PUB.pem", tok);
@@ -458,7 +468,7 @@ static int list_entry(struct p11_key *k, const struct p11_token *t, CK_OBJECT_HA
         return MSIG_E_NOMEM;
     *p11_kit_uri_get_token_info(u) = t->info;
     p11_kit_uri_set_attribute(u, &ca);
-    if (attr_get(k, o, CKA_LABEL, &label, &llen) == 0) {
+    if (attr_get(k, o, CKA_LABEL, &label, &llen) == 0 && llen > 0) {
         a = (CK_ATTRIBUTE){CKA_LABEL, label, (CK_ULONG)llen};
         p11_kit_uri_set_attribute(u, &a);
         p11_str(lbl, sizeof(lbl), label, llen);

@@ -120,8 +120,8 @@ static void module_tokens(struct p11_key *k, CK_FUNCTION_LIST *mod, struct p11_t
 }
 
 /* Of several tokens, those that show a public object (key or certificate) the URI names
- * without a login; sets *pick when exactly one does. */
-static int narrow(struct p11_key *k, struct p11_token *t, size_t n, size_t *pick)
+ * without a login are moved to the front; returns how many do (1: that one is chosen). */
+static size_t narrow(struct p11_key *k, struct p11_token *t, size_t n)
 {
     size_t hits = 0;
 
@@ -130,8 +130,10 @@ static int narrow(struct p11_key *k, struct p11_token *t, size_t n, size_t *pick
         if (p11_session_open(k) != 0)
             continue;
         if (p11_key_public(k) == 0) {
+            struct p11_token keep = t[hits];
+            t[hits] = t[i];
+            t[i] = keep;
             hits++;
-            *pick = i;
         }
         EVP_PKEY_free(k->pub);
         k->pub = NULL;
@@ -140,7 +142,7 @@ static int narrow(struct p11_key *k, struct p11_token *t, size_t n, size_t *pick
         k->tok.mod->C_CloseSession(k->session);
         k->have_session = 0;
     }
-    return hits == 1;
+    return hits;
 }
 
 static int list_tokens(const struct p11_token *t, size_t n, char *buf, size_t cap)
@@ -183,7 +185,7 @@ int p11_token_select(struct p11_key *k)
     CK_FUNCTION_LIST *one[2];
     CK_FUNCTION_LIST *const *mods = p11_modules_list(&k->mods, one);
     struct p11_token *t = msigu_alloc(k->host, sizeof(*t) * P11_MAX_TOKENS);
-    size_t n = 0, pick = 0;
+    size_t n = 0, pick = 0, hits = 0;
     char list[1024];
     int rc = 0;
 
@@ -195,10 +197,11 @@ int p11_token_select(struct p11_key *k)
         all_tokens(k, list, sizeof(list));
         rc = msigu_error(k->host, MSIG_E_NOT_FOUND, "no token matches (modules: %s; tokens "
                          "present: %s)", k->mods.how, list[0] ? list : "none");
-    } else if (n > 1 && !narrow(k, t, n, &pick)) {
-        list_tokens(t, n, list, sizeof(list));
-        rc = msigu_error(k->host, MSIG_E_INVALID, "the URI matches %zu tokens: %s; add token= "
-                         "or serial= to choose one", n, list);
+    } else if (n > 1 && (hits = narrow(k, t, n)) != 1) {
+        list_tokens(t, hits > 1 ? hits : n, list, sizeof(list));
+        rc = msigu_error(k->host, MSIG_E_INVALID, "the URI matches %zu tokens%s: %s; add "
+                         "token= or serial= to choose one", hits > 1 ? hits : n,
+                         hits > 1 ? " that hold such a key" : "", list);
     }
     if (rc == 0)
         k->tok = t[pick];
@@ -241,6 +244,7 @@ static int get_pin(struct p11_key *k, CK_FLAGS flags, struct msigu_secret *pin)
     char label[80];
     struct msig_pin_request req = {.struct_size = sizeof(req), .key_spec = k->spec,
                                    .label = label};
+    int rc;
 
     if (source != NULL && source[0] == '|')
         return msigu_error(k->host, MSIG_E_INVALID, "pin-source '%s' runs a command: msig "
@@ -252,7 +256,13 @@ static int get_pin(struct p11_key *k, CK_FLAGS flags, struct msigu_secret *pin)
         req.flags |= MSIG_PIN_F_COUNT_LOW;
     if (flags & CKF_USER_PIN_FINAL_TRY)
         req.flags |= MSIG_PIN_F_FINAL_TRY;
-    return msigu_secret_get(k->host, value, source, &req, k->open_flags, pin);
+    rc = msigu_secret_get(k->host, value, source, &req, k->open_flags, pin);
+    if (rc == MSIG_E_PIN_REQUIRED)
+        return msigu_error(k->host, rc, "token '%s' needs its PIN and none was given "
+                           "(pin-value or pin-source in the URI, MSIG_PKCS11_PIN, "
+                           "--passphrase-file, MSIG_KEY_PASSPHRASE) and there is no terminal "
+                           "to ask on", k->tok.label);
+    return rc;
 }
 
 /* Refuses what the token's flags say cannot or should not be tried. */
@@ -325,6 +335,7 @@ int p11_login(struct p11_key *k)
         msigu_secret_wipe(k->host, &k->pin);
         return login_failed(k, rv, tok);
     }
+    msigu_log(k->host, MSIG_LOG_INFO, "logged in to %s", tok);
     k->logged_in = 1;
     return 0;
 }
