@@ -355,6 +355,12 @@ static CK_BYTE_PTR in_ptr(const uint8_t *p)
     return q;
 }
 
+static const char *mech_name(CK_MECHANISM_TYPE m)
+{
+    return m == CKM_RSA_PKCS ? "CKM_RSA_PKCS" : m == CKM_SHA256_RSA_PKCS ? "CKM_SHA256_RSA_PKCS"
+           : m == CKM_ECDSA ? "CKM_ECDSA" : m == CKM_ECDSA_SHA256 ? "CKM_ECDSA_SHA256" : "?";
+}
+
 /* One C_SignInit/C_Sign into out (cap bytes); the context-specific login in between. */
 static int sign_once(struct p11_key *k, CK_MECHANISM_TYPE mt, const uint8_t *in, size_t len,
                      uint8_t *out, size_t cap, size_t *out_len)
@@ -377,8 +383,8 @@ static int sign_once(struct p11_key *k, CK_MECHANISM_TYPE mt, const uint8_t *in,
         return 0;
     }
     p11_token_describe(&k->tok, tok, sizeof(tok));
-    return msigu_error(k->host, p11_rv_code(rv), "signing on %s with mechanism 0x%lx failed: "
-                       "%s", tok, (unsigned long)mt, p11_rv_text(rv, rvs, sizeof(rvs)));
+    return msigu_error(k->host, p11_rv_code(rv), "signing on %s with %s failed: %s", tok,
+                       mech_name(mt), p11_rv_text(rv, rvs, sizeof(rvs)));
 }
 
 static int sign_rsa(struct p11_key *k, int message, const uint8_t *in, size_t len,
