@@ -11,6 +11,7 @@ pkgs=(
   e2fsprogs time                                        # bench (mkfs.ext4, GNU /usr/bin/time)
   scdoc                                                 # man pages (docs/man/*.scd)
   python3-cryptography python3-hvac python3-google-auth python3-urllib3  # tests/kms fakes
+  p11-kit softhsm2 opensc libnss3-tools                 # tests/pkcs11 (tokens, pkcs11-tool, NSS)
 )
 
 missing=()
