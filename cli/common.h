@@ -70,6 +70,9 @@ struct keyopts {
     struct keysrc src[KEYOPTS_MAX];
     size_t n;
     const char *passphrase_file;
+    char providers[512];          /* --key-provider NAME, comma-joined in order */
+    const char *provider_path;    /* --key-provider-path DIR */
+    const char *provider_conf;    /* --key-provider-conf FILE */
 };
 /* Long option ids shared by every command that takes key flags. */
 enum {
@@ -79,6 +82,9 @@ enum {
     OPT_AZURE_KEY,
     OPT_SIGNSERVER,
     OPT_PASSPHRASE_FILE,
+    OPT_KEY_PROVIDER,
+    OPT_KEY_PROVIDER_PATH,
+    OPT_KEY_PROVIDER_CONF,
     OPT_KEYS_END
 };
 /* getopt_long entries for the key flags (needs <getopt.h>). */
@@ -89,9 +95,12 @@ enum {
     {"vault-transit-key", required_argument, NULL, OPT_VAULT_KEY},          \
     {"azure-key", required_argument, NULL, OPT_AZURE_KEY},                  \
     {"keyfactor-signserver-worker", required_argument, NULL, OPT_SIGNSERVER}, \
-    {"passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE}
+    {"passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE},       \
+    {"key-provider", required_argument, NULL, OPT_KEY_PROVIDER},            \
+    {"key-provider-path", required_argument, NULL, OPT_KEY_PROVIDER_PATH},  \
+    {"key-provider-conf", required_argument, NULL, OPT_KEY_PROVIDER_CONF}
 /* Handles -k and the OPT_* key options; returns 1 if opt was a key option, 0 if not,
- * negative on memory failure. */
+ * negative (after printing why) when the flag cannot be taken. */
 int keyopts_handle(struct keyopts *k, int opt, const char *arg);
 void keyopts_free(struct keyopts *k);
 /* Prints "too many signing keys given: [...]"; returns EXIT_PARAMS. */

@@ -38,8 +38,10 @@ static char *scheme_spec(const char *scheme, const char *arg)
 
 static int add_src(struct keyopts *k, const char *flag, const char *value, char *spec)
 {
-    if (spec == NULL)
+    if (spec == NULL) {
+        cli_usage_error("out of memory");
         return -1;
+    }
     if (k->n >= KEYOPTS_MAX) {
         free(spec);
         cli_usage_error("more than %d key flags given", KEYOPTS_MAX);
@@ -58,6 +60,20 @@ int keyopts_handle(struct keyopts *k, int opt, const char *arg)
         return add_src(k, "key", arg, strdup(arg));
     if (opt == OPT_PASSPHRASE_FILE) {
         k->passphrase_file = arg;
+        return 1;
+    }
+    if (opt == OPT_KEY_PROVIDER) {
+        size_t used = strlen(k->providers);
+        if (used + strlen(arg) + 2 > sizeof(k->providers) || strchr(arg, ',') != NULL) {
+            cli_usage_error("--key-provider %s: one provider name per flag, at most %zu "
+                            "characters in all", arg, sizeof(k->providers) - 1);
+            return -1;
+        }
+        snprintf(k->providers + used, sizeof(k->providers) - used, "%s%s", used ? "," : "", arg);
+        return 1;
+    }
+    if (opt == OPT_KEY_PROVIDER_PATH || opt == OPT_KEY_PROVIDER_CONF) {
+        *(opt == OPT_KEY_PROVIDER_PATH ? &k->provider_path : &k->provider_conf) = arg;
         return 1;
     }
     for (size_t i = 0; i < sizeof(key_flags) / sizeof(key_flags[0]); i++) {
@@ -114,6 +130,39 @@ uint32_t cli_open_flags(void)
     return 0;
 }
 
+/* With --key-provider (or --key-provider-conf), every -k names a key of those providers: its
+ * spec becomes "ossl:VALUE" and the flags become the ossl plugin's parameters. */
+static int apply_providers(struct cli *cli, struct keyopts *k)
+{
+    const struct {
+        const char *param, *value;
+    } set[] = {{"ossl.provider", k->providers[0] ? k->providers : NULL},
+               {"ossl.provider_path", k->provider_path},
+               {"ossl.conf", k->provider_conf}};
+
+    if (!k->providers[0] && !k->provider_conf) {
+        if (k->provider_path)
+            return cli_usage_error("--key-provider-path needs --key-provider NAME");
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++) {
+        if (set[i].value != NULL && msig_ctx_set_param(cli->ctx, set[i].param, set[i].value)) {
+            cli_report(cli, MSIG_E_INVALID, NULL);
+            return EXIT_FAIL;
+        }
+    }
+    for (size_t i = 0; i < k->n; i++) {
+        if (strcmp(k->src[i].flag, "key") != 0 || strncmp(k->src[i].spec, "ossl:", 5) == 0)
+            continue;
+        char *spec = scheme_spec("ossl", k->src[i].value);
+        if (spec == NULL)
+            return cli_usage_error("out of memory");
+        free(k->src[i].spec);
+        k->src[i].spec = spec;
+    }
+    return 0;
+}
+
 static int open_one(struct cli *cli, const struct keysrc *s, struct msig_key **key)
 {
     int rc = msig_key_open(cli->ctx, s->spec, cli_open_flags(), key);
@@ -134,7 +183,8 @@ int keyopts_open_signing(struct cli *cli, struct keyopts *k, struct msig_key **k
     if (k->n == 0)
         return 0;
     cli->passphrase_file = k->passphrase_file;
-    return open_one(cli, &k->src[0], key);
+    int rc = apply_providers(cli, k);
+    return rc != 0 ? rc : open_one(cli, &k->src[0], key);
 }
 
 /* -k VALUE for verification: a public key file, unless VALUE has the scheme of a loaded
@@ -144,6 +194,8 @@ static int is_plugin_key(struct cli *cli, const struct keysrc *s)
 {
     if (strcmp(s->flag, "key") != 0)
         return 1;
+    if (strcmp(s->spec, s->value) != 0)
+        return 1; /* a provider key (--key-provider made the spec ossl:VALUE) */
     if (strncmp(s->value, "file:", 5) == 0)
         return 0;
     if (cli_scheme_served(cli, s->value))
@@ -183,7 +235,10 @@ int keyopts_open_verify(struct cli *cli, struct keyopts *k, struct msig_pubkeys 
     if (k->n == 0)
         return 0;
     cli->passphrase_file = k->passphrase_file;
-    int rc = msig_pubkeys_new(cli->ctx, &set);
+    int rc = apply_providers(cli, k);
+    if (rc != 0)
+        return rc;
+    rc = msig_pubkeys_new(cli->ctx, &set);
     if (rc != 0) {
         cli_report(cli, rc, NULL);
         return EXIT_FAIL;

@@ -39,6 +39,10 @@ void cli_pin_init(struct cli *cli)
     cli->log_level = parse_level(getenv("MSIG_LOG_LEVEL"));
     if (getenv("MSIG_VERBOSE") != NULL && cli->log_level < MSIG_LOG_INFO)
         cli->log_level = MSIG_LOG_INFO;
+    /* The TPM software stack (under tpm2-openssl) writes its own WARNING/ERROR lines to
+     * standard error; msig reports the failure itself, so they show only with debug. */
+    if (cli->log_level < MSIG_LOG_DEBUG)
+        setenv("TSS2_LOG", "all+NONE", 0);
 }
 
 void cli_pin_fini(struct cli *cli)

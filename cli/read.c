@@ -228,7 +228,8 @@ static void print_report(const struct msig_artifact *art)
 
 static void read_usage(FILE *f)
 {
-    fputs("Usage: msig read FILE [-k PUBKEY]... [--key-pkcs11 URI] [--json] [--no-progress]\n"
+    fputs("Usage: msig read FILE [-k PUBKEY]... [--key-pkcs11 URI] [--key-provider NAME] [--json]\n"
+          "       [--no-progress]\n"
           "Prints the header of an artifact. A signature problem does not fail read.\n", f);
 }
 
@@ -263,7 +264,7 @@ int cmd_read(struct cli *cli, int argc, char **argv)
             continue;
         }
         if (keyopts_handle(&keys, opt, optarg) < 0) {
-            status = cli_usage_error("out of memory");
+            status = EXIT_PARAMS; /* keyopts_handle said why */
             goto out;
         }
     }

@@ -37,6 +37,8 @@ int cmd_sign(struct cli *cli, int argc, char **argv)
                   "  -o, --output-path OUT  write the signed artifact there (default: in place;\n"
                   "                         only with one FILE)\n"
                   "  -f, --force            replace an existing signature\n"
+                  "  --key-provider NAME    -k names a key of this OpenSSL provider (repeatable)\n"
+                  "  --key-provider-path DIR, --key-provider-conf FILE  where providers come from\n"
                   "Several FILEs are signed in place with one opening of the key (one PIN).\n",
                   stdout);
             status = 0;
@@ -49,7 +51,7 @@ int cmd_sign(struct cli *cli, int argc, char **argv)
             break;
         default:
             if (keyopts_handle(&keys, opt, optarg) < 0) {
-                status = cli_usage_error("out of memory");
+                status = EXIT_PARAMS; /* keyopts_handle said why */
                 goto out;
             }
         }

@@ -35,13 +35,13 @@ int cmd_validate(struct cli *cli, int argc, char **argv)
             goto out;
         }
         if (opt == 'h') {
-            fputs("Usage: msig validate FILE [-k PUBKEY]... [--key-pkcs11 URI]\n"
+            fputs("Usage: msig validate FILE [-k PUBKEY]... [--key-pkcs11 URI] [--key-provider NAME]\n"
                   "Exit 0: valid; 3: cannot open; 4: invalid artifact or signature.\n", stdout);
             status = 0;
             goto out;
         }
         if (keyopts_handle(&keys, opt, optarg) < 0) {
-            status = cli_usage_error("out of memory");
+            status = EXIT_PARAMS; /* keyopts_handle said why */
             goto out;
         }
     }

@@ -79,6 +79,7 @@ static unsigned allowed(int opt)
     case OPT_COMPRESSION:
     case 'k': case OPT_KEY_PKCS11: case OPT_GCP_KMS_KEY: case OPT_VAULT_KEY:
     case OPT_AZURE_KEY: case OPT_SIGNSERVER: case OPT_PASSPHRASE_FILE:
+    case OPT_KEY_PROVIDER: case OPT_KEY_PROVIDER_PATH: case OPT_KEY_PROVIDER_CONF:
         return K_ALL;
     case 'f': case 's': case OPT_NO_DEFAULT_CLEARS: case OPT_NO_DEFAULT_SW:
     case OPT_SW_NAME: case OPT_SW_VERSION: case OPT_SW_FS: case OPT_MAX_SIZE:
@@ -123,7 +124,11 @@ static void write_usage(const char *kind_name, FILE *f)
           "  --key-pkcs11 URI, --gcp-kms-key K, --vault-transit-key K, --azure-key K,\n"
           "  --keyfactor-signserver-worker W  other signers (plugins)\n"
           "  --passphrase-file FILE         passphrase of an encrypted PEM key\n"
-          "                                 (or MSIG_KEY_PASSPHRASE)\n", f);
+          "                                 (or MSIG_KEY_PASSPHRASE)\n"
+          "  --key-provider NAME            -k names a key of this OpenSSL provider (repeatable;\n"
+          "                                 e.g. tpm2 with -k handle:0x81000001)\n"
+          "  --key-provider-path DIR        --key-provider-conf FILE  where providers are found\n",
+          f);
     if (strcmp(kind_name, "bootstrap-artifact") != 0)
         fputs("  -f, --file FILE                payload file\n"
               "  -s, --script FILE|DIR          state script(s)\n"
@@ -181,7 +186,7 @@ static int collect(struct wopts *o, int opt, const char *arg)
     default: break;
     }
     if (l == NULL)
-        return keyopts_handle(&o->keys, opt, arg) < 0 ? -1 : 0;
+        return keyopts_handle(&o->keys, opt, arg) < 0 ? -2 : 0; /* -2: already said why */
     return strlist_add(l, arg);
 }
 
@@ -432,8 +437,9 @@ int cmd_write(struct cli *cli, int argc, char **argv)
             status = 0;
             goto out;
         }
-        if (collect(&o, opt, optarg) != 0) {
-            status = cli_usage_error("out of memory");
+        int crc = collect(&o, opt, optarg);
+        if (crc != 0) {
+            status = crc == -2 ? EXIT_PARAMS : cli_usage_error("out of memory");
             goto out;
         }
     }

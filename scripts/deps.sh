@@ -12,6 +12,7 @@ pkgs=(
   scdoc                                                 # man pages (docs/man/*.scd)
   python3-cryptography python3-hvac python3-google-auth python3-urllib3  # tests/kms fakes
   p11-kit softhsm2 opensc libnss3-tools                 # tests/pkcs11 (tokens, pkcs11-tool, NSS)
+  swtpm swtpm-tools tpm2-tools tpm2-openssl             # tests/ossl (TPM 2.0 simulator, provider)
 )
 
 missing=()
