@@ -138,10 +138,6 @@ int msig_key_sign_digest(struct msig_key *key, uint32_t scheme, const uint8_t *d
     if (out_form != MSIG_SIGOUT_RAW && out_form != MSIG_SIGOUT_DER)
         return msigi_err(ctx, MSIG_E_INVALID, "key %s: unknown signature form %u", key->label,
                          (unsigned)out_form);
-    if (msigi_plug_wants_message(key))
-        return msigi_err(ctx, MSIG_E_UNSUPPORTED, "key %s (plugin %s): the key signs whole "
-                         "messages only, not digests", key->label,
-                         msigi_plugin_name(key->plugin));
     uint8_t out[MSIG_HOST_SIG_MAX];
     size_t out_len = 0;
     int rc = sign_checked(ctx, key, NULL, 0, digest, out, &out_len);

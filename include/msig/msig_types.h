@@ -91,8 +91,10 @@ enum { MSIG_LOG_ERROR = 0, MSIG_LOG_WARN, MSIG_LOG_INFO, MSIG_LOG_DEBUG };
 
 #define MSIG_KEYINFO_F_HARDWARE  (1u << 0)   /* key cannot leave the device */
 #define MSIG_KEYINFO_F_REMOTE    (1u << 1)   /* each signature is a network call */
-/* The key wants the whole message: the core calls sign_message (when the plugin has one)
- * instead of sign_digest. For tokens that only offer combined hash-and-sign mechanisms. */
+/* The key wants the whole message: for artifacts the core calls sign_message (when the
+ * plugin has one) instead of sign_digest. For tokens whose best mechanism hashes itself.
+ * msig_key_sign_digest has only a digest and still calls sign_digest, which such a plugin
+ * may refuse with MSIG_E_UNSUPPORTED. */
 #define MSIG_KEYINFO_F_PREFER_MESSAGE (1u << 2)
 
 /* A request for a PIN, passphrase or auth value. The host shows label (or key_spec) and,
