@@ -27,6 +27,7 @@
 #include "ctx.h"
 #include "manifest.h"
 #include "signer.h"
+#include "targuard.h"
 #include "zstream.h"
 
 #define IOBUF (256u * 1024u)
@@ -57,6 +58,7 @@ struct zsrc {
 struct inner {
     struct zsrc zs;
     struct msigi_zdec *dec;
+    struct msigi_targuard guard; /* the strict tar layer in front of libarchive */
     struct archive *a;
     uint8_t *buf;          /* decompressed bytes handed to libarchive */
     uint8_t *obuf;         /* file data read out of libarchive */
@@ -71,6 +73,7 @@ struct rd {
     void *src_user;
     uint8_t *inbuf;
     int src_failed;
+    struct msigi_targuard guard; /* the strict tar layer in front of libarchive */
     struct archive *outer;
     struct msig_artifact *art;
     struct msigi_manifest man;
@@ -285,8 +288,29 @@ static la_ssize_t outer_read_cb(struct archive *a, void *user, const void **buf)
         archive_set_error(a, EIO, "read error");
         return -1;
     }
+    if ((n > 0 ? msigi_tg_feed(&rd->guard, rd->inbuf, (size_t)n)
+               : msigi_tg_finish(&rd->guard)) != 0) {
+        archive_set_error(a, EINVAL, "%s", rd->guard.msg);
+        return -1;
+    }
     *buf = rd->inbuf;
     return (la_ssize_t)n;
+}
+
+/* libarchive and the strict tar layer must have seen the same entry (name and size). */
+static int same_entry(struct rd *rd, struct msigi_targuard *g, struct archive_entry *e,
+                      const char *what)
+{
+    struct msigi_tg_entry t;
+    const char *name = archive_entry_pathname(e);
+
+    if (msigi_tg_next(g, &t) != 0 || name == NULL ||
+        t.name_hash != msigi_tg_name_hash(name, strlen(name)) ||
+        (archive_entry_size_is_set(e) && (uint64_t)archive_entry_size(e) != t.size))
+        return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: entry '%.200s': the tar reader and "
+                         "msig's tar layer read different names or sizes", rd->name, what,
+                         name ? name : "?");
+    return 0;
 }
 
 /* Outer archive error: keep the source's own message when the source failed. */
@@ -377,6 +401,11 @@ static la_ssize_t inner_read_cb(struct archive *a, void *user, const void **buf)
         archive_set_error(a, EIO, "decompression failed");
         return -1;
     }
+    if ((n > 0 ? msigi_tg_feed(&in->guard, in->buf, (size_t)n)
+               : msigi_tg_finish(&in->guard)) != 0) {
+        archive_set_error(a, EINVAL, "%s", in->guard.msg);
+        return -1;
+    }
     *buf = in->buf;
     return (la_ssize_t)n;
 }
@@ -388,6 +417,7 @@ static void inner_close(struct inner *in)
     if (in->a)
         archive_read_free(in->a);
     msigi_zdec_free(in->dec);
+    msigi_tg_free(&in->guard);
     msigi_free(in->buf);
     msigi_free(in->obuf);
     memset(in, 0, sizeof(*in));
@@ -396,6 +426,7 @@ static void inner_close(struct inner *in)
 static int inner_open(struct rd *rd, struct inner *in, const char *what, EVP_MD_CTX *md)
 {
     memset(in, 0, sizeof(*in));
+    msigi_tg_init(&in->guard);
     in->zs.rd = rd;
     in->zs.md = md;
     in->buf = msigi_malloc(IOBUF);
@@ -814,10 +845,12 @@ static int read_header(struct rd *rd, const char *entry_name, int augment)
         int ar = archive_read_next_header(in.a, &e);
         if (ar == ARCHIVE_EOF)
             break;
-        if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN) {
+        if (ar != ARCHIVE_OK) {
             rc = inner_error(rd, &in, entry_name, "reading the header tar");
             goto out;
         }
+        if ((rc = same_entry(rd, &in.guard, e, entry_name)) != 0)
+            goto out;
         if (++count > MAX_HEADER_ENTRIES) {
             rc = msigi_err(rd->ctx, MSIG_E_LIMIT, "%s: %s has more than %u entries", rd->name,
                            entry_name, MAX_HEADER_ENTRIES);
@@ -994,10 +1027,12 @@ static int read_data(struct rd *rd, const char *entry_name, int idx)
         int ar = archive_read_next_header(in.a, &e);
         if (ar == ARCHIVE_EOF)
             break;
-        if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN) {
+        if (ar != ARCHIVE_OK) {
             rc = inner_error(rd, &in, entry_name, "reading the payload tar");
             goto out;
         }
+        if ((rc = same_entry(rd, &in.guard, e, entry_name)) != 0)
+            goto out;
         const char *fname = archive_entry_pathname(e);
         if (!fname)
             fname = "";
@@ -1286,7 +1321,7 @@ static int read_all(struct rd *rd)
         int ar = archive_read_next_header(rd->outer, &e);
         if (ar == ARCHIVE_EOF)
             break;
-        if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN) {
+        if (ar != ARCHIVE_OK) {
             if (st == S_VERSION && !rd->src_failed && rd->outer_count == 0)
                 return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: not a Mender Artifact: %s",
                                  rd->name, archive_error_string(rd->outer)
@@ -1297,6 +1332,8 @@ static int read_all(struct rd *rd)
         if (++rd->outer_count > MAX_OUTER_ENTRIES)
             return msigi_err(rd->ctx, MSIG_E_LIMIT, "%s: more than %u entries", rd->name,
                              MAX_OUTER_ENTRIES);
+        if ((rc = same_entry(rd, &rd->guard, e, "the artifact")) != 0)
+            return rc;
         const char *name = archive_entry_pathname(e);
         if (!name || strlen(name) > MAX_NAME)
             return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: entry with a missing or too long name",
@@ -1443,6 +1480,7 @@ static int read_stream(struct msig_reader *r, msig_read_fn *src, void *src_user,
     int rc;
     rd.art = msigi_artifact_new();
     rd.inbuf = msigi_malloc(IOBUF);
+    msigi_tg_init(&rd.guard);
     rd.outer = archive_read_new();
     if (!rd.art || !rd.inbuf || !rd.outer) {
         rc = msigi_err(r->ctx, MSIG_E_NOMEM, "out of memory");
@@ -1467,6 +1505,7 @@ static int read_stream(struct msig_reader *r, msig_read_fn *src, void *src_user,
 out:
     if (rd.outer)
         archive_read_free(rd.outer);
+    msigi_tg_free(&rd.guard);
     msigi_free(rd.inbuf);
     msigi_free(rd.manifest_raw);
     msigi_manifest_clear(&rd.man);
