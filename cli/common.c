@@ -135,15 +135,35 @@ int parse_size(const char *s, uint64_t *out)
 
 /* ---------------------------------------------------------------- terminal safety */
 
+/* Bytes of a bidi control, line or paragraph separator at p (U+061C, U+200E, U+200F,
+ * U+2028..U+202E, U+2066..U+2069), else 0. */
+static int bidi_len(const unsigned char *p)
+{
+    if (p[0] == 0xD8 && p[1] == 0x9C)
+        return 2;
+    if (p[0] == 0xE2 && p[1] == 0x80 && (p[2] == 0x8E || p[2] == 0x8F ||
+                                         (p[2] >= 0xA8 && p[2] <= 0xAE)))
+        return 3;
+    if (p[0] == 0xE2 && p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9)
+        return 3;
+    return 0;
+}
+
 const char *cli_safe(const char *s, char *buf, size_t cap)
 {
     size_t o = 0;
     const unsigned char *p = (const unsigned char *)(s != NULL ? s : "");
-    for (; *p && o + 5 < cap; p++) {
+    for (; *p && o + 9 < cap; p++) {
         int c1 = p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F;
+        int bidi = bidi_len(p);
         if (*p < 0x20 || *p == 0x7F || c1) {
             o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", c1 ? p[1] : *p);
             p += c1;
+        } else if (bidi) {
+            unsigned cp = bidi == 2 ? 0x061C : ((unsigned)(p[0] & 0x0F) << 12) |
+                                                   ((unsigned)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+            o += (size_t)snprintf(buf + o, cap - o, "\\u%04x", cp);
+            p += bidi - 1;
         } else {
             buf[o++] = (char)*p;
         }

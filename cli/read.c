@@ -3,12 +3,35 @@
 #include "common.h"
 
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 enum { OPT_NO_PROGRESS = OPT_KEYS_END + 1, OPT_JSON };
+
+/* Everything the text form prints goes through here: text from the artifact (names, types,
+ * provides, meta-data, file names) has its control, bidi and separator characters escaped,
+ * line by line, so that it cannot rewrite what the terminal shows (the Signature: line). */
+static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void out(const char *fmt, ...)
+{
+    char text[16384], safe[4 * sizeof(text) + 1];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    for (char *line = text, *nl; line != NULL; line = nl ? nl + 1 : NULL) {
+        nl = strchr(line, '\n');
+        if (nl != NULL)
+            *nl = '\0';
+        fputs(cli_safe(line, safe, sizeof(safe)), stdout);
+        if (nl != NULL)
+            fputc('\n', stdout);
+    }
+}
 
 static const struct option long_opts[] = {
     {"help", no_argument, NULL, 'h'},
@@ -40,7 +63,7 @@ static void print_flow(const char *const *list)
 
     putchar('[');
     for (i = 0; list != NULL && list[i] != NULL; i++)
-        printf("%s%s", i ? ", " : "", list[i]);
+        out("%s%s", i ? ", " : "", list[i]);
     putchar(']');
 }
 
@@ -49,9 +72,9 @@ static void newline_indent(const char *prefix, int depth)
     int i;
 
     putchar('\n');
-    fputs(prefix, stdout);
+    out("%s", prefix);
     for (i = 0; i < depth; i++)
-        fputs("  ", stdout);
+        out("%s", "  ");
 }
 
 /* Prints compact JSON with a 2-space indent and prefix on every line (like Go's
@@ -61,7 +84,7 @@ static void print_json_pretty(const char *json, const char *prefix)
     int depth = 0, in_str = 0, esc = 0;
     const char *p;
 
-    fputs(prefix, stdout);
+    out("%s", prefix);
     for (p = json; *p != '\0'; p++) {
         char c = *p;
 
@@ -88,7 +111,7 @@ static void print_json_pretty(const char *json, const char *prefix)
             while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
                 q++;
             if (*q == (c == '{' ? '}' : ']')) {
-                printf("%c%c", c, *q);
+                out("%c%c", c, *q);
                 p = q;
                 break;
             }
@@ -105,7 +128,7 @@ static void print_json_pretty(const char *json, const char *prefix)
             newline_indent(prefix, depth);
             break;
         case ':':
-            fputs(": ", stdout);
+            out("%s", ": ");
             break;
         default:
             putchar(c);
@@ -130,20 +153,20 @@ static void print_map(const char *title, const char *const *kv)
     while (kv != NULL && kv[2 * n] != NULL)
         n++;
     if (n == 0) {
-        printf("    %s: {}\n", title);
+        out("    %s: {}\n", title);
         return;
     }
-    printf("    %s:\n", title);
+    out("    %s:\n", title);
     copy = malloc(2 * n * sizeof(*copy));
     if (copy == NULL) {
         for (i = 0; i < n; i++)
-            printf("      %s: %s\n", kv[2 * i], kv[2 * i + 1]);
+            out("      %s: %s\n", kv[2 * i], kv[2 * i + 1]);
         return;
     }
     memcpy(copy, kv, 2 * n * sizeof(*copy));
     qsort(copy, n, 2 * sizeof(*copy), cmp_pair);
     for (i = 0; i < n; i++)
-        printf("      %s: %s\n", copy[2 * i], copy[2 * i + 1]);
+        out("      %s: %s\n", copy[2 * i], copy[2 * i + 1]);
     free(copy);
 }
 
@@ -164,53 +187,53 @@ static void print_report(const struct msig_artifact *art)
     int version = msig_artifact_format_version(art);
     size_t p, i, np = msig_artifact_payload_count(art);
 
-    printf("Mender Artifact:\n");
-    printf("  Name: %s\n", msig_artifact_name(art) ? msig_artifact_name(art) : "");
-    printf("  Format: %s\n", msig_artifact_format(art) ? msig_artifact_format(art) : "mender");
-    printf("  Version: %d\n", version);
-    printf("  Signature: %s\n", signature_text(msig_artifact_signature(art)));
-    printf("  Compatible types: ");
+    out("Mender Artifact:\n");
+    out("  Name: %s\n", msig_artifact_name(art) ? msig_artifact_name(art) : "");
+    out("  Format: %s\n", msig_artifact_format(art) ? msig_artifact_format(art) : "mender");
+    out("  Version: %d\n", version);
+    out("  Signature: %s\n", signature_text(msig_artifact_signature(art)));
+    out("  Compatible types: ");
     print_flow(msig_artifact_devices(art));
     putchar('\n');
     if (version >= 3) {
-        printf("  Provides group: %s\n", group ? group : "");
-        printf("  Depends on one of artifact(s): ");
+        out("  Provides group: %s\n", group ? group : "");
+        out("  Depends on one of artifact(s): ");
         print_flow(msig_artifact_depends_names(art));
-        printf("\n  Depends on one of group(s): ");
+        out("\n  Depends on one of group(s): ");
         print_flow(msig_artifact_depends_groups(art));
         putchar('\n');
     }
     if (scripts == NULL || scripts[0] == NULL) {
-        printf("  State scripts: []\n");
+        out("  State scripts: []\n");
     } else {
-        printf("  State scripts:\n");
+        out("  State scripts:\n");
         for (i = 0; scripts[i] != NULL; i++)
-            printf("    - %s\n", scripts[i]);
+            out("    - %s\n", scripts[i]);
     }
-    printf("\nUpdates:\n");
+    out("\nUpdates:\n");
     for (p = 0; p < np; p++) {
         const char *type = msig_artifact_payload_type(art, p);
         const char *meta = msig_artifact_payload_meta_data(art, p);
         size_t nf = msig_artifact_payload_file_count(art, p);
 
         /* A bootstrap (null type) payload prints "Empty type", as every mender-artifact. */
-        printf("  - Type: %s\n", type ? type : "Empty type");
+        out("  - Type: %s\n", type ? type : "Empty type");
         print_map("Provides", msig_artifact_payload_provides(art, p));
         print_map("Depends", msig_artifact_payload_depends(art, p));
-        printf("    Clears Provides: ");
+        out("    Clears Provides: ");
         print_flow(msig_artifact_payload_clears(art, p));
         putchar('\n');
         if (meta == NULL || strcmp(meta, "{}") == 0 || meta[0] == '\0') {
-            printf("    Metadata: {}\n");
+            out("    Metadata: {}\n");
         } else {
-            printf("    Metadata:\n");
+            out("    Metadata:\n");
             print_json_pretty(meta, "      ");
         }
         if (nf == 0) {
-            printf("    Files: []\n");
+            out("    Files: []\n");
             continue;
         }
-        printf("    Files:\n");
+        out("    Files:\n");
         for (i = 0; i < nf; i++) {
             const struct msig_file_info *f = msig_artifact_payload_file(art, p, i);
             char when[64];
@@ -218,10 +241,10 @@ static void print_report(const struct msig_artifact *art)
             if (f == NULL)
                 continue;
             format_time(f->mtime, when, sizeof(when));
-            printf("      - checksum: %s\n", f->checksum ? f->checksum : "");
-            printf("        modified: %s\n", when);
-            printf("        name: %s\n", f->name ? f->name : "");
-            printf("        size: %llu\n", (unsigned long long)f->size);
+            out("      - checksum: %s\n", f->checksum ? f->checksum : "");
+            out("        modified: %s\n", when);
+            out("        name: %s\n", f->name ? f->name : "");
+            out("        size: %llu\n", (unsigned long long)f->size);
         }
     }
 }
@@ -304,7 +327,8 @@ int cmd_read(struct cli *cli, int argc, char **argv)
             cli_report(cli, rc, path);
             goto out;
         }
-        printf("%s\n", json);
+        out("%s", json); /* JSON: non-ASCII and controls are \\u escapes */
+        fputc('\n', stdout);
     } else {
         print_report(art);
     }

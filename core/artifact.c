@@ -323,7 +323,7 @@ int msig_artifact_to_json(const struct msig_artifact *art, char **out)
         json_array_append_new(payloads, pj);
     }
     json_object_set_new(root, "payloads", payloads);
-    char *text = json_dumps(root, JSON_INDENT(2));
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_ENSURE_ASCII);
     json_decref(root);
     if (!text)
         return MSIG_E_NOMEM;

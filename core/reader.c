@@ -28,6 +28,7 @@
 #include "manifest.h"
 #include "signer.h"
 #include "targuard.h"
+#include "text.h"
 #include "zstream.h"
 
 #define IOBUF (256u * 1024u)
@@ -206,6 +207,11 @@ static int parse_json(struct rd *rd, const uint8_t *buf, size_t len, const char 
                          rd->name, what, MAX_JSON_DEPTH);
     json_error_t jerr;
     json_t *j = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    /* JSON has no integer limit (Go reads numbers as float64): an integer beyond 64 bits is
+     * valid, so it is read again with every number as a real. */
+    if (!j && json_error_code(&jerr) == json_error_numeric_overflow)
+        j = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL,
+                       &jerr);
     if (!j)
         return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s is not valid JSON: %s (line %d, column %d)",
                          rd->name, what, jerr.text, jerr.line, jerr.column);
@@ -231,24 +237,54 @@ static int only_keys(struct rd *rd, json_t *obj, const char *what, const char *c
 }
 
 /* A header string (name, group, device type): at most 256 bytes, no control characters. */
+/* The printable-text rule (text.c) for a header string: s of len bytes, named field. */
+static int check_text(struct rd *rd, const char *s, size_t len, const char *what,
+                      const char *field)
+{
+    size_t at = 0;
+    uint32_t cp = 0;
+
+    if (len > MAX_STRING)
+        return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: %s is %zu bytes, more than %u",
+                         rd->name, what, field, len, MAX_STRING);
+    if (msigi_text_check(s, len, &at, &cp) != 0)
+        return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: %s contains a control character "
+                         "(U+%04X at byte %zu)", rd->name, what, field, (unsigned)cp, at);
+    return 0;
+}
+
 static int check_string(struct rd *rd, json_t *v, const char *what, const char *field)
 {
     if (!json_is_string(v))
         return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: %s must be a string", rd->name, what,
                          field);
-    const char *s = json_string_value(v);
-    size_t len = json_string_length(v);
-    if (len > MAX_STRING)
-        return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: %s is %zu bytes, more than %u",
-                         rd->name, what, field, len, MAX_STRING);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f)
-            return msigi_err(rd->ctx, MSIG_E_FORMAT,
-                             "%s: %s: %s contains a control character (byte 0x%02x at %zu)",
-                             rd->name, what, field, c, i);
+    return check_text(rd, json_string_value(v), json_string_length(v), what, field);
+}
+
+/* Every key and string value of a provides, depends or clears object, nested lists too. */
+static int check_strings(struct rd *rd, json_t *v, const char *what, const char *field)
+{
+    const char *k;
+    json_t *e;
+    size_t i;
+    int rc = 0;
+
+    if (json_is_string(v))
+        return check_string(rd, v, what, field);
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, e) if (rc == 0) rc = check_strings(rd, e, what, field);
+        return rc;
     }
-    return 0;
+    if (json_is_object(v)) {
+        json_object_foreach(v, k, e)
+        {
+            if (rc == 0)
+                rc = check_text(rd, k, strlen(k), what, field);
+            if (rc == 0)
+                rc = check_strings(rd, e, what, field);
+        }
+    }
+    return rc;
 }
 
 static int string_list(struct rd *rd, json_t *arr, const char *what, const char *field,
@@ -565,6 +601,10 @@ static int parse_header_info_v3(struct rd *rd, json_t *j, const char *what, int 
             return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: an augmented payload needs a type",
                              rd->name, what);
         }
+        if (augment && art->payloads[i].type == NULL)
+            return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: %s: a bootstrap payload (no type "
+                             "in the signed header) cannot be augmented", rd->name, what,
+                             field);
     }
     json_t *ap = json_object_get(j, "artifact_provides");
     json_t *ad = json_object_get(j, "artifact_depends");
@@ -735,7 +775,12 @@ static int parse_type_info(struct rd *rd, struct msigi_payload *p, json_t *j, co
                                  rd->name, what, k);
         }
     }
+    if ((prov && (rc = check_strings(rd, prov, what, "artifact_provides"))) ||
+        (deps && (rc = check_strings(rd, deps, what, "artifact_depends"))))
+        return rc;
     json_t *clears = json_object_get(j, "clears_artifact_provides");
+    if (clears && (rc = check_strings(rd, clears, what, "clears_artifact_provides")))
+        return rc;
     if (clears) {
         size_t i;
         json_t *e;

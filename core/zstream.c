@@ -342,8 +342,8 @@ static msig_ssize dec_xz(struct msigi_zdec *d, uint8_t *buf, size_t len)
         case LZMA_OK:
             break;
         case LZMA_STREAM_END:
-            /* Without LZMA_CONCATENATED the decoder stops after one stream: nothing,
-             * not even stream padding, may follow. */
+            /* With LZMA_CONCATENATED the end comes only after LZMA_FINISH, with all the
+             * input consumed; this check stays for safety. */
             d->members = 1;
             if (d->in_pos == d->in_len && dec_fill(d) < 0)
                 return -1;
@@ -477,7 +477,10 @@ int msigi_zdec_new(struct msig_ctx *ctx, int family, msig_read_fn *src, void *sr
     case MSIGI_Z_XZ: {
         lzma_stream init = LZMA_STREAM_INIT;
         d->x = init;
-        lzma_ret lr = lzma_stream_decoder(&d->x, XZ_MEMLIMIT, LZMA_TELL_UNSUPPORTED_CHECK);
+        /* Concatenated streams and stream padding are valid xz (xz(1) writes and reads
+         * them); the outer tar entry bounds what belongs to this stream. */
+        lzma_ret lr = lzma_stream_decoder(&d->x, XZ_MEMLIMIT,
+                                          LZMA_TELL_UNSUPPORTED_CHECK | LZMA_CONCATENATED);
         if (lr != LZMA_OK) {
             rc = msigi_err(ctx, lr == LZMA_MEM_ERROR ? MSIG_E_NOMEM : MSIG_E_FAILED,
                            "cannot start the xz decoder for %s (error %d)", d->what, (int)lr);
