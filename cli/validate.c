@@ -9,8 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
+enum { OPT_NO_AUGMENT = OPT_KEYS_END + 1 };
+
 static const struct option long_opts[] = {
     {"help", no_argument, NULL, 'h'},
+    {"no-augment", no_argument, NULL, OPT_NO_AUGMENT},
     KEY_LONGOPTS,
     {NULL, 0, NULL, 0},
 };
@@ -25,6 +28,7 @@ int cmd_validate(struct cli *cli, int argc, char **argv)
     char *read_msg = NULL;
     const char *path, *msg;
     int opt, rc, fd = -1, status = EXIT_PARAMS;
+    uint32_t read_flags = 0;
 
     memset(&keys, 0, sizeof(keys));
     optind = 0;
@@ -36,9 +40,16 @@ int cmd_validate(struct cli *cli, int argc, char **argv)
         }
         if (opt == 'h') {
             fputs("Usage: msig validate FILE [-k PUBKEY]... [--key-pkcs11 URI] [--key-provider NAME]\n"
+                  "                     [--no-augment]\n"
+                  "  --no-augment   with keys: refuse augmented parts (not covered by the\n"
+                  "                 signature)\n"
                   "Exit 0: valid; 3: cannot open; 4: invalid artifact or signature.\n", stdout);
             status = 0;
             goto out;
+        }
+        if (opt == OPT_NO_AUGMENT) {
+            read_flags |= MSIG_READ_F_NO_AUGMENT;
+            continue;
         }
         if (keyopts_handle(&keys, opt, optarg) < 0) {
             status = EXIT_PARAMS; /* keyopts_handle said why */
@@ -75,6 +86,7 @@ int cmd_validate(struct cli *cli, int argc, char **argv)
         goto out;
     }
     msig_reader_set_pubkeys(r, pub);
+    msig_reader_set_flags(r, read_flags);
     rc = msig_reader_read_fd(r, fd, path, &art);
     if (rc != 0)
         read_msg = strdup(cli_message(cli, rc, NULL));

@@ -45,6 +45,7 @@
 struct msig_reader {
     struct msig_ctx *ctx;
     const struct msig_pubkeys *keys;
+    uint32_t flags;        /* MSIG_READ_F_* */
     msig_file_fn *file_fn;
     void *file_user;
 };
@@ -1502,6 +1503,11 @@ static int read_all(struct rd *rd)
             return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: the empty (bootstrap) payload %04zu "
                              "holds %zu file(s)", rd->name, i, p->nfiles);
     }
+    if (art->augmented && (rd->r->flags & MSIG_READ_F_NO_AUGMENT) && rd->r->keys &&
+        msig_pubkeys_count(rd->r->keys) > 0)
+        return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: the artifact has augmented parts "
+                         "(manifest-augment, header-augment), which the signature does not "
+                         "cover, and augmented parts are refused (--no-augment)", rd->name);
     if (art->augmented && art->sig_state != MSIG_SIGNATURE_NONE)
         msigi_log(rd->ctx, MSIG_LOG_WARN, "%s: the augmented parts (manifest-augment, "
                   "header-augment and the files it lists) are not covered by the signature",
@@ -1581,6 +1587,12 @@ void msig_reader_set_pubkeys(struct msig_reader *r, const struct msig_pubkeys *k
 {
     if (r)
         r->keys = keys;
+}
+
+void msig_reader_set_flags(struct msig_reader *r, uint32_t flags)
+{
+    if (r)
+        r->flags = flags;
 }
 
 void msig_reader_set_file_handler(struct msig_reader *r, msig_file_fn *fn, void *user)

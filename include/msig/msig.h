@@ -259,6 +259,11 @@ MSIG_API MSIG_WUR int msig_reader_new(struct msig_ctx *ctx, struct msig_reader *
 MSIG_API void msig_reader_free(struct msig_reader *r);
 /* Verification keys (borrowed; must outlive the read). NULL or an empty set = no key. */
 MSIG_API void msig_reader_set_pubkeys(struct msig_reader *r, const struct msig_pubkeys *keys);
+/* Reader flags (msig_reader_set_flags). */
+/* With verification keys set, refuse an artifact that has augmented parts (manifest-augment,
+ * header-augment): they are not covered by the signature. Without keys it changes nothing. */
+#define MSIG_READ_F_NO_AUGMENT (1u << 0)
+MSIG_API void msig_reader_set_flags(struct msig_reader *r, uint32_t flags);
 /* Receives payload files and scripts while they are read and checked. A file's checksum is
  * only known good when its end event arrives. */
 MSIG_API void msig_reader_set_file_handler(struct msig_reader *r, msig_file_fn *fn,

@@ -32,6 +32,24 @@ like "$out" "Größe – ✓" "read prints ordinary Unicode text unchanged"
 run "$MSIG" read --json "$TMPD/cases/unicode-text-accepted.mender"
 like "$out" 'Gr\u00F6\u00DFe \u2013 \u2713' "read --json escapes non-ASCII as \\u (safe on any terminal)"
 
+# ---------------------------------------------------------------- augmented parts
+I=$MSIG_INTEROP
+/usr/bin/python3 "$MSIG_SOURCE_DIR/tests/hostile/genheader.py" --bootstrap-augment \
+  "$I/module-augmented-unsigned.mender" "$TMPD/boot-aug.mender" || bail "bootstrap-augment case"
+run "$MSIG" validate "$TMPD/boot-aug.mender"
+is "$rc" 4 "augmenting a bootstrap payload (no type in the signed header) is refused"
+like "$err" "a bootstrap payload (no type in the signed header) cannot be augmented" "with its message"
+run "$MSIG" validate -k "$I/keys/rsa3072-public.pem" "$I/module-augmented-rsa3072.mender"
+is "$rc" 0 "a signed augmented artifact validates by default" || diag "$err"
+like "$err" "are not covered by the signature" "with the warning"
+run "$MSIG" validate --no-augment -k "$I/keys/rsa3072-public.pem" "$I/module-augmented-rsa3072.mender"
+is "$rc" 4 "validate --no-augment with keys refuses it"
+like "$err" "augmented parts are refused (--no-augment)" "with its message"
+run "$MSIG" validate --no-augment "$I/module-augmented-unsigned.mender"
+is "$rc" 0 "--no-augment without keys changes nothing" || diag "$err"
+run "$MSIG" validate --no-augment -k "$I/keys/rsa3072-public.pem" "$I/module-options-rsa3072.mender"
+is "$rc" 0 "--no-augment accepts an artifact without augmented parts" || diag "$err"
+
 # ---------------------------------------------------------------- concatenated xz streams
 X=$TMPD/xz
 mkdir -p "$X/d"
