@@ -183,6 +183,9 @@ int keyopts_open_signing(struct cli *cli, struct keyopts *k, struct msig_key **k
     if (k->n == 0)
         return 0;
     cli->passphrase_file = k->passphrase_file;
+    /* An output (-o) may never replace the passphrase file. */
+    if (k->passphrase_file && msig_ctx_add_input(cli->ctx, k->passphrase_file) != 0)
+        return cli_usage_error("out of memory");
     int rc = apply_providers(cli, k);
     return rc != 0 ? rc : open_one(cli, &k->src[0], key);
 }

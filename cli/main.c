@@ -1,6 +1,7 @@
 /* main.c -- msig: a drop-in for mender-artifact. Global flags and the command table. */
 #include "common.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -93,6 +94,27 @@ static int setup(struct cli *cli, const struct strlist *plugins, const struct st
     return rc != 0 ? rc : set_params(cli, params);
 }
 
+/* A signal that ends msig first removes the named temporary files it is writing (on
+ * filesystems without anonymous ones), then ends msig as the signal would. */
+static void on_fatal_signal(int sig)
+{
+    msig_temp_cleanup();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void catch_signals(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_fatal_signal;
+    sigemptyset(&sa.sa_mask);
+    for (size_t k = 0; k < sizeof(sigs) / sizeof(sigs[0]); k++)
+        sigaction(sigs[k], &sa, NULL);
+}
+
 int main(int argc, char **argv)
 {
     struct cli cli = {.prog = "msig", .log_level = MSIG_LOG_WARN};
@@ -103,6 +125,7 @@ int main(int argc, char **argv)
     size_t c;
 
     cli_pin_init(&cli);
+    catch_signals();
     /* Global flags come before the command. */
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];

@@ -110,10 +110,18 @@ int msig_ctx_new(struct msig_ctx **out)
     return 0;
 }
 
+int msig_ctx_add_input(struct msig_ctx *ctx, const char *path)
+{
+    if (!ctx || !path || !*path)
+        return ctx ? msigi_err(ctx, MSIG_E_INVALID, "msig_ctx_add_input: no path") : MSIG_E_INVALID;
+    return msigi_strv_push(&ctx->inputs, path) ? msigi_err(ctx, MSIG_E_NOMEM, "out of memory") : 0;
+}
+
 void msig_ctx_free(struct msig_ctx *ctx)
 {
     if (!ctx)
         return;
+    msigi_strv_free(&ctx->inputs);
     msigi_loader_fini(ctx);
     struct msigi_param *p = ctx->params;
     while (p) {

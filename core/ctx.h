@@ -9,6 +9,8 @@
 
 #include <msig/msig.h>
 
+#include "strv.h"
+
 #define MSIGI_ERRMAX 2048
 
 struct msigi_param {
@@ -28,6 +30,7 @@ struct msig_ctx {
     void *pin_user;
     struct msigi_param *params;
     struct msigi_loader *loader;
+    struct msigi_strv inputs;    /* paths no output may replace (msig_ctx_add_input) */
 };
 
 /* Sets the last error (printf-style) and returns code, so callers write

@@ -10,6 +10,7 @@
 
 #include "ctx.h"
 #include "loader.h"
+#include "signer.h"
 #include "sigfmt.h"
 
 
@@ -229,4 +230,9 @@ int msig_key_describe(struct msig_key *key, uint32_t *key_type, uint32_t *bits)
     if (bits)
         *bits = key->bits;
     return 0;
+}
+
+const char *msigi_key_file(const struct msig_key *key)
+{
+    return key && key->spec && strncmp(key->spec, "file:", 5) == 0 ? key->spec + 5 : NULL;
 }

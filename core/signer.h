@@ -26,4 +26,7 @@ int msigi_verify_manifest(struct msig_ctx *ctx, const struct msig_pubkeys *keys,
                           const uint8_t *msg, size_t msg_len, const uint8_t *sig_text,
                           size_t sig_text_len, int *which);
 
+/* The file a key comes from (a file-plugin key), else NULL: outputs must not replace it. */
+const char *msigi_key_file(const struct msig_key *key);
+
 #endif

@@ -4,6 +4,7 @@
  * copy_file_range where the kernel offers it. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <archive_entry.h>
 
 #include "ctx.h"
+#include "fileio.h"
 #include "manifest.h"
 #include "signer.h"
 #include "tarhdr.h"
@@ -127,21 +129,6 @@ out:
     return rc;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-    const uint8_t *p = buf;
-    while (len) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* Copies in[from, to) (to < 0: to the end) to out's current position. */
 static int copy_range(struct msig_ctx *ctx, int in, int out, int64_t from, int64_t to,
                       const char *name)
@@ -173,7 +160,7 @@ static int copy_range(struct msig_ctx *ctx, int in, int out, int64_t from, int64
             }
             n = pread(in, buf, want < COPYBUF ? want : COPYBUF, off);
             if (n > 0) {
-                if (write_all(out, buf, (size_t)n) != 0) {
+                if (msigi_write_all(out, buf, (size_t)n) != 0) {
                     rc = msigi_err(ctx, MSIG_E_IO, "writing the signed copy of %s: %s", name,
                                    strerror(errno));
                     break;
@@ -217,8 +204,8 @@ static int sign_fd(struct msig_ctx *ctx, struct msig_key *key, int in_fd, int ou
         goto out;
     if ((rc = copy_range(ctx, in_fd, out_fd, 0, pl.insert_at, name)))
         goto out;
-    if (write_all(out_fd, hdr, hdr_len) || write_all(out_fd, b64, b64_len) ||
-        write_all(out_fd, zeros, msigi_tar_pad(b64_len))) {
+    if (msigi_write_all(out_fd, hdr, hdr_len) || msigi_write_all(out_fd, b64, b64_len) ||
+        msigi_write_all(out_fd, zeros, msigi_tar_pad(b64_len))) {
         rc = msigi_err(ctx, MSIG_E_IO, "writing the signed copy of %s: %s", name,
                        strerror(errno));
         goto out;
@@ -230,6 +217,38 @@ out:
     return rc;
 }
 
+/* Opens the input without blocking on a FIFO; only a regular file is signed. */
+static int open_input(struct msig_ctx *ctx, const char *path, struct stat *st)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+
+    if (fd < 0)
+        return msigi_err(ctx, MSIG_E_IO, "Can not open artifact: open %s: %s", path,
+                         strerror(errno));
+    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+        close(fd);
+        return msigi_err(ctx, MSIG_E_IO, "%s is not a regular file%s", path,
+                         S_ISFIFO(st->st_mode) ? " (a FIFO): sign reads artifacts from files, "
+                         "or from standard input with msig_artifact_sign_stream" : "");
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    return fd;
+}
+
+/* In place: no other process may sign or change the file meanwhile (flock), and the path
+ * must still name the file that was read, unchanged, when the new one replaces it. */
+static int still_same(struct msig_ctx *ctx, int fd, const char *path, const struct stat *was)
+{
+    struct stat now, at;
+
+    if (fstat(fd, &now) != 0 || stat(path, &at) != 0 || at.st_dev != was->st_dev ||
+        at.st_ino != was->st_ino || now.st_size != was->st_size ||
+        now.st_mtim.tv_sec != was->st_mtim.tv_sec || now.st_mtim.tv_nsec != was->st_mtim.tv_nsec)
+        return msigi_err(ctx, MSIG_E_IO, "%s changed while it was being signed; it was not "
+                         "replaced", path);
+    return 0;
+}
+
 int msig_artifact_sign_file(struct msig_ctx *ctx, struct msig_key *key, const char *in_path,
                             const char *out_path, uint32_t flags)
 {
@@ -237,73 +256,47 @@ int msig_artifact_sign_file(struct msig_ctx *ctx, struct msig_key *key, const ch
         return ctx ? msigi_err(ctx, MSIG_E_INVALID, "sign needs a key and an input path")
                    : MSIG_E_INVALID;
     msigi_err_clear(ctx);
-    int rc = 0, in_fd = -1, out_fd = -1;
-    char *tmp = NULL, *target = NULL, *dirc = NULL;
+    struct msigi_out fo = { .fd = -1 };
     struct stat st;
-    in_fd = open(in_path, O_RDONLY | O_CLOEXEC);
+    char *target = NULL;
+    int rc, in_fd = open_input(ctx, in_path, &st);
     if (in_fd < 0)
-        return msigi_err(ctx, MSIG_E_IO, "Can not open artifact: open %s: %s", in_path,
-                         strerror(errno));
-    if (fstat(in_fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        rc = msigi_err(ctx, MSIG_E_IO, "%s is not a regular file", in_path);
-        goto out;
-    }
-    /* In place by default; a symlinked input has its target replaced, not the link. */
+        return in_fd;
+    /* In place by default (also when -o names the input under another name); a symlinked
+     * input has its target replaced, not the link. */
     const char *dst = out_path && strcmp(out_path, in_path) != 0 ? out_path : NULL;
+    struct stat ost;
+    if (dst && strcmp(dst, "-") != 0 && stat(dst, &ost) == 0 && ost.st_dev == st.st_dev &&
+        ost.st_ino == st.st_ino)
+        dst = NULL;
     target = dst ? msigi_strdup(dst) : realpath(in_path, NULL);
     if (!target) {
         rc = msigi_err(ctx, MSIG_E_IO, "cannot resolve %s: %s", in_path, strerror(errno));
         goto out;
     }
-    dirc = msigi_strdup(target);
-    tmp = msigi_malloc(strlen(target) + 32);
-    if (!dirc || !tmp) {
-        rc = msigi_err(ctx, MSIG_E_NOMEM, "out of memory");
+    if (!dst && flock(in_fd, LOCK_EX | LOCK_NB) != 0) {
+        rc = msigi_err(ctx, MSIG_E_IO, "%s is being signed or changed by another process "
+                       "(locked); nothing was done", in_path);
         goto out;
     }
-    char *base = strrchr(target, '/');
-    sprintf(tmp, "%s/.%s.msig-XXXXXX", dirname(dirc), base ? base + 1 : target);
-    out_fd = mkostemp(tmp, O_CLOEXEC);
-    if (out_fd < 0) {
-        rc = msigi_err(ctx, MSIG_E_IO, "cannot create a temporary file beside %s: %s", target,
-                       strerror(errno));
-        msigi_free(tmp);
-        tmp = NULL;
-        goto out;
+    const char *inputs[] = { dst ? in_path : NULL, msigi_key_file(key), NULL };
+    if (!inputs[0]) {
+        inputs[0] = inputs[1];
+        inputs[1] = NULL;
     }
-    if ((rc = sign_fd(ctx, key, in_fd, out_fd, in_path, flags)))
+    if ((rc = msigi_out_begin(ctx, &fo, target, inputs)) != 0)
         goto out;
-    if (fchmod(out_fd, st.st_mode & 07777) != 0 || fsync(out_fd) != 0) {
-        rc = msigi_err(ctx, MSIG_E_IO, "finishing %s: %s", tmp, strerror(errno));
+    if ((rc = sign_fd(ctx, key, in_fd, fo.fd, in_path, flags)))
         goto out;
-    }
-    if (!dst && fchown(out_fd, st.st_uid, st.st_gid) != 0 && errno != EPERM) {
-        rc = msigi_err(ctx, MSIG_E_IO, "keeping the owner of %s: %s", target, strerror(errno));
+    if (!dst && (rc = still_same(ctx, in_fd, target, &st)) != 0)
         goto out;
-    }
-    if (close(out_fd) != 0) {
-        out_fd = -1;
-        rc = msigi_err(ctx, MSIG_E_IO, "finishing %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    out_fd = -1;
-    if (rename(tmp, target) != 0) {
-        rc = msigi_err(ctx, MSIG_E_IO, "cannot rename %s to %s: %s", tmp, target, strerror(errno));
-        goto out;
-    }
-    msigi_free(tmp);
-    tmp = NULL;
+    /* The input's mode; in place also its owner (as mender-artifact 3.11.1+). */
+    rc = msigi_out_commit(&fo, st.st_mode & 07777, dst ? (uid_t)-1 : st.st_uid,
+                          dst ? (gid_t)-1 : st.st_gid);
 out:
-    if (out_fd >= 0)
-        close(out_fd);
-    if (tmp) {
-        unlink(tmp);
-        msigi_free(tmp);
-    }
-    if (in_fd >= 0)
-        close(in_fd);
+    msigi_out_abort(&fo);
+    close(in_fd);
     free(target); /* realpath() result or msigi_strdup: both plain malloc */
-    msigi_free(dirc);
     return rc;
 }
 
@@ -325,7 +318,7 @@ static int spool(struct msig_ctx *ctx, msig_read_fn *rd, void *user, int fd)
         }
         if (n == 0)
             break;
-        if (write_all(fd, buf, (size_t)n) != 0) {
+        if (msigi_write_all(fd, buf, (size_t)n) != 0) {
             rc = msigi_err(ctx, MSIG_E_IO, "spooling the artifact stream: %s", strerror(errno));
             break;
         }

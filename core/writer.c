@@ -28,6 +28,7 @@
 #include <openssl/evp.h>
 
 #include "ctx.h"
+#include "fileio.h"
 #include "hdrbuild.h"
 #include "signer.h"
 #include "tarhdr.h"
@@ -391,21 +392,6 @@ static ssize_t read_full(int fd, void *buf, size_t len)
         got += (size_t)r;
     }
     return (ssize_t)got;
-}
-
-static int write_full(int fd, const void *buf, size_t len)
-{
-    const uint8_t *p = buf;
-    while (len) {
-        ssize_t r = write(fd, p, len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        p += r;
-        len -= (size_t)r;
-    }
-    return 0;
 }
 
 /* ---------------------------------------------------------------- validation */
@@ -1135,7 +1121,7 @@ struct out {
 
 static int out_write(struct out *o, const void *buf, size_t len)
 {
-    if (write_full(o->fd, buf, len) != 0)
+    if (msigi_write_all(o->fd, buf, len) != 0)
         return msigi_err(o->ctx, MSIG_E_IO, "cannot write %s: %s", o->what, strerror(errno));
     o->off += len;
     return 0;
@@ -1156,7 +1142,7 @@ static int out_entry(struct out *o, const char *name, const void *data, size_t l
 static int fd_sink(void *user, const void *buf, size_t len)
 {
     struct out *o = user;
-    if (write_full(o->fd, buf, len) != 0) {
+    if (msigi_write_all(o->fd, buf, len) != 0) {
         o->failed_errno = errno;
         return -1;
     }
@@ -1338,41 +1324,6 @@ static int write_outer(struct wstate *s, struct out *o, const char *version, siz
     return out_write(o, ZEROS, sizeof(ZEROS));
 }
 
-/* The process umask without changing it (umask(2) would race with other threads). */
-static mode_t current_umask(void)
-{
-    mode_t m = 022;
-    FILE *f = fopen("/proc/self/status", "re");
-    char line[256];
-    if (!f)
-        return m;
-    while (fgets(line, sizeof(line), f))
-        if (strncmp(line, "Umask:", 6) == 0) {
-            m = (mode_t)strtoul(line + 6, NULL, 8);
-            break;
-        }
-    fclose(f);
-    return m;
-}
-
-static int copy_to_stdout(struct msig_ctx *ctx, int fd, uint8_t *buf)
-{
-    if (lseek(fd, 0, SEEK_SET) != 0)
-        return msigi_err(ctx, MSIG_E_IO, "cannot rewind the temporary output: %s",
-                         strerror(errno));
-    for (;;) {
-        ssize_t r = read_full(fd, buf, IO_BUF);
-        if (r < 0)
-            return msigi_err(ctx, MSIG_E_IO, "cannot read the temporary output: %s",
-                             strerror(errno));
-        if (r == 0)
-            return 0;
-        if (write_full(STDOUT_FILENO, buf, (size_t)r) != 0)
-            return msigi_err(ctx, MSIG_E_IO, "cannot write to standard output: %s",
-                             strerror(errno));
-    }
-}
-
 static void wstate_free(struct wstate *s)
 {
     for (size_t i = 0; i < s->nsc; i++)
@@ -1391,6 +1342,25 @@ static void wstate_free(struct wstate *s)
     msigi_free(s->iobuf);
 }
 
+/* Every file the artifact is made from: the output may be none of them. */
+static int writer_inputs(struct wstate *s, struct msigi_strv *in)
+{
+    const struct msig_writer *w = s->w;
+    const char *one[] = { w->meta_path, w->aug_meta_path, msigi_key_file(w->key) };
+    int bad = 0;
+
+    for (size_t i = 0; i < w->files.n; i++)
+        bad |= msigi_strv_push(in, w->files.v[i]);
+    for (size_t i = 0; i < w->aug_files.n; i++)
+        bad |= msigi_strv_push(in, w->aug_files.v[i]);
+    for (size_t i = 0; i < s->nsc; i++)
+        bad |= msigi_strv_push(in, s->sc[i].path);
+    for (size_t i = 0; i < sizeof(one) / sizeof(one[0]); i++)
+        if (one[i] != NULL)
+            bad |= msigi_strv_push(in, one[i]);
+    return bad ? msigi_err(s->ctx, MSIG_E_NOMEM, "out of memory") : 0;
+}
+
 int msig_writer_write(struct msig_writer *w, const char *path)
 {
     if (!w)
@@ -1399,7 +1369,8 @@ int msig_writer_write(struct msig_writer *w, const char *path)
     int rc = MSIG_E_FAILED;
     struct wstate s = { .w = w, .ctx = ctx };
     struct out o = { .ctx = ctx, .fd = -1 };
-    char *tmp = NULL;
+    struct msigi_out fo = { .fd = -1 };
+    struct msigi_strv inputs = { 0 };
     int to_stdout = 0;
     if (!path || !*path)
         return msigi_err(ctx, MSIG_E_INVALID, "no output path given");
@@ -1430,92 +1401,33 @@ int msig_writer_write(struct msig_writer *w, const char *path)
                                             s.manifest_len, &s.sig, &s.sig_len)) != 0)
         goto out;
 
-    /* Output: a temporary file beside the target, renamed at the end; for standard output
-     * an unlinked temporary file (the data entry's header is patched after streaming, so
-     * the output must be seekable) copied to fd 1 at the end. */
-    if (to_stdout) {
-        const char *dir = getenv("TMPDIR");
-        if (!dir || !*dir)
-            dir = "/tmp";
-        size_t n = strlen(dir) + sizeof("/.msig-stdout-XXXXXX");
-        if (!(tmp = msigi_malloc(n))) {
-            rc = msigi_err(ctx, MSIG_E_NOMEM, "out of memory");
-            goto out;
-        }
-        snprintf(tmp, n, "%s/.msig-stdout-XXXXXX", dir);
-        o.what = "standard output";
-    } else {
-        const char *base = base_of(path);
-        if (!*base) {
-            rc = msigi_err(ctx, MSIG_E_INVALID, "output path %s names a directory", path);
-            goto out;
-        }
-        size_t dlen = (size_t)(base - path);
-        size_t n = dlen + 1 + strlen(base) + sizeof(".msig-XXXXXX") + 2;
-        if (!(tmp = msigi_malloc(n))) {
-            rc = msigi_err(ctx, MSIG_E_NOMEM, "out of memory");
-            goto out;
-        }
-        snprintf(tmp, n, "%.*s.%s.msig-XXXXXX", (int)dlen, path, base);
-        o.what = path;
-    }
-    o.fd = mkostemp(tmp, O_CLOEXEC);
-    if (o.fd < 0) {
-        rc = msigi_err(ctx, MSIG_E_IO, "cannot create a temporary file %s: %s", tmp,
-                       strerror(errno));
-        msigi_free(tmp);
-        tmp = NULL;
+    /* Output (fileio.c): an anonymous temporary file beside the target, linked into place
+     * when complete; for standard output a temporary copy (the data entry's header is
+     * patched after streaming, so the output must be seekable). */
+    if ((rc = writer_inputs(&s, &inputs)) != 0)
         goto out;
-    }
-    if (to_stdout) {
-        unlink(tmp);
-        msigi_free(tmp);
-        tmp = NULL;
-    }
+    if ((rc = msigi_out_begin(ctx, &fo, path, msigi_strv_get(&inputs))) != 0)
+        goto out;
+    o.fd = fo.fd;
+    o.what = fo.what;
     if ((rc = write_outer(&s, &o, version, vlen)) != 0)
         goto out;
-
-    if (to_stdout) {
-        /* --max-artifact-size is not checked for standard output (as mender-artifact). */
-        rc = copy_to_stdout(ctx, o.fd, s.iobuf);
-        goto out;
-    }
-    if (w->max_size && o.off > w->max_size) {
+    /* --max-artifact-size is not checked for standard output (as mender-artifact). */
+    if (!to_stdout && w->max_size && o.off > w->max_size) {
         rc = msigi_err(ctx, MSIG_E_LIMIT, "Artifact size %llu bytes exceeds the maximum %llu bytes",
                        (unsigned long long)o.off, (unsigned long long)w->max_size);
         goto out;
     }
-    if (w->warn_size && o.off > w->warn_size)
+    if (!to_stdout && w->warn_size && o.off > w->warn_size)
         msigi_log(ctx, MSIG_LOG_WARN, "Artifact size %llu bytes exceeds the warning size %llu bytes",
                   (unsigned long long)o.off, (unsigned long long)w->warn_size);
     /* Final mode 0644 & ~umask, like a file created with default permissions.
      * mender-artifact 3.9.0's `sign` leaves 0600; `write` creates with 0666 & ~umask.
      * We do not make artifacts group/world-writable, so 0644 is the base. */
-    if (fchmod(o.fd, 0644 & ~current_umask()) != 0 || fsync(o.fd) != 0) {
-        rc = msigi_err(ctx, MSIG_E_IO, "cannot finish %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    if (close(o.fd) != 0) {
-        o.fd = -1;
-        rc = msigi_err(ctx, MSIG_E_IO, "cannot finish %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    o.fd = -1;
-    if (rename(tmp, path) != 0) {
-        rc = msigi_err(ctx, MSIG_E_IO, "cannot rename %s to %s: %s", tmp, path,
-                       strerror(errno));
-        goto out;
-    }
-    msigi_free(tmp);
-    tmp = NULL; /* renamed: nothing to remove */
-    rc = 0;
+    rc = msigi_out_commit(&fo, 0644 & ~msigi_umask(), (uid_t)-1, (gid_t)-1);
 out:
-    if (o.fd >= 0)
-        close(o.fd);
-    if (tmp) {
-        unlink(tmp);
-        msigi_free(tmp);
-    }
+    msigi_out_abort(&fo);
+    msigi_strv_free(&inputs);
     wstate_free(&s);
     return rc;
 }

@@ -72,6 +72,14 @@ MSIG_API void msig_ctx_set_pin_callback(struct msig_ctx *ctx, msig_pin_fn *fn, v
 MSIG_API MSIG_WUR int msig_ctx_set_param(struct msig_ctx *ctx, const char *key,
                                          const char *value);
 
+/* A file that no output may replace (outputs that are the same file as an input are refused
+ * before anything is written; the library knows its own inputs: payloads, scripts,
+ * meta-data, the key file; an application adds others, such as a passphrase file). */
+MSIG_API MSIG_WUR int msig_ctx_add_input(struct msig_ctx *ctx, const char *path);
+/* Removes the named temporary files msig is writing right now (only where the filesystem
+ * has no anonymous temporary files). Async-signal-safe: for SIGINT/SIGTERM handlers. */
+MSIG_API void msig_temp_cleanup(void);
+
 /* Enables loading of external plugins. dir: the plugin directory to scan, or NULL for the
  * installed one (MSIG_PLUGIN_PATH in the environment overrides it). */
 MSIG_API MSIG_WUR int msig_ctx_enable_plugins(struct msig_ctx *ctx, const char *dir);
