@@ -10,7 +10,7 @@ need tar
 
 F=$MSIG_BUILD_DIR/fuzz
 SEEDS=$MSIG_SOURCE_DIR/fuzz/corpus
-HARNESSES="manifest reader sigfmt zstream"
+HARNESSES="manifest reader sigfmt targuard zstream"
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 
@@ -23,10 +23,11 @@ done
 # Inputs from the interop corpus: whole artifacts (reader), their manifest and
 # manifest.sig (manifest, sigfmt), and each compressed entry of the outer tar and of
 # header.tar.* prefixed with the zstream selector bytes (family, chunk size 0).
-mkdir -p "$TMPD"/{manifest,reader,sigfmt,zstream}
+mkdir -p "$TMPD"/{manifest,reader,sigfmt,targuard,zstream}
 for f in "$MSIG_INTEROP"/*.mender; do
   b=$(basename "$f" .mender)
   ln -s "$f" "$TMPD/reader/$b.mender"
+  { printf '\x07'; cat "$f"; } >"$TMPD/targuard/$b"          # the outer tar, chunks of 8
   tar -xOf "$f" manifest >"$TMPD/manifest/$b" 2>/dev/null || rm -f "$TMPD/manifest/$b"
   tar -xOf "$f" manifest.sig >"$TMPD/sigfmt/$b" 2>/dev/null || rm -f "$TMPD/sigfmt/$b"
   while IFS= read -r e; do
