@@ -107,8 +107,12 @@ int parse_size(const char *s, uint64_t *out)
         const char *unit;
         uint64_t mul;
     } units[] = {
-        {"", 1}, {"B", 1}, {"KB", 1000ull}, {"MB", 1000000ull},
-        {"GB", 1000000000ull}, {"TB", 1000000000000ull},
+        { "", 1 },
+        { "B", 1 },
+        { "KB", 1000ull },
+        { "MB", 1000000ull },
+        { "GB", 1000000000ull },
+        { "TB", 1000000000000ull },
     };
     char *end = NULL;
     unsigned long long v;
@@ -141,8 +145,8 @@ static int bidi_len(const unsigned char *p)
 {
     if (p[0] == 0xD8 && p[1] == 0x9C)
         return 2;
-    if (p[0] == 0xE2 && p[1] == 0x80 && (p[2] == 0x8E || p[2] == 0x8F ||
-                                         (p[2] >= 0xA8 && p[2] <= 0xAE)))
+    if (p[0] == 0xE2 && p[1] == 0x80 &&
+        (p[2] == 0x8E || p[2] == 0x8F || (p[2] >= 0xA8 && p[2] <= 0xAE)))
         return 3;
     if (p[0] == 0xE2 && p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9)
         return 3;
@@ -160,8 +164,9 @@ const char *cli_safe(const char *s, char *buf, size_t cap)
             o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", c1 ? p[1] : *p);
             p += c1;
         } else if (bidi) {
-            unsigned cp = bidi == 2 ? 0x061C : ((unsigned)(p[0] & 0x0F) << 12) |
-                                                   ((unsigned)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+            unsigned cp = bidi == 2 ? 0x061C
+                                    : ((unsigned)(p[0] & 0x0F) << 12) |
+                                          ((unsigned)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
             o += (size_t)snprintf(buf + o, cap - o, "\\u%04x", cp);
             p += bidi - 1;
         } else {

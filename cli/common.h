@@ -9,19 +9,19 @@
 #include <msig/msig.h>
 
 /* Exit codes, as mender-artifact, except that invalid parameters exit 1 (it exits 0). */
-#define EXIT_PARAMS   1
-#define EXIT_FAIL     1
-#define EXIT_OPEN     3
-#define EXIT_INVALID  4
+#define EXIT_PARAMS 1
+#define EXIT_FAIL 1
+#define EXIT_OPEN 3
+#define EXIT_INVALID 4
 
 struct cli {
     struct msig_ctx *ctx;
-    const char *compression;  /* global --compression, or NULL */
-    const char *prog;         /* "msig" */
+    const char *compression;     /* global --compression, or NULL */
+    const char *prog;            /* "msig" */
     const char *passphrase_file; /* --passphrase-file of the command, for the PIN callback */
-    char *env_passphrase;     /* MSIG_KEY_PASSPHRASE, read once and removed from the
+    char *env_passphrase;        /* MSIG_KEY_PASSPHRASE, read once and removed from the
                                  environment (pin.c); wiped at exit */
-    int log_level;            /* highest MSIG_LOG_* shown (MSIG_LOG_LEVEL) */
+    int log_level;               /* highest MSIG_LOG_* shown (MSIG_LOG_LEVEL) */
 };
 
 typedef int cmd_fn(struct cli *cli, int argc, char **argv);
@@ -62,17 +62,17 @@ void strlist_free(struct strlist *l);
 /* Key sources given on the command line, in order (keyopts.c). */
 #define KEYOPTS_MAX 32
 struct keysrc {
-    const char *flag;           /* "key", "key-pkcs11", ... (for messages) */
-    const char *value;          /* as given */
-    char *spec;                 /* the spec for msig_key_open; owned */
+    const char *flag;  /* "key", "key-pkcs11", ... (for messages) */
+    const char *value; /* as given */
+    char *spec;        /* the spec for msig_key_open; owned */
 };
 struct keyopts {
     struct keysrc src[KEYOPTS_MAX];
     size_t n;
     const char *passphrase_file;
-    char providers[512];          /* --key-provider NAME, comma-joined in order */
-    const char *provider_path;    /* --key-provider-path DIR */
-    const char *provider_conf;    /* --key-provider-conf FILE */
+    char providers[512];       /* --key-provider NAME, comma-joined in order */
+    const char *provider_path; /* --key-provider-path DIR */
+    const char *provider_conf; /* --key-provider-conf FILE */
 };
 /* Long option ids shared by every command that takes key flags. */
 enum {
@@ -88,17 +88,19 @@ enum {
     OPT_KEYS_END
 };
 /* getopt_long entries for the key flags (needs <getopt.h>). */
-#define KEY_LONGOPTS                                                        \
-    {"key", required_argument, NULL, 'k'},                                  \
-    {"key-pkcs11", required_argument, NULL, OPT_KEY_PKCS11},                \
-    {"gcp-kms-key", required_argument, NULL, OPT_GCP_KMS_KEY},              \
-    {"vault-transit-key", required_argument, NULL, OPT_VAULT_KEY},          \
-    {"azure-key", required_argument, NULL, OPT_AZURE_KEY},                  \
-    {"keyfactor-signserver-worker", required_argument, NULL, OPT_SIGNSERVER}, \
-    {"passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE},       \
-    {"key-provider", required_argument, NULL, OPT_KEY_PROVIDER},            \
-    {"key-provider-path", required_argument, NULL, OPT_KEY_PROVIDER_PATH},  \
-    {"key-provider-conf", required_argument, NULL, OPT_KEY_PROVIDER_CONF}
+#define KEY_LONGOPTS                                                                \
+    { "key", required_argument, NULL, 'k' },                                        \
+        { "key-pkcs11", required_argument, NULL, OPT_KEY_PKCS11 },                  \
+        { "gcp-kms-key", required_argument, NULL, OPT_GCP_KMS_KEY },                \
+        { "vault-transit-key", required_argument, NULL, OPT_VAULT_KEY },            \
+        { "azure-key", required_argument, NULL, OPT_AZURE_KEY },                    \
+        { "keyfactor-signserver-worker", required_argument, NULL, OPT_SIGNSERVER }, \
+        { "passphrase-file", required_argument, NULL, OPT_PASSPHRASE_FILE },        \
+        { "key-provider", required_argument, NULL, OPT_KEY_PROVIDER },              \
+        { "key-provider-path", required_argument, NULL, OPT_KEY_PROVIDER_PATH },    \
+    {                                                                               \
+        "key-provider-conf", required_argument, NULL, OPT_KEY_PROVIDER_CONF         \
+    }
 /* Handles -k and the OPT_* key options; returns 1 if opt was a key option, 0 if not,
  * negative (after printing why) when the flag cannot be taken. */
 int keyopts_handle(struct keyopts *k, int opt, const char *arg);

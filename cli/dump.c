@@ -22,14 +22,14 @@ enum {
 };
 
 static const struct option long_opts[] = {
-    {"help", no_argument, NULL, 'h'},
-    {"files", required_argument, NULL, OPT_FILES},
-    {"scripts", required_argument, NULL, OPT_SCRIPTS},
-    {"meta-data", required_argument, NULL, OPT_META},
-    {"print-cmdline", no_argument, NULL, OPT_PRINT},
-    {"print0-cmdline", no_argument, NULL, OPT_PRINT0},
-    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-    {NULL, 0, NULL, 0},
+    { "help", no_argument, NULL, 'h' },
+    { "files", required_argument, NULL, OPT_FILES },
+    { "scripts", required_argument, NULL, OPT_SCRIPTS },
+    { "meta-data", required_argument, NULL, OPT_META },
+    { "print-cmdline", no_argument, NULL, OPT_PRINT },
+    { "print0-cmdline", no_argument, NULL, OPT_PRINT0 },
+    { "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+    { NULL, 0, NULL, 0 },
 };
 
 struct args {
@@ -66,11 +66,11 @@ static void arg_add(struct args *a, const char *s)
 struct dump {
     const char *files_dir;
     const char *scripts_dir;
-    int fd;                   /* file being written, or -1 */
+    int fd; /* file being written, or -1 */
     uint32_t mode;
     char tmp[PATH_MAX];
     char final[PATH_MAX];
-    struct args created;      /* files renamed into place */
+    struct args created; /* files renamed into place */
 };
 
 /* mkdir -p; returns 0 or -1 with a message printed. */
@@ -234,8 +234,7 @@ static void arg_kv(struct args *a, const char *flag, const char *const *kv)
 static void build_cmdline(struct args *a, const struct msig_artifact *art, const char *files_dir,
                           const char *scripts_dir, const char *meta_dir)
 {
-    const char *type = msig_artifact_payload_count(art) ? msig_artifact_payload_type(art, 0)
-                                                        : NULL;
+    const char *type = msig_artifact_payload_count(art) ? msig_artifact_payload_type(art, 0) : NULL;
     const char *group = msig_artifact_provides_group(art);
     const char *const *scripts = msig_artifact_scripts(art);
     int bootstrap = type == NULL;
@@ -294,7 +293,8 @@ static void print_shell_word(const char *s)
 
     for (p = s; *p != '\0' && plain; p++)
         if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-                   "_./:=@%+,-", *p) == NULL)
+                   "_./:=@%+,-",
+                   *p) == NULL)
             plain = 0;
     if (plain) {
         fputs(s, stdout);
@@ -312,8 +312,8 @@ static void print_shell_word(const char *s)
 
 static int write_meta(const struct msig_artifact *art, const char *dir)
 {
-    const char *meta = msig_artifact_payload_count(art) ? msig_artifact_payload_meta_data(art, 0)
-                                                        : NULL;
+    const char *meta =
+        msig_artifact_payload_count(art) ? msig_artifact_payload_meta_data(art, 0) : NULL;
     char path[PATH_MAX];
     FILE *f;
 
@@ -333,7 +333,7 @@ static int write_meta(const struct msig_artifact *art, const char *dir)
 int cmd_dump(struct cli *cli, int argc, char **argv)
 {
     struct dump d;
-    struct args a = {0};
+    struct args a = { 0 };
     struct msig_reader *r = NULL;
     struct msig_artifact *art = NULL;
     const char *meta_dir = NULL, *path;
@@ -348,15 +348,27 @@ int cmd_dump(struct cli *cli, int argc, char **argv)
         switch (opt) {
         case 'h':
             fputs("Usage: msig dump FILE [--files DIR] [--scripts DIR] [--meta-data DIR]\n"
-                  "                 [--print-cmdline | --print0-cmdline]\n", stdout);
+                  "                 [--print-cmdline | --print0-cmdline]\n",
+                  stdout);
             status = 0;
             goto out;
-        case OPT_FILES: d.files_dir = optarg; break;
-        case OPT_SCRIPTS: d.scripts_dir = optarg; break;
-        case OPT_META: meta_dir = optarg; break;
-        case OPT_PRINT: print = 1; break;
-        case OPT_PRINT0: print0 = 1; break;
-        case OPT_NO_PROGRESS: break;
+        case OPT_FILES:
+            d.files_dir = optarg;
+            break;
+        case OPT_SCRIPTS:
+            d.scripts_dir = optarg;
+            break;
+        case OPT_META:
+            meta_dir = optarg;
+            break;
+        case OPT_PRINT:
+            print = 1;
+            break;
+        case OPT_PRINT0:
+            print0 = 1;
+            break;
+        case OPT_NO_PROGRESS:
+            break;
         default:
             status = cli_bad_option("dump", argv, optopt, opt);
             goto out;
@@ -378,8 +390,7 @@ int cmd_dump(struct cli *cli, int argc, char **argv)
     path = argv[optind];
     status = EXIT_FAIL;
     if ((d.files_dir && make_dirs(d.files_dir) != 0) ||
-        (d.scripts_dir && make_dirs(d.scripts_dir) != 0) ||
-        (meta_dir && make_dirs(meta_dir) != 0))
+        (d.scripts_dir && make_dirs(d.scripts_dir) != 0) || (meta_dir && make_dirs(meta_dir) != 0))
         goto out;
 
     rc = msig_reader_new(cli->ctx, &r);

@@ -14,11 +14,11 @@ static const struct {
     const char *scheme;
     const char *flag;
 } key_flags[] = {
-    {OPT_KEY_PKCS11, "pkcs11", "key-pkcs11"},
-    {OPT_GCP_KMS_KEY, "gcpkms", "gcp-kms-key"},
-    {OPT_VAULT_KEY, "vault", "vault-transit-key"},
-    {OPT_AZURE_KEY, "azurekv", "azure-key"},
-    {OPT_SIGNSERVER, "signserver", "keyfactor-signserver-worker"},
+    { OPT_KEY_PKCS11, "pkcs11", "key-pkcs11" },
+    { OPT_GCP_KMS_KEY, "gcpkms", "gcp-kms-key" },
+    { OPT_VAULT_KEY, "vault", "vault-transit-key" },
+    { OPT_AZURE_KEY, "azurekv", "azure-key" },
+    { OPT_SIGNSERVER, "signserver", "keyfactor-signserver-worker" },
 };
 
 /* "scheme:arg", or arg when it already starts with "scheme:". */
@@ -66,7 +66,8 @@ int keyopts_handle(struct keyopts *k, int opt, const char *arg)
         size_t used = strlen(k->providers);
         if (used + strlen(arg) + 2 > sizeof(k->providers) || strchr(arg, ',') != NULL) {
             cli_usage_error("--key-provider %s: one provider name per flag, at most %zu "
-                            "characters in all", arg, sizeof(k->providers) - 1);
+                            "characters in all",
+                            arg, sizeof(k->providers) - 1);
             return -1;
         }
         snprintf(k->providers + used, sizeof(k->providers) - used, "%s%s", used ? "," : "", arg);
@@ -136,9 +137,9 @@ static int apply_providers(struct cli *cli, struct keyopts *k)
 {
     const struct {
         const char *param, *value;
-    } set[] = {{"ossl.provider", k->providers[0] ? k->providers : NULL},
-               {"ossl.provider_path", k->provider_path},
-               {"ossl.conf", k->provider_conf}};
+    } set[] = { { "ossl.provider", k->providers[0] ? k->providers : NULL },
+                { "ossl.provider_path", k->provider_path },
+                { "ossl.conf", k->provider_conf } };
 
     if (!k->providers[0] && !k->provider_conf) {
         if (k->provider_path)

@@ -9,11 +9,16 @@
 static const char *type_name(uint32_t t)
 {
     switch (t) {
-    case MSIG_KEY_RSA: return "RSA";
-    case MSIG_KEY_EC_P256: return "EC P-256";
-    case MSIG_KEY_EC_P384: return "EC P-384";
-    case MSIG_KEY_ED25519: return "Ed25519";
-    default: return "unknown type";
+    case MSIG_KEY_RSA:
+        return "RSA";
+    case MSIG_KEY_EC_P256:
+        return "EC P-256";
+    case MSIG_KEY_EC_P384:
+        return "EC P-384";
+    case MSIG_KEY_ED25519:
+        return "Ed25519";
+    default:
+        return "unknown type";
     }
 }
 
@@ -47,7 +52,8 @@ static int usage(FILE *f)
           "path lists that key). PINs come from --passphrase-file, MSIG_KEY_PASSPHRASE or a\n"
           "prompt on the terminal.\n"
           "  --passphrase-file FILE  PIN or passphrase, if the listing needs a login\n"
-          "Exit codes: 0 listed (also when nothing matched), 1 error.\n", f);
+          "Exit codes: 0 listed (also when nothing matched), 1 error.\n",
+          f);
     return f == stdout ? 0 : EXIT_PARAMS;
 }
 

@@ -6,28 +6,31 @@
 #include <string.h>
 
 static const struct cmd commands[] = {
-    {"write", cmd_write, "write rootfs-image|module-image|bootstrap-artifact: create an artifact"},
-    {"read", cmd_read, "read FILE: show the header of an artifact"},
-    {"validate", cmd_validate, "validate FILE: check structure, checksums and signature"},
-    {"sign", cmd_sign, "sign FILE: add a signature to an existing artifact"},
-    {"dump", cmd_dump, "dump FILE: extract files, scripts and meta-data"},
-    {"plugins", cmd_plugins, "plugins: list the signer plugins"},
-    {"keys", cmd_keys, "keys SPEC: list the signing keys a key spec matches (e.g. pkcs11:)"},
-    {"modify", cmd_not_implemented, "modify: not implemented yet"},
-    {"cp", cmd_not_implemented, "cp: not implemented yet"},
-    {"cat", cmd_not_implemented, "cat: not implemented yet"},
-    {"install", cmd_not_implemented, "install: not implemented yet"},
-    {"rm", cmd_not_implemented, "rm: not implemented yet"},
+    { "write", cmd_write,
+      "write rootfs-image|module-image|bootstrap-artifact: create an artifact" },
+    { "read", cmd_read, "read FILE: show the header of an artifact" },
+    { "validate", cmd_validate, "validate FILE: check structure, checksums and signature" },
+    { "sign", cmd_sign, "sign FILE: add a signature to an existing artifact" },
+    { "dump", cmd_dump, "dump FILE: extract files, scripts and meta-data" },
+    { "plugins", cmd_plugins, "plugins: list the signer plugins" },
+    { "keys", cmd_keys, "keys SPEC: list the signing keys a key spec matches (e.g. pkcs11:)" },
+    { "modify", cmd_not_implemented, "modify: not implemented yet" },
+    { "cp", cmd_not_implemented, "cp: not implemented yet" },
+    { "cat", cmd_not_implemented, "cat: not implemented yet" },
+    { "install", cmd_not_implemented, "install: not implemented yet" },
+    { "rm", cmd_not_implemented, "rm: not implemented yet" },
 };
 
 static void usage(FILE *f)
 {
     size_t i;
 
-    fputs("Usage: msig [--compression ID] [--plugin FILE]... [--plugin-param NAME=VALUE]... COMMAND [ARGS]\n"
+    fputs("Usage: msig [--compression ID] [--plugin FILE]... [--plugin-param NAME=VALUE]... "
+          "COMMAND [ARGS]\n"
           "       msig -h|--help | -v|--version\n\n"
           "Writes, reads, signs and validates Mender Artifacts (mender-artifact compatible).\n\n"
-          "Commands:\n", f);
+          "Commands:\n",
+          f);
     for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fputs("\nThe commands modify, cp, cat, install and rm need ext4 tools and are not\n"
@@ -38,7 +41,8 @@ static void usage(FILE *f)
           "  --plugin FILE     load one more signer plugin (repeatable)\n"
           "  --plugin-param NAME=VALUE\n"
           "                    set a plugin parameter, e.g. example.command=... (repeatable)\n"
-          "Run 'msig COMMAND --help' for the flags of a command.\n", f);
+          "Run 'msig COMMAND --help' for the flags of a command.\n",
+          f);
 }
 
 int cmd_not_implemented(struct cli *cli, int argc, char **argv)
@@ -105,7 +109,7 @@ static void on_fatal_signal(int sig)
 
 static void catch_signals(void)
 {
-    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
     struct sigaction sa;
 
     memset(&sa, 0, sizeof(sa));
@@ -117,9 +121,9 @@ static void catch_signals(void)
 
 int main(int argc, char **argv)
 {
-    struct cli cli = {.prog = "msig", .log_level = MSIG_LOG_WARN};
-    struct strlist plugins = {0};
-    struct strlist params = {0};
+    struct cli cli = { .prog = "msig", .log_level = MSIG_LOG_WARN };
+    struct strlist plugins = { 0 };
+    struct strlist params = { 0 };
     const struct cmd *cmd = NULL;
     int i, status = EXIT_FAIL;
     size_t c;

@@ -15,7 +15,7 @@
 
 static int parse_level(const char *s)
 {
-    static const char *const names[] = {"error", "warn", "info", "debug"};
+    static const char *const names[] = { "error", "warn", "info", "debug" };
     if (s == NULL || *s == '\0')
         return MSIG_LOG_WARN;
     for (int i = 0; i < 4; i++)
@@ -23,8 +23,10 @@ static int parse_level(const char *s)
             return i;
     if (strcasecmp(s, "warning") == 0)
         return MSIG_LOG_WARN;
-    fprintf(stderr, "warning: MSIG_LOG_LEVEL=%s is not error, warn, info or debug; using "
-            "warn\n", s);
+    fprintf(stderr,
+            "warning: MSIG_LOG_LEVEL=%s is not error, warn, info or debug; using "
+            "warn\n",
+            s);
     return MSIG_LOG_WARN;
 }
 

@@ -34,11 +34,11 @@ static void out(const char *fmt, ...)
 }
 
 static const struct option long_opts[] = {
-    {"help", no_argument, NULL, 'h'},
-    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-    {"json", no_argument, NULL, OPT_JSON},
+    { "help", no_argument, NULL, 'h' },
+    { "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+    { "json", no_argument, NULL, OPT_JSON },
     KEY_LONGOPTS,
-    {NULL, 0, NULL, 0},
+    { NULL, 0, NULL, 0 },
 };
 
 static const char *signature_text(int state)
@@ -99,13 +99,17 @@ static void print_json_pretty(const char *json, const char *prefix)
             continue;
         }
         switch (c) {
-        case ' ': case '\t': case '\n': case '\r':
+        case ' ':
+        case '\t':
+        case '\n':
+        case '\r':
             break;
         case '"':
             in_str = 1;
             putchar(c);
             break;
-        case '{': case '[': {
+        case '{':
+        case '[': {
             const char *q = p + 1;
 
             while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
@@ -119,7 +123,8 @@ static void print_json_pretty(const char *json, const char *prefix)
             newline_indent(prefix, ++depth);
             break;
         }
-        case '}': case ']':
+        case '}':
+        case ']':
             newline_indent(prefix, --depth);
             putchar(c);
             break;
@@ -253,14 +258,15 @@ static void read_usage(FILE *f)
 {
     fputs("Usage: msig read FILE [-k PUBKEY]... [--key-pkcs11 URI] [--key-provider NAME] [--json]\n"
           "       [--no-progress]\n"
-          "Prints the header of an artifact. A signature problem does not fail read.\n", f);
+          "Prints the header of an artifact. A signature problem does not fail read.\n",
+          f);
 }
 
 int cmd_read(struct cli *cli, int argc, char **argv)
 {
     struct keyopts keys;
     struct msig_pubkeys *pub = NULL;
-    struct opened_keys opened = {0};
+    struct opened_keys opened = { 0 };
     struct msig_reader *r = NULL;
     struct msig_artifact *art = NULL;
     const char *path;

@@ -8,11 +8,11 @@
 #include <string.h>
 
 static const struct option long_opts[] = {
-    {"help", no_argument, NULL, 'h'},
-    {"output-path", required_argument, NULL, 'o'},
-    {"force", no_argument, NULL, 'f'},
+    { "help", no_argument, NULL, 'h' },
+    { "output-path", required_argument, NULL, 'o' },
+    { "force", no_argument, NULL, 'f' },
     KEY_LONGOPTS,
-    {NULL, 0, NULL, 0},
+    { NULL, 0, NULL, 0 },
 };
 
 int cmd_sign(struct cli *cli, int argc, char **argv)
@@ -76,15 +76,19 @@ int cmd_sign(struct cli *cli, int argc, char **argv)
         in = argv[i];
         rc = msig_artifact_sign_file(cli->ctx, key, in, out_path ? out_path : in, flags);
         if (rc == MSIG_E_EXISTS) {
-            fprintf(stderr, "%s: Artifact already signed, refusing to re-sign. "
-                    "Use force option to override\n", in);
+            fprintf(stderr,
+                    "%s: Artifact already signed, refusing to re-sign. "
+                    "Use force option to override\n",
+                    in);
         } else if (rc != 0) {
             cli_report(cli, rc, in);
         }
         if (rc != 0) {
             if (i > optind)
-                fprintf(stderr, "sign: stopped at %s: %d of %d files were signed, the rest "
-                        "are unchanged\n", in, i - optind, argc - optind);
+                fprintf(stderr,
+                        "sign: stopped at %s: %d of %d files were signed, the rest "
+                        "are unchanged\n",
+                        in, i - optind, argc - optind);
             status = EXIT_FAIL;
             goto out;
         }

@@ -12,17 +12,17 @@
 enum { OPT_NO_AUGMENT = OPT_KEYS_END + 1 };
 
 static const struct option long_opts[] = {
-    {"help", no_argument, NULL, 'h'},
-    {"no-augment", no_argument, NULL, OPT_NO_AUGMENT},
+    { "help", no_argument, NULL, 'h' },
+    { "no-augment", no_argument, NULL, OPT_NO_AUGMENT },
     KEY_LONGOPTS,
-    {NULL, 0, NULL, 0},
+    { NULL, 0, NULL, 0 },
 };
 
 int cmd_validate(struct cli *cli, int argc, char **argv)
 {
     struct keyopts keys;
     struct msig_pubkeys *pub = NULL;
-    struct opened_keys opened = {0};
+    struct opened_keys opened = { 0 };
     struct msig_reader *r = NULL;
     struct msig_artifact *art = NULL;
     char *read_msg = NULL;
@@ -39,11 +39,13 @@ int cmd_validate(struct cli *cli, int argc, char **argv)
             goto out;
         }
         if (opt == 'h') {
-            fputs("Usage: msig validate FILE [-k PUBKEY]... [--key-pkcs11 URI] [--key-provider NAME]\n"
+            fputs("Usage: msig validate FILE [-k PUBKEY]... [--key-pkcs11 URI] [--key-provider "
+                  "NAME]\n"
                   "                     [--no-augment]\n"
                   "  --no-augment   with keys: refuse augmented parts (not covered by the\n"
                   "                 signature)\n"
-                  "Exit 0: valid; 3: cannot open; 4: invalid artifact or signature.\n", stdout);
+                  "Exit 0: valid; 3: cannot open; 4: invalid artifact or signature.\n",
+                  stdout);
             status = 0;
             goto out;
         }
@@ -59,12 +61,14 @@ int cmd_validate(struct cli *cli, int argc, char **argv)
     if (optind >= argc) {
         /* mender-artifact prints the same text but exits 0; msig exits 1. */
         fputs("Nothing specified, nothing validated. \n"
-              "Maybe you wanted to say 'artifacts validate <pathspec>'?\n", stderr);
+              "Maybe you wanted to say 'artifacts validate <pathspec>'?\n",
+              stderr);
         goto out;
     }
     if (argc - optind > 1) {
         status = cli_usage_error("validate: only one artifact file can be validated, "
-                                 "got '%s' too", argv[optind + 1]);
+                                 "got '%s' too",
+                                 argv[optind + 1]);
         goto out;
     }
     path = argv[optind];

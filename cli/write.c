@@ -33,62 +33,93 @@ enum {
 };
 
 static const struct option long_opts[] = {
-    {"help", no_argument, NULL, 'h'},
-    {"file", required_argument, NULL, 'f'},
-    {"device-type", required_argument, NULL, 't'},
-    {"compatible-types", required_argument, NULL, 'c'},
-    {"artifact-name", required_argument, NULL, 'n'},
-    {"output-path", required_argument, NULL, 'o'},
-    {"version", required_argument, NULL, 'v'},
-    {"script", required_argument, NULL, 's'},
-    {"ssh-args", required_argument, NULL, 'S'},
-    {"artifact-name-depends", required_argument, NULL, 'N'},
-    {"provides-group", required_argument, NULL, 'g'},
-    {"depends-groups", required_argument, NULL, 'G'},
-    {"depends", required_argument, NULL, 'd'},
-    {"provides", required_argument, NULL, 'p'},
-    {"type", required_argument, NULL, 'T'},
-    {"meta-data", required_argument, NULL, 'm'},
-    {"legacy-rootfs-image-checksum", no_argument, NULL, OPT_LEGACY_CHECKSUM},
-    {"no-checksum-provide", no_argument, NULL, OPT_NO_CHECKSUM_PROVIDE},
-    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-    {"clears-provides", required_argument, NULL, OPT_CLEARS},
-    {"no-default-clears-provides", no_argument, NULL, OPT_NO_DEFAULT_CLEARS},
-    {"compression", required_argument, NULL, OPT_COMPRESSION},
-    {"no-default-software-version", no_argument, NULL, OPT_NO_DEFAULT_SW},
-    {"software-name", required_argument, NULL, OPT_SW_NAME},
-    {"software-version", required_argument, NULL, OPT_SW_VERSION},
-    {"software-filesystem", required_argument, NULL, OPT_SW_FS},
-    {"max-artifact-size", required_argument, NULL, OPT_MAX_SIZE},
-    {"warn-artifact-size", required_argument, NULL, OPT_WARN_SIZE},
-    {"augment-type", required_argument, NULL, OPT_AUG_TYPE},
-    {"augment-file", required_argument, NULL, OPT_AUG_FILE},
-    {"augment-provides", required_argument, NULL, OPT_AUG_PROVIDES},
-    {"augment-depends", required_argument, NULL, OPT_AUG_DEPENDS},
-    {"augment-meta-data", required_argument, NULL, OPT_AUG_META},
+    { "help", no_argument, NULL, 'h' },
+    { "file", required_argument, NULL, 'f' },
+    { "device-type", required_argument, NULL, 't' },
+    { "compatible-types", required_argument, NULL, 'c' },
+    { "artifact-name", required_argument, NULL, 'n' },
+    { "output-path", required_argument, NULL, 'o' },
+    { "version", required_argument, NULL, 'v' },
+    { "script", required_argument, NULL, 's' },
+    { "ssh-args", required_argument, NULL, 'S' },
+    { "artifact-name-depends", required_argument, NULL, 'N' },
+    { "provides-group", required_argument, NULL, 'g' },
+    { "depends-groups", required_argument, NULL, 'G' },
+    { "depends", required_argument, NULL, 'd' },
+    { "provides", required_argument, NULL, 'p' },
+    { "type", required_argument, NULL, 'T' },
+    { "meta-data", required_argument, NULL, 'm' },
+    { "legacy-rootfs-image-checksum", no_argument, NULL, OPT_LEGACY_CHECKSUM },
+    { "no-checksum-provide", no_argument, NULL, OPT_NO_CHECKSUM_PROVIDE },
+    { "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+    { "clears-provides", required_argument, NULL, OPT_CLEARS },
+    { "no-default-clears-provides", no_argument, NULL, OPT_NO_DEFAULT_CLEARS },
+    { "compression", required_argument, NULL, OPT_COMPRESSION },
+    { "no-default-software-version", no_argument, NULL, OPT_NO_DEFAULT_SW },
+    { "software-name", required_argument, NULL, OPT_SW_NAME },
+    { "software-version", required_argument, NULL, OPT_SW_VERSION },
+    { "software-filesystem", required_argument, NULL, OPT_SW_FS },
+    { "max-artifact-size", required_argument, NULL, OPT_MAX_SIZE },
+    { "warn-artifact-size", required_argument, NULL, OPT_WARN_SIZE },
+    { "augment-type", required_argument, NULL, OPT_AUG_TYPE },
+    { "augment-file", required_argument, NULL, OPT_AUG_FILE },
+    { "augment-provides", required_argument, NULL, OPT_AUG_PROVIDES },
+    { "augment-depends", required_argument, NULL, OPT_AUG_DEPENDS },
+    { "augment-meta-data", required_argument, NULL, OPT_AUG_META },
     KEY_LONGOPTS,
-    {NULL, 0, NULL, 0},
+    { NULL, 0, NULL, 0 },
 };
 
 /* Which payload kinds accept an option (by getopt return value). */
 static unsigned allowed(int opt)
 {
     switch (opt) {
-    case 'h': case 't': case 'c': case 'n': case 'o': case 'v': case 'N': case 'g':
-    case 'G': case 'd': case 'p': case OPT_NO_PROGRESS: case OPT_CLEARS:
+    case 'h':
+    case 't':
+    case 'c':
+    case 'n':
+    case 'o':
+    case 'v':
+    case 'N':
+    case 'g':
+    case 'G':
+    case 'd':
+    case 'p':
+    case OPT_NO_PROGRESS:
+    case OPT_CLEARS:
     case OPT_COMPRESSION:
-    case 'k': case OPT_KEY_PKCS11: case OPT_GCP_KMS_KEY: case OPT_VAULT_KEY:
-    case OPT_AZURE_KEY: case OPT_SIGNSERVER: case OPT_PASSPHRASE_FILE:
-    case OPT_KEY_PROVIDER: case OPT_KEY_PROVIDER_PATH: case OPT_KEY_PROVIDER_CONF:
+    case 'k':
+    case OPT_KEY_PKCS11:
+    case OPT_GCP_KMS_KEY:
+    case OPT_VAULT_KEY:
+    case OPT_AZURE_KEY:
+    case OPT_SIGNSERVER:
+    case OPT_PASSPHRASE_FILE:
+    case OPT_KEY_PROVIDER:
+    case OPT_KEY_PROVIDER_PATH:
+    case OPT_KEY_PROVIDER_CONF:
         return K_ALL;
-    case 'f': case 's': case OPT_NO_DEFAULT_CLEARS: case OPT_NO_DEFAULT_SW:
-    case OPT_SW_NAME: case OPT_SW_VERSION: case OPT_SW_FS: case OPT_MAX_SIZE:
+    case 'f':
+    case 's':
+    case OPT_NO_DEFAULT_CLEARS:
+    case OPT_NO_DEFAULT_SW:
+    case OPT_SW_NAME:
+    case OPT_SW_VERSION:
+    case OPT_SW_FS:
+    case OPT_MAX_SIZE:
     case OPT_WARN_SIZE:
         return K_R | K_M;
-    case 'S': case OPT_LEGACY_CHECKSUM: case OPT_NO_CHECKSUM_PROVIDE:
+    case 'S':
+    case OPT_LEGACY_CHECKSUM:
+    case OPT_NO_CHECKSUM_PROVIDE:
         return K_R;
-    case 'T': case 'm': case OPT_AUG_TYPE: case OPT_AUG_FILE: case OPT_AUG_PROVIDES:
-    case OPT_AUG_DEPENDS: case OPT_AUG_META:
+    case 'T':
+    case 'm':
+    case OPT_AUG_TYPE:
+    case OPT_AUG_FILE:
+    case OPT_AUG_PROVIDES:
+    case OPT_AUG_DEPENDS:
+    case OPT_AUG_META:
         return K_M;
     default:
         return 0;
@@ -134,14 +165,16 @@ static void write_usage(const char *kind_name, FILE *f)
               "  -s, --script FILE|DIR          state script(s)\n"
               "  --no-default-clears-provides   --no-default-software-version\n"
               "  --software-name N, --software-version V, --software-filesystem FS\n"
-              "  --max-artifact-size SIZE, --warn-artifact-size SIZE (B/KB/MB/GB/TB)\n", f);
+              "  --max-artifact-size SIZE, --warn-artifact-size SIZE (B/KB/MB/GB/TB)\n",
+              f);
     if (strcmp(kind_name, "rootfs-image") == 0)
         fputs("  --legacy-rootfs-image-checksum, --no-checksum-provide, -S/--ssh-args\n", f);
     if (strcmp(kind_name, "module-image") == 0)
         fputs("  -T, --type TYPE                payload type (required)\n"
               "  -m, --meta-data FILE           meta-data JSON object\n"
               "  --augment-type T, --augment-file F, --augment-provides K:V,\n"
-              "  --augment-depends K:V, --augment-meta-data FILE\n", f);
+              "  --augment-depends K:V, --augment-meta-data FILE\n",
+              f);
     fputs("  --no-progress                  accepted; msig shows no progress bar\n", f);
 }
 
@@ -151,39 +184,106 @@ static int collect(struct wopts *o, int opt, const char *arg)
 
     o->seq++;
     switch (opt) {
-    case 'f': l = &o->files; break;
-    case 't': l = &o->devices; break;
-    case 'c': l = &o->compat; break;
-    case 's': l = &o->scripts; break;
-    case 'N': l = &o->name_depends; break;
-    case 'G': l = &o->depends_groups; break;
-    case 'p': l = &o->provides; o->last_p = o->seq; break;
-    case 'd': l = &o->depends; break;
-    case OPT_CLEARS: l = &o->clears; break;
-    case OPT_AUG_FILE: l = &o->aug_files; break;
-    case OPT_AUG_PROVIDES: l = &o->aug_provides; break;
-    case OPT_AUG_DEPENDS: l = &o->aug_depends; break;
-    case 'n': o->name = arg; return 0;
-    case 'o': o->output = arg; return 0;
-    case 'v': o->version = arg; return 0;
-    case 'g': o->group = arg; return 0;
-    case 'T': o->type = arg; return 0;
-    case 'm': o->meta = arg; return 0;
-    case 'S': return 0; /* ssh snapshots are not supported; -f ssh:// says so */
-    case OPT_NO_PROGRESS: return 0;
-    case OPT_COMPRESSION: o->compression = arg; return 0;
-    case OPT_LEGACY_CHECKSUM: o->flags |= MSIG_WRITE_F_LEGACY_CHECKSUM; return 0;
-    case OPT_NO_CHECKSUM_PROVIDE: o->flags |= MSIG_WRITE_F_NO_CHECKSUM_PROVIDE; return 0;
-    case OPT_NO_DEFAULT_CLEARS: o->flags |= MSIG_WRITE_F_NO_DEFAULT_CLEARS; return 0;
-    case OPT_NO_DEFAULT_SW: o->flags |= MSIG_WRITE_F_NO_DEFAULT_SW_VERSION; return 0;
-    case OPT_SW_NAME: o->sw_name = arg; o->last_sw = o->seq; return 0;
-    case OPT_SW_VERSION: o->sw_version = arg; o->last_sw = o->seq; return 0;
-    case OPT_SW_FS: o->sw_fs = arg; o->last_sw = o->seq; return 0;
-    case OPT_MAX_SIZE: o->max_size = arg; return 0;
-    case OPT_WARN_SIZE: o->warn_size = arg; return 0;
-    case OPT_AUG_TYPE: o->aug_type = arg; return 0;
-    case OPT_AUG_META: o->aug_meta = arg; return 0;
-    default: break;
+    case 'f':
+        l = &o->files;
+        break;
+    case 't':
+        l = &o->devices;
+        break;
+    case 'c':
+        l = &o->compat;
+        break;
+    case 's':
+        l = &o->scripts;
+        break;
+    case 'N':
+        l = &o->name_depends;
+        break;
+    case 'G':
+        l = &o->depends_groups;
+        break;
+    case 'p':
+        l = &o->provides;
+        o->last_p = o->seq;
+        break;
+    case 'd':
+        l = &o->depends;
+        break;
+    case OPT_CLEARS:
+        l = &o->clears;
+        break;
+    case OPT_AUG_FILE:
+        l = &o->aug_files;
+        break;
+    case OPT_AUG_PROVIDES:
+        l = &o->aug_provides;
+        break;
+    case OPT_AUG_DEPENDS:
+        l = &o->aug_depends;
+        break;
+    case 'n':
+        o->name = arg;
+        return 0;
+    case 'o':
+        o->output = arg;
+        return 0;
+    case 'v':
+        o->version = arg;
+        return 0;
+    case 'g':
+        o->group = arg;
+        return 0;
+    case 'T':
+        o->type = arg;
+        return 0;
+    case 'm':
+        o->meta = arg;
+        return 0;
+    case 'S':
+        return 0; /* ssh snapshots are not supported; -f ssh:// says so */
+    case OPT_NO_PROGRESS:
+        return 0;
+    case OPT_COMPRESSION:
+        o->compression = arg;
+        return 0;
+    case OPT_LEGACY_CHECKSUM:
+        o->flags |= MSIG_WRITE_F_LEGACY_CHECKSUM;
+        return 0;
+    case OPT_NO_CHECKSUM_PROVIDE:
+        o->flags |= MSIG_WRITE_F_NO_CHECKSUM_PROVIDE;
+        return 0;
+    case OPT_NO_DEFAULT_CLEARS:
+        o->flags |= MSIG_WRITE_F_NO_DEFAULT_CLEARS;
+        return 0;
+    case OPT_NO_DEFAULT_SW:
+        o->flags |= MSIG_WRITE_F_NO_DEFAULT_SW_VERSION;
+        return 0;
+    case OPT_SW_NAME:
+        o->sw_name = arg;
+        o->last_sw = o->seq;
+        return 0;
+    case OPT_SW_VERSION:
+        o->sw_version = arg;
+        o->last_sw = o->seq;
+        return 0;
+    case OPT_SW_FS:
+        o->sw_fs = arg;
+        o->last_sw = o->seq;
+        return 0;
+    case OPT_MAX_SIZE:
+        o->max_size = arg;
+        return 0;
+    case OPT_WARN_SIZE:
+        o->warn_size = arg;
+        return 0;
+    case OPT_AUG_TYPE:
+        o->aug_type = arg;
+        return 0;
+    case OPT_AUG_META:
+        o->aug_meta = arg;
+        return 0;
+    default:
+        break;
     }
     if (l == NULL)
         return keyopts_handle(&o->keys, opt, arg) < 0 ? -2 : 0; /* -2: already said why */
@@ -192,10 +292,10 @@ static int collect(struct wopts *o, int opt, const char *arg)
 
 static void wopts_free(struct wopts *o)
 {
-    struct strlist *lists[] = {&o->files, &o->devices, &o->compat, &o->scripts,
-                               &o->name_depends, &o->depends_groups, &o->provides,
-                               &o->depends, &o->clears, &o->aug_files, &o->aug_provides,
-                               &o->aug_depends};
+    struct strlist *lists[] = { &o->files,     &o->devices,      &o->compat,
+                                &o->scripts,   &o->name_depends, &o->depends_groups,
+                                &o->provides,  &o->depends,      &o->clears,
+                                &o->aug_files, &o->aug_provides, &o->aug_depends };
     size_t i;
 
     for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
@@ -209,39 +309,39 @@ static int check_params(struct cli *cli, struct wopts *o)
     size_t i;
     char *key = NULL;
     const char *val;
-    const struct strlist *kv[] = {&o->provides, &o->depends, &o->aug_provides,
-                                  &o->aug_depends};
-    static const char *const kv_flag[] = {"-p/--provides", "-d/--depends",
-                                          "--augment-provides", "--augment-depends"};
+    const struct strlist *kv[] = { &o->provides, &o->depends, &o->aug_provides, &o->aug_depends };
+    static const char *const kv_flag[] = { "-p/--provides", "-d/--depends", "--augment-provides",
+                                           "--augment-depends" };
     uint64_t size;
     int comp;
 
     if (o->name == NULL)
-        return cli_usage_error("write %s: missing required flag -n/--artifact-name",
-                               o->kind_name);
+        return cli_usage_error("write %s: missing required flag -n/--artifact-name", o->kind_name);
     for (i = 0; o->name[i] != '\0'; i++)
         if (isspace((unsigned char)o->name[i]))
-            return cli_usage_error("whitespace is not allowed in the artifact-name: '%s'",
-                                   o->name);
+            return cli_usage_error("whitespace is not allowed in the artifact-name: '%s'", o->name);
     if (o->devices.n > 0 && o->compat.n > 0)
         return cli_usage_error("write %s: -t/--device-type and -c/--compatible-types are "
-                               "mutually exclusive", o->kind_name);
+                               "mutually exclusive",
+                               o->kind_name);
     if (o->devices.n == 0 && o->compat.n == 0)
         return cli_usage_error("write %s: missing required flag -c/--compatible-types "
-                               "(or -t/--device-type)", o->kind_name);
+                               "(or -t/--device-type)",
+                               o->kind_name);
     if (o->kind == MSIG_PAYLOAD_ROOTFS) {
         if (o->files.n != 1)
-            return cli_usage_error("write rootfs-image: %s", o->files.n == 0
-                                   ? "missing required flag -f/--file"
-                                   : "exactly one -f/--file is needed");
+            return cli_usage_error("write rootfs-image: %s",
+                                   o->files.n == 0 ? "missing required flag -f/--file"
+                                                   : "exactly one -f/--file is needed");
         if (strncmp(o->files.v[0], "ssh://", 6) == 0)
             return cli_usage_error("write rootfs-image: -f %s: taking a snapshot over ssh "
-                                   "is not supported by msig", o->files.v[0]);
+                                   "is not supported by msig",
+                                   o->files.v[0]);
     }
     if (o->kind == MSIG_PAYLOAD_MODULE && o->type == NULL)
         return cli_usage_error("write module-image: missing required flag -T/--type");
-    if (o->aug_type == NULL && (o->aug_files.n || o->aug_provides.n || o->aug_depends.n ||
-                                o->aug_meta))
+    if (o->aug_type == NULL &&
+        (o->aug_files.n || o->aug_provides.n || o->aug_depends.n || o->aug_meta))
         return cli_usage_error("write module-image: the --augment-* flags need "
                                "--augment-type");
     if (o->version != NULL) {
@@ -249,15 +349,16 @@ static int check_params(struct cli *cli, struct wopts *o)
             return cli_usage_error("Artifact version %s is not supported", o->version);
         if (strcmp(o->version, "2") == 0 && o->kind != MSIG_PAYLOAD_ROOTFS)
             return cli_usage_error("write %s: artifact version 2 is only supported for "
-                                   "rootfs-image", o->kind_name);
+                                   "rootfs-image",
+                                   o->kind_name);
     }
     for (i = 0; i < sizeof(kv) / sizeof(kv[0]); i++) {
         size_t j;
 
         for (j = 0; j < kv[i]->n; j++) {
             if (split_kv(kv[i]->v[j], &key, &val) != 0)
-                return cli_usage_error("%s '%s': argument must have a delimiting colon",
-                                       kv_flag[i], kv[i]->v[j]);
+                return cli_usage_error("%s '%s': argument must have a delimiting colon", kv_flag[i],
+                                       kv[i]->v[j]);
             free(key);
         }
     }
@@ -268,10 +369,12 @@ static int check_params(struct cli *cli, struct wopts *o)
                                o->compression, o->compression);
     if (o->max_size != NULL && parse_size(o->max_size, &size) != 0)
         return cli_usage_error("--max-artifact-size: invalid size '%s' (use a number with "
-                               "B, KB, MB, GB or TB)", o->max_size);
+                               "B, KB, MB, GB or TB)",
+                               o->max_size);
     if (o->warn_size != NULL && parse_size(o->warn_size, &size) != 0)
         return cli_usage_error("--warn-artifact-size: invalid size '%s' (use a number with "
-                               "B, KB, MB, GB or TB)", o->warn_size);
+                               "B, KB, MB, GB or TB)",
+                               o->warn_size);
     if (keyopts_count(&o->keys) > 1)
         return keyopts_too_many(&o->keys);
     return 0;
@@ -279,8 +382,7 @@ static int check_params(struct cli *cli, struct wopts *o)
 
 typedef int kv_setter(struct msig_writer *w, const char *key, const char *value);
 
-static int add_kvs(struct cli *cli, struct msig_writer *w, const struct strlist *l,
-                   kv_setter *fn)
+static int add_kvs(struct cli *cli, struct msig_writer *w, const struct strlist *l, kv_setter *fn)
 {
     size_t i;
     char *key;
@@ -302,8 +404,7 @@ static int add_kvs(struct cli *cli, struct msig_writer *w, const struct strlist 
 
 typedef int str_setter(struct msig_writer *w, const char *s);
 
-static int add_strs(struct cli *cli, struct msig_writer *w, const struct strlist *l,
-                    str_setter *fn)
+static int add_strs(struct cli *cli, struct msig_writer *w, const struct strlist *l, str_setter *fn)
 {
     size_t i;
     int rc;
@@ -324,24 +425,23 @@ static int setup(struct cli *cli, struct wopts *o, struct msig_writer *w)
     int comp = MSIG_COMPRESS_GZIP, rc, st;
     uint64_t max = 0, warn = 0;
 
-#define TRY(call, subject)                          \
-    do {                                            \
-        rc = (call);                                \
-        if (rc != 0) {                              \
-            cli_report(cli, rc, (subject));         \
-            return EXIT_FAIL;                       \
-        }                                           \
+#define TRY(call, subject)                  \
+    do {                                    \
+        rc = (call);                        \
+        if (rc != 0) {                      \
+            cli_report(cli, rc, (subject)); \
+            return EXIT_FAIL;               \
+        }                                   \
     } while (0)
-#define TRYST(call)                                 \
-    do {                                            \
-        st = (call);                                \
-        if (st != 0)                                \
-            return st;                              \
+#define TRYST(call)    \
+    do {               \
+        st = (call);   \
+        if (st != 0)   \
+            return st; \
     } while (0)
 
     TRY(msig_writer_set_name(w, o->name), o->name);
-    TRYST(add_strs(cli, w, o->devices.n ? &o->devices : &o->compat,
-                   msig_writer_add_device_type));
+    TRYST(add_strs(cli, w, o->devices.n ? &o->devices : &o->compat, msig_writer_add_device_type));
     if (o->type != NULL)
         TRY(msig_writer_set_payload_type(w, o->type), o->type);
     if (o->version != NULL)
@@ -416,7 +516,8 @@ int cmd_write(struct cli *cli, int argc, char **argv)
         shortopts = ":ht:c:n:o:v:N:g:G:d:p:k:";
     } else {
         return cli_usage_error("write: unknown artifact kind '%s' (rootfs-image, "
-                               "module-image or bootstrap-artifact)", argv[1]);
+                               "module-image or bootstrap-artifact)",
+                               argv[1]);
     }
 
     argc--;
@@ -426,8 +527,8 @@ int cmd_write(struct cli *cli, int argc, char **argv)
     while ((opt = getopt_long(argc, argv, shortopts, long_opts, NULL)) != -1) {
         if (opt == '?' || opt == ':' || (allowed(opt) & o.kind_bit) == 0) {
             if (opt != '?' && opt != ':')
-                status = cli_usage_error("write %s: flag provided but not defined: %s",
-                                         o.kind_name, argv[optind - 1]);
+                status = cli_usage_error("write %s: flag provided but not defined: %s", o.kind_name,
+                                         argv[optind - 1]);
             else
                 status = cli_bad_option("write", argv, optopt, opt);
             goto out;
@@ -444,8 +545,7 @@ int cmd_write(struct cli *cli, int argc, char **argv)
         }
     }
     if (optind < argc) {
-        status = cli_usage_error("write %s: unexpected argument '%s'", o.kind_name,
-                                 argv[optind]);
+        status = cli_usage_error("write %s: unexpected argument '%s'", o.kind_name, argv[optind]);
         goto out;
     }
     status = check_params(cli, &o);

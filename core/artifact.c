@@ -78,7 +78,10 @@ void msig_artifact_free(struct msig_artifact *art)
     msigi_free(art);
 }
 
-void msig_string_free(char *s) { free(s); }
+void msig_string_free(char *s)
+{
+    free(s);
+}
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -98,7 +101,8 @@ static int object_to_kv(json_t *obj, struct msigi_strv *kv)
     size_t i = 0;
     const char *k;
     json_t *v;
-    json_object_foreach(obj, k, v) keys[i++] = k;
+    json_object_foreach (obj, k, v)
+        keys[i++] = k;
     qsort(keys, n, sizeof(*keys), cmp_str);
     int rc = 0;
     for (i = 0; i < n && rc == 0; i++) {
@@ -132,8 +136,7 @@ int msigi_artifact_finish(struct msig_artifact *art)
             rc = object_to_kv(p->depends, &p->dep_kv);
         size_t j;
         json_t *v;
-        json_array_foreach(p->clears, j, v)
-        {
+        json_array_foreach (p->clears, j, v) {
             if (rc == 0 && json_is_string(v))
                 rc = msigi_strv_push(&p->clears_v, json_string_value(v));
         }
@@ -156,7 +159,10 @@ int msigi_artifact_finish(struct msig_artifact *art)
     return 0;
 }
 
-int msig_artifact_format_version(const struct msig_artifact *art) { return art ? art->version : 0; }
+int msig_artifact_format_version(const struct msig_artifact *art)
+{
+    return art ? art->version : 0;
+}
 const char *msig_artifact_format(const struct msig_artifact *art)
 {
     return art && art->format ? art->format : "";
@@ -173,7 +179,10 @@ const char *msig_artifact_signature_error(const struct msig_artifact *art)
 {
     return art && art->sig_error ? art->sig_error : "";
 }
-int msig_artifact_signature_key(const struct msig_artifact *art) { return art ? art->sig_key : -1; }
+int msig_artifact_signature_key(const struct msig_artifact *art)
+{
+    return art ? art->sig_key : -1;
+}
 const char *const *msig_artifact_devices(const struct msig_artifact *art)
 {
     return msigi_strv_get(&art->devices);
@@ -194,7 +203,10 @@ const char *const *msig_artifact_scripts(const struct msig_artifact *art)
 {
     return msigi_strv_get(&art->scripts);
 }
-int msig_artifact_augmented(const struct msig_artifact *art) { return art->augmented; }
+int msig_artifact_augmented(const struct msig_artifact *art)
+{
+    return art->augmented;
+}
 size_t msig_artifact_payload_count(const struct msig_artifact *art)
 {
     return art ? art->npayloads : 0;
@@ -239,8 +251,8 @@ size_t msig_artifact_payload_file_count(const struct msig_artifact *art, size_t 
     const struct msigi_payload *pl = payload_at(art, p);
     return pl ? pl->nfiles : 0;
 }
-const struct msig_file_info *msig_artifact_payload_file(const struct msig_artifact *art,
-                                                        size_t p, size_t i)
+const struct msig_file_info *msig_artifact_payload_file(const struct msig_artifact *art, size_t p,
+                                                        size_t i)
 {
     const struct msigi_payload *pl = payload_at(art, p);
     return pl && i < pl->nfiles ? &pl->files[i].info : NULL;
@@ -257,10 +269,14 @@ static json_t *strv_json(const struct msigi_strv *sv)
 static const char *sig_state_name(int s)
 {
     switch (s) {
-    case MSIG_SIGNATURE_UNCHECKED: return "signed-unchecked";
-    case MSIG_SIGNATURE_VERIFIED: return "verified";
-    case MSIG_SIGNATURE_FAILED: return "verification-failed";
-    default: return "unsigned";
+    case MSIG_SIGNATURE_UNCHECKED:
+        return "signed-unchecked";
+    case MSIG_SIGNATURE_VERIFIED:
+        return "verified";
+    case MSIG_SIGNATURE_FAILED:
+        return "verification-failed";
+    default:
+        return "unsigned";
     }
 }
 
@@ -281,7 +297,8 @@ int msig_artifact_to_json(const struct msig_artifact *art, char **out)
     json_object_set_new(root, "version", json_integer(art->version));
     json_object_set_new(root, "signature", json_string(sig_state_name(art->sig_state)));
     if (art->sig_state == MSIG_SIGNATURE_FAILED)
-        json_object_set_new(root, "signature_error", json_string(msig_artifact_signature_error(art)));
+        json_object_set_new(root, "signature_error",
+                            json_string(msig_artifact_signature_error(art)));
     if (art->sig_state == MSIG_SIGNATURE_VERIFIED)
         json_object_set_new(root, "signature_key_index", json_integer(art->sig_key));
     json_object_set_new(root, "compatible_types", strv_json(&art->devices));
@@ -299,9 +316,11 @@ int msig_artifact_to_json(const struct msig_artifact *art, char **out)
         json_object_set_new(pj, "type", merged ? json_string(merged) : json_null());
         if (p->aug_type)
             json_object_set_new(pj, "original_type", p->type ? json_string(p->type) : json_null());
-        json_object_set_new(pj, "provides", p->provides ? json_deep_copy(p->provides) : json_object());
+        json_object_set_new(pj, "provides",
+                            p->provides ? json_deep_copy(p->provides) : json_object());
         json_object_set_new(pj, "depends", p->depends ? json_deep_copy(p->depends) : json_object());
-        json_object_set_new(pj, "clears_provides", p->clears ? json_deep_copy(p->clears) : json_array());
+        json_object_set_new(pj, "clears_provides",
+                            p->clears ? json_deep_copy(p->clears) : json_array());
         json_object_set_new(pj, "meta_data", p->meta ? json_deep_copy(p->meta) : json_null());
         for (size_t j = 0; j < p->nfiles; j++) {
             const struct msigi_file *f = &p->files[j];

@@ -19,15 +19,15 @@ struct msigi_file {
 };
 
 struct msigi_payload {
-    char *type;          /* NULL for a null (empty payload) type */
+    char *type; /* NULL for a null (empty payload) type */
     int has_type_info;
     int has_meta_data;
     int has_data;
-    int has_files;       /* v2 headers/NNNN/files seen */
-    json_t *provides;    /* object of strings, merged with the augment section */
-    json_t *depends;     /* object */
-    json_t *clears;      /* array of strings */
-    json_t *meta;        /* object or NULL */
+    int has_files;    /* v2 headers/NNNN/files seen */
+    json_t *provides; /* object of strings, merged with the augment section */
+    json_t *depends;  /* object */
+    json_t *clears;   /* array of strings */
+    json_t *meta;     /* object or NULL */
     char *aug_type;
     /* Views built by msigi_artifact_finish() for the getters. */
     struct msigi_strv prov_kv;

@@ -10,7 +10,14 @@
 
 static long alloc_fail_countdown;
 
-void msigi_alloc_fail_after(long n) { alloc_fail_countdown = n; }
+void msigi_alloc_fail_after(long n)
+{
+    alloc_fail_countdown = n;
+}
+long msigi_alloc_fail_left(void)
+{
+    return alloc_fail_countdown;
+}
 
 static int alloc_should_fail(void)
 {
@@ -79,7 +86,10 @@ char *msigi_strndup(const char *s, size_t n)
     return d;
 }
 
-void msigi_free(void *p) { free(p); }
+void msigi_free(void *p)
+{
+    free(p);
+}
 
 void msigi_wipe(void *p, size_t len)
 {
@@ -139,37 +149,66 @@ const char *msig_ctx_last_error(const struct msig_ctx *ctx)
     return ctx ? ctx->errbuf : "";
 }
 
-const char *msig_version(void) { return MSIG_VERSION_STRING; }
+const char *msig_version(void)
+{
+    return MSIG_VERSION_STRING;
+}
 
 const char *msig_strerror(int code)
 {
     switch (code) {
-    case MSIG_OK: return "success";
-    case MSIG_E_FAILED: return "operation failed";
-    case MSIG_E_NOMEM: return "out of memory";
-    case MSIG_E_INVALID: return "invalid argument";
-    case MSIG_E_UNSUPPORTED: return "not supported";
-    case MSIG_E_NOT_FOUND: return "not found";
-    case MSIG_E_BUFFER_TOO_SMALL: return "buffer too small";
-    case MSIG_E_PIN_REQUIRED: return "PIN required";
-    case MSIG_E_PIN_INCORRECT: return "PIN incorrect";
-    case MSIG_E_PIN_LOCKED: return "PIN locked";
-    case MSIG_E_CANCELLED: return "cancelled";
-    case MSIG_E_DEVICE: return "device error";
-    case MSIG_E_AUTH: return "authentication failed";
-    case MSIG_E_UNAVAILABLE: return "service unavailable";
-    case MSIG_E_ABI: return "plugin ABI mismatch";
-    case MSIG_E_IO: return "input/output error";
-    case MSIG_E_FORMAT: return "invalid artifact";
-    case MSIG_E_CHECKSUM: return "checksum mismatch";
-    case MSIG_E_SIGNATURE: return "signature verification failed";
-    case MSIG_E_NO_SIGNATURE: return "missing signature";
-    case MSIG_E_NO_VERIFIER: return "missing verifier";
-    case MSIG_E_LIMIT: return "limit exceeded";
-    case MSIG_E_VERSION: return "unsupported artifact version";
-    case MSIG_E_EXISTS: return "already exists";
-    case MSIG_E_KEY: return "unusable key";
-    default: return "unknown error";
+    case MSIG_OK:
+        return "success";
+    case MSIG_E_FAILED:
+        return "operation failed";
+    case MSIG_E_NOMEM:
+        return "out of memory";
+    case MSIG_E_INVALID:
+        return "invalid argument";
+    case MSIG_E_UNSUPPORTED:
+        return "not supported";
+    case MSIG_E_NOT_FOUND:
+        return "not found";
+    case MSIG_E_BUFFER_TOO_SMALL:
+        return "buffer too small";
+    case MSIG_E_PIN_REQUIRED:
+        return "PIN required";
+    case MSIG_E_PIN_INCORRECT:
+        return "PIN incorrect";
+    case MSIG_E_PIN_LOCKED:
+        return "PIN locked";
+    case MSIG_E_CANCELLED:
+        return "cancelled";
+    case MSIG_E_DEVICE:
+        return "device error";
+    case MSIG_E_AUTH:
+        return "authentication failed";
+    case MSIG_E_UNAVAILABLE:
+        return "service unavailable";
+    case MSIG_E_ABI:
+        return "plugin ABI mismatch";
+    case MSIG_E_IO:
+        return "input/output error";
+    case MSIG_E_FORMAT:
+        return "invalid artifact";
+    case MSIG_E_CHECKSUM:
+        return "checksum mismatch";
+    case MSIG_E_SIGNATURE:
+        return "signature verification failed";
+    case MSIG_E_NO_SIGNATURE:
+        return "missing signature";
+    case MSIG_E_NO_VERIFIER:
+        return "missing verifier";
+    case MSIG_E_LIMIT:
+        return "limit exceeded";
+    case MSIG_E_VERSION:
+        return "unsupported artifact version";
+    case MSIG_E_EXISTS:
+        return "already exists";
+    case MSIG_E_KEY:
+        return "unusable key";
+    default:
+        return "unknown error";
     }
 }
 

@@ -30,7 +30,7 @@ struct msig_ctx {
     void *pin_user;
     struct msigi_param *params;
     struct msigi_loader *loader;
-    struct msigi_strv inputs;    /* paths no output may replace (msig_ctx_add_input) */
+    struct msigi_strv inputs; /* paths no output may replace (msig_ctx_add_input) */
 };
 
 /* Sets the last error (printf-style) and returns code, so callers write
@@ -66,6 +66,8 @@ void msigi_free_secret(void *p, size_t len);
 void msigi_wipe(void *p, size_t len);
 /* Test hook: the n-th allocation from now fails (n >= 1); 0 disables. */
 void msigi_alloc_fail_after(long n);
+/* What is left of the countdown: > 0 after a run means the failure was never reached. */
+long msigi_alloc_fail_left(void);
 
 /* Loader (loader.c): registers built-in plugins at context creation, frees at the end. */
 int msigi_loader_init(struct msig_ctx *ctx);

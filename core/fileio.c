@@ -84,9 +84,12 @@ mode_t msigi_umask(void)
 
 static const char *kind_of(mode_t m)
 {
-    return S_ISDIR(m) ? "a directory" : S_ISCHR(m) ? "a character device"
-           : S_ISBLK(m) ? "a block device" : S_ISFIFO(m) ? "a FIFO"
-           : S_ISSOCK(m) ? "a socket" : "not a regular file";
+    return S_ISDIR(m)    ? "a directory"
+           : S_ISCHR(m)  ? "a character device"
+           : S_ISBLK(m)  ? "a block device"
+           : S_ISFIFO(m) ? "a FIFO"
+           : S_ISSOCK(m) ? "a socket"
+                         : "not a regular file";
 }
 
 /* The target must be absent or a regular file, and none of the inputs. */
@@ -95,17 +98,22 @@ static int check_target(struct msig_ctx *ctx, const char *path, const char *cons
     struct stat t, s;
 
     if (stat(path, &t) != 0)
-        return errno == ENOENT ? 0 : msigi_err(ctx, MSIG_E_IO, "cannot check the output %s: %s",
-                                               path, strerror(errno));
+        return errno == ENOENT ? 0
+                               : msigi_err(ctx, MSIG_E_IO, "cannot check the output %s: %s", path,
+                                           strerror(errno));
     if (!S_ISREG(t.st_mode))
-        return msigi_err(ctx, MSIG_E_INVALID, "refusing to replace %s: it is %s, not a regular "
-                         "file", path, kind_of(t.st_mode));
+        return msigi_err(ctx, MSIG_E_INVALID,
+                         "refusing to replace %s: it is %s, not a regular "
+                         "file",
+                         path, kind_of(t.st_mode));
     for (int pass = 0; pass < 2; pass++) {
         const char *const *list = pass == 0 ? inputs : msigi_strv_get(&ctx->inputs);
         for (size_t i = 0; list != NULL && list[i] != NULL; i++)
             if (stat(list[i], &s) == 0 && s.st_dev == t.st_dev && s.st_ino == t.st_ino)
-                return msigi_err(ctx, MSIG_E_INVALID, "refusing to write %s: it is the same "
-                                 "file as the input %s", path, list[i]);
+                return msigi_err(ctx, MSIG_E_INVALID,
+                                 "refusing to write %s: it is the same "
+                                 "file as the input %s",
+                                 path, list[i]);
     }
     return 0;
 }
@@ -129,8 +137,8 @@ static int open_temp(struct msigi_out *o, const char *base)
         int e = errno;
         msigi_free(o->tmpname);
         o->tmpname = NULL;
-        return msigi_err(o->ctx, MSIG_E_IO, "cannot create a temporary file in %s: %s",
-                         o->dir, strerror(e));
+        return msigi_err(o->ctx, MSIG_E_IO, "cannot create a temporary file in %s: %s", o->dir,
+                         strerror(e));
     }
     pending_add(o->tmpname);
     if (o->to_stdout) { /* nothing to link: it may go at once */
@@ -167,7 +175,8 @@ int msigi_out_begin(struct msig_ctx *ctx, struct msigi_out *o, const char *path,
         if (*base == '\0')
             return msigi_err(ctx, MSIG_E_INVALID, "output path %s names a directory", path);
         o->dir = slash == path ? msigi_strdup("/")
-                 : slash ? msigi_strndup(path, (size_t)(slash - path)) : msigi_strdup(".");
+                 : slash       ? msigi_strndup(path, (size_t)(slash - path))
+                               : msigi_strdup(".");
     }
     if (o->dir == NULL)
         return msigi_err(ctx, MSIG_E_NOMEM, "out of memory");
@@ -222,8 +231,7 @@ static int link_anonymous(struct msigi_out *o)
     int e = errno;
     msigi_free(o->tmpname);
     o->tmpname = NULL;
-    return msigi_err(o->ctx, MSIG_E_IO, "cannot link %s into %s: %s", o->what, o->dir,
-                     strerror(e));
+    return msigi_err(o->ctx, MSIG_E_IO, "cannot link %s into %s: %s", o->what, o->dir, strerror(e));
 }
 
 static int sync_dir(struct msigi_out *o)
@@ -252,8 +260,7 @@ int msigi_out_commit(struct msigi_out *o, mode_t mode, uid_t uid, gid_t gid)
         return rc;
     }
     if (fchmod(o->fd, mode) != 0 ||
-        (uid != (uid_t)-1 && fchown(o->fd, uid, gid) != 0 && errno != EPERM) ||
-        fsync(o->fd) != 0)
+        (uid != (uid_t)-1 && fchown(o->fd, uid, gid) != 0 && errno != EPERM) || fsync(o->fd) != 0)
         rc = msigi_err(o->ctx, MSIG_E_IO, "cannot finish %s: %s", o->what, strerror(errno));
     if (rc == 0 && o->tmpname == NULL)
         rc = link_anonymous(o);

@@ -20,11 +20,11 @@
 struct msigi_out {
     struct msig_ctx *ctx;
     int fd;
-    const char *path;        /* the target, "-" for standard output */
-    char *dir;               /* the directory of the temporary file */
-    char *tmpname;           /* a named temporary file (fallback), else NULL */
+    const char *path; /* the target, "-" for standard output */
+    char *dir;        /* the directory of the temporary file */
+    char *tmpname;    /* a named temporary file (fallback), else NULL */
     int to_stdout;
-    char what[600];          /* the temporary file, for messages */
+    char what[600]; /* the temporary file, for messages */
 };
 
 /* Opens the temporary output for path. inputs: NULL-terminated paths that path must not be

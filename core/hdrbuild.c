@@ -50,7 +50,8 @@ static json_t *sorted_copy(json_t *v, int *digits)
         json_t *val;
         if (!keys || !o)
             goto obj_fail;
-        json_object_foreach(v, k, val) keys[i++] = k;
+        json_object_foreach (v, k, val)
+            keys[i++] = k;
         qsort(keys, n, sizeof(*keys), cmp_str);
         for (i = 0; i < n; i++) {
             json_t *c = sorted_copy(json_object_get(v, keys[i]), digits);
@@ -131,8 +132,7 @@ static char *go_escape(const char *s, size_t *len)
 }
 
 /* Dumps v as is (key order as inserted). */
-static int dump_ordered(struct msig_ctx *ctx, const json_t *v, int digits, char **out,
-                        size_t *len)
+static int dump_ordered(struct msig_ctx *ctx, const json_t *v, int digits, char **out, size_t *len)
 {
     size_t flags = JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(digits ? digits : 17);
     char *raw = json_dumps(v, flags);
@@ -248,9 +248,8 @@ out:
     return rc;
 }
 
-int msigi_hdr_type_info(struct msig_ctx *ctx, const char *type, json_t *depends,
-                        json_t *provides, const struct msigi_strv *clears, char **out,
-                        size_t *len)
+int msigi_hdr_type_info(struct msig_ctx *ctx, const char *type, json_t *depends, json_t *provides,
+                        const struct msigi_strv *clears, char **out, size_t *len)
 {
     int rc = MSIG_E_FAILED;
     int digits = 0;
@@ -293,8 +292,7 @@ out:
     return rc;
 }
 
-int msigi_hdr_meta_data_file(struct msig_ctx *ctx, const char *path, char **out,
-                             size_t *len)
+int msigi_hdr_meta_data_file(struct msig_ctx *ctx, const char *path, char **out, size_t *len)
 {
     int rc = MSIG_E_FAILED;
     FILE *f = NULL;
@@ -307,8 +305,7 @@ int msigi_hdr_meta_data_file(struct msig_ctx *ctx, const char *path, char **out,
 
     f = fopen(path, "rb");
     if (!f) {
-        rc = msigi_err(ctx, MSIG_E_IO, "cannot open meta-data file %s: %s", path,
-                       strerror(errno));
+        rc = msigi_err(ctx, MSIG_E_IO, "cannot open meta-data file %s: %s", path, strerror(errno));
         goto out;
     }
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -316,8 +313,8 @@ int msigi_hdr_meta_data_file(struct msig_ctx *ctx, const char *path, char **out,
         goto out;
     }
     if ((uint64_t)st.st_size > META_DATA_MAX) {
-        rc = msigi_err(ctx, MSIG_E_LIMIT, "meta-data file %s is %lld bytes; the limit is %u",
-                       path, (long long)st.st_size, META_DATA_MAX);
+        rc = msigi_err(ctx, MSIG_E_LIMIT, "meta-data file %s is %lld bytes; the limit is %u", path,
+                       (long long)st.st_size, META_DATA_MAX);
         goto out;
     }
     buf = msigi_malloc((size_t)st.st_size + 1);
@@ -327,8 +324,7 @@ int msigi_hdr_meta_data_file(struct msig_ctx *ctx, const char *path, char **out,
     }
     size_t n = fread(buf, 1, (size_t)st.st_size, f);
     if (ferror(f)) {
-        rc = msigi_err(ctx, MSIG_E_IO, "cannot read meta-data file %s: %s", path,
-                       strerror(errno));
+        rc = msigi_err(ctx, MSIG_E_IO, "cannot read meta-data file %s: %s", path, strerror(errno));
         goto out;
     }
     buf[n] = '\0';

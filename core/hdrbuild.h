@@ -16,10 +16,9 @@
 
 #include "strv.h"
 
-
 struct msigi_hdr_info {
-    int version;                /* 3 or 2 */
-    const char *payload_type;   /* NULL writes JSON null (bootstrap) */
+    int version;              /* 3 or 2 */
+    const char *payload_type; /* NULL writes JSON null (bootstrap) */
     const char *artifact_name;
     const char *provides_group; /* NULL or "" = omitted (v3 only) */
     const struct msigi_strv *devices;
@@ -36,9 +35,8 @@ int msigi_hdr_header_info(struct msig_ctx *ctx, const struct msigi_hdr_info *hi,
  * "clears_artifact_provides":[..]}. type NULL writes null. depends/provides: JSON objects
  * (NULL or empty: omitted); clears NULL or empty: omitted. Also makes the v2 type-info
  * ({"type":"rootfs-image"}) when called with NULL maps and lists. */
-int msigi_hdr_type_info(struct msig_ctx *ctx, const char *type, json_t *depends,
-                        json_t *provides, const struct msigi_strv *clears, char **out,
-                        size_t *len);
+int msigi_hdr_type_info(struct msig_ctx *ctx, const char *type, json_t *depends, json_t *provides,
+                        const struct msigi_strv *clears, char **out, size_t *len);
 
 /* v2 headers/0000/files: {"files":[names...]} */
 int msigi_hdr_v2_files(struct msig_ctx *ctx, const struct msigi_strv *names, char **out,
@@ -46,8 +44,7 @@ int msigi_hdr_v2_files(struct msig_ctx *ctx, const struct msigi_strv *names, cha
 
 /* Loads a meta-data file (one JSON object, at most 16 MiB) and re-serialises it compact
  * with sorted keys. A file holding only whitespace gives *out = NULL, *len = 0 (none). */
-int msigi_hdr_meta_data_file(struct msig_ctx *ctx, const char *path, char **out,
-                             size_t *len);
+int msigi_hdr_meta_data_file(struct msig_ctx *ctx, const char *path, char **out, size_t *len);
 
 /* Serialises any JSON value the Go way (keys sorted at every level). */
 int msigi_hdr_dump(struct msig_ctx *ctx, json_t *v, char **out, size_t *len);

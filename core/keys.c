@@ -13,7 +13,6 @@
 #include "signer.h"
 #include "sigfmt.h"
 
-
 /* What the core derives from the public key and refuses. */
 static int classify_pub(struct msig_ctx *ctx, struct msig_key *key)
 {
@@ -52,7 +51,8 @@ static int load_public(struct msig_ctx *ctx, struct msig_key *key)
     key->pub = d2i_PUBKEY(NULL, &q, (long)len);
     if (!key->pub || (size_t)(q - der) != len) {
         ERR_clear_error();
-        rc = msigi_err(ctx, MSIG_E_KEY, "key %s (plugin %s): reading its public key: the "
+        rc = msigi_err(ctx, MSIG_E_KEY,
+                       "key %s (plugin %s): reading its public key: the "
                        "plugin returned %zu bytes that are not a DER SubjectPublicKeyInfo",
                        key->label, msigi_plugin_name(key->plugin), len);
     }
@@ -77,8 +77,10 @@ static int route_spec(struct msig_ctx *ctx, struct msig_key *key, const char *sp
         }
         p = msigi_loader_find_scheme(ctx, "file:");
         if (!p)
-            return msigi_err(ctx, MSIG_E_UNSUPPORTED, "key %s: no plugin handles this scheme "
-                             "and the file plugin is not available", spec);
+            return msigi_err(ctx, MSIG_E_UNSUPPORTED,
+                             "key %s: no plugin handles this scheme "
+                             "and the file plugin is not available",
+                             spec);
         size_t n = strlen(spec);
         key->spec = msigi_malloc(n + 6);
         if (key->spec)
@@ -106,15 +108,18 @@ static int check_key(struct msig_ctx *ctx, struct msig_key *key)
     /* key_type and bits 0 mean "not known to the plugin"; otherwise they must agree. */
     if ((key->info.key_type && key->info.key_type != key->key_type) ||
         (key->info.bits && key->info.bits != key->bits))
-        return msigi_err(ctx, MSIG_E_KEY, "key %s (plugin %s): the plugin says key type %u "
-                         "with %u bits, its public key is type %u with %u bits", key->label,
-                         pname, (unsigned)key->info.key_type, (unsigned)key->info.bits,
+        return msigi_err(ctx, MSIG_E_KEY,
+                         "key %s (plugin %s): the plugin says key type %u "
+                         "with %u bits, its public key is type %u with %u bits",
+                         key->label, pname, (unsigned)key->info.key_type, (unsigned)key->info.bits,
                          (unsigned)key->key_type, (unsigned)key->bits);
-    uint32_t need = key->key_type == MSIG_KEY_RSA ? MSIG_SIG_RSA_PKCS1_SHA256
-                                                  : MSIG_SIG_ECDSA_SHA256;
+    uint32_t need =
+        key->key_type == MSIG_KEY_RSA ? MSIG_SIG_RSA_PKCS1_SHA256 : MSIG_SIG_ECDSA_SHA256;
     if (key->info.sig_schemes && !(key->info.sig_schemes & need))
-        return msigi_err(ctx, MSIG_E_KEY, "key %s (plugin %s): the key cannot make %s "
-                         "signatures", key->label, pname,
+        return msigi_err(ctx, MSIG_E_KEY,
+                         "key %s (plugin %s): the key cannot make %s "
+                         "signatures",
+                         key->label, pname,
                          key->key_type == MSIG_KEY_RSA ? "RSA PKCS#1 v1.5 SHA-256"
                                                        : "ECDSA SHA-256");
     return 0;
@@ -180,8 +185,10 @@ int msig_key_public_der(struct msig_key *key, uint8_t *buf, size_t cap, size_t *
     if (!buf)
         return 0;
     if (cap < (size_t)n)
-        return msigi_err(key->ctx, MSIG_E_BUFFER_TOO_SMALL, "key %s: the public key needs %d "
-                         "bytes, the buffer has %zu", key->label, n, cap);
+        return msigi_err(key->ctx, MSIG_E_BUFFER_TOO_SMALL,
+                         "key %s: the public key needs %d "
+                         "bytes, the buffer has %zu",
+                         key->label, n, cap);
     unsigned char *q = buf;
     i2d_PUBKEY(key->pub, &q);
     return 0;
@@ -209,8 +216,7 @@ int msig_key_list(struct msig_ctx *ctx, const char *spec, uint32_t flags, msig_k
     }
     p = msigi_loader_find_scheme(ctx, "file:");
     if (!p)
-        return msigi_err(ctx, MSIG_E_UNSUPPORTED, "key %s: the file plugin is not available",
-                         spec);
+        return msigi_err(ctx, MSIG_E_UNSUPPORTED, "key %s: the file plugin is not available", spec);
     size_t n = strlen(spec) + 6;
     char *fs = msigi_malloc(n);
     if (!fs)

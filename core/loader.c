@@ -17,7 +17,7 @@
 #include "ctx.h"
 
 #ifndef MSIG_PLUGIN_DIR
-#  define MSIG_PLUGIN_DIR "/usr/local/lib/msig/plugins"
+#define MSIG_PLUGIN_DIR "/usr/local/lib/msig/plugins"
 #endif
 
 #define MAX_PLUGINS 64
@@ -32,11 +32,12 @@ static msig_plugin_entry_fn *const builtin_entries[] = {
 #define MSIG_BUILTIN(id) msig_plugin_##id##_entry_v1,
 #include "msig_builtins.h"
 #undef MSIG_BUILTIN
-    NULL};
+    NULL
+};
 
 struct ctx_plugin {
     struct msigi_plugin *p;
-    int explicit_load;                /* given by path, not found by a directory scan */
+    int explicit_load; /* given by path, not found by a directory scan */
 };
 
 struct refused {
@@ -101,15 +102,16 @@ static int check_desc(struct msig_ctx *ctx, const struct msig_plugin *d, const c
                          d->name ? d->name : "(null)");
     const char *missing = missing_op(d);
     if (missing)
-        return msigi_err(ctx, MSIG_E_ABI, "plugin %s (%s): required operation %s is NULL",
-                         where, d->name, missing);
+        return msigi_err(ctx, MSIG_E_ABI, "plugin %s (%s): required operation %s is NULL", where,
+                         d->name, missing);
     if (!d->schemes || !d->schemes[0])
-        return msigi_err(ctx, MSIG_E_ABI, "plugin %s (%s): declares no key scheme", where,
-                         d->name);
+        return msigi_err(ctx, MSIG_E_ABI, "plugin %s (%s): declares no key scheme", where, d->name);
     for (size_t i = 0; d->schemes[i]; i++) {
         if (!valid_name(d->schemes[i]))
-            return msigi_err(ctx, MSIG_E_ABI, "plugin %s (%s): scheme \"%s\" is not "
-                             "[a-z0-9-]+", where, d->name, d->schemes[i]);
+            return msigi_err(ctx, MSIG_E_ABI,
+                             "plugin %s (%s): scheme \"%s\" is not "
+                             "[a-z0-9-]+",
+                             where, d->name, d->schemes[i]);
     }
     return 0;
 }
@@ -123,12 +125,15 @@ static int module_new(struct msig_ctx *ctx, const struct msig_plugin *d, const c
     if (!d)
         return msigi_err(ctx, MSIG_E_ABI, "plugin %s: entry function returned NULL", where);
     if (d->abi_major != MSIG_PLUGIN_ABI_MAJOR)
-        return msigi_err(ctx, MSIG_E_ABI, "plugin %s: ABI major version %u, this core "
-                         "supports %d", where, (unsigned)d->abi_major, MSIG_PLUGIN_ABI_MAJOR);
+        return msigi_err(ctx, MSIG_E_ABI,
+                         "plugin %s: ABI major version %u, this core "
+                         "supports %d",
+                         where, (unsigned)d->abi_major, MSIG_PLUGIN_ABI_MAJOR);
     if (d->struct_size < MSIG_PLUGIN_SIZE_1_0)
-        return msigi_err(ctx, MSIG_E_ABI, "plugin %s: descriptor is %u bytes, ABI 1.0 needs "
-                         "at least %zu", where, (unsigned)d->struct_size,
-                         (size_t)MSIG_PLUGIN_SIZE_1_0);
+        return msigi_err(ctx, MSIG_E_ABI,
+                         "plugin %s: descriptor is %u bytes, ABI 1.0 needs "
+                         "at least %zu",
+                         where, (unsigned)d->struct_size, (size_t)MSIG_PLUGIN_SIZE_1_0);
     struct msigi_plugin *p = msigi_calloc(1, sizeof(*p));
     if (!p)
         return msigi_err(ctx, MSIG_E_NOMEM, "plugin %s: out of memory", where);
@@ -258,29 +263,35 @@ static int ctx_conflict(struct msig_ctx *ctx, struct msigi_plugin *p, const char
         const char *s = NULL;
         if (o == p) {
             if (explicit_load)
-                msigi_log(ctx, MSIG_LOG_INFO, "plugin %s: already loaded (found by the "
-                          "directory scan); loaded once", where);
+                msigi_log(ctx, MSIG_LOG_INFO,
+                          "plugin %s: already loaded (found by the "
+                          "directory scan); loaded once",
+                          where);
             ld->list[k].explicit_load |= explicit_load;
             return 1;
         }
         if (strcmp(o->desc.name, p->desc.name) == 0 && explicit_load &&
             !ld->list[k].explicit_load) {
-            msigi_log(ctx, MSIG_LOG_WARN, "plugin %s: replaces plugin \"%s\" found by the "
-                      "directory scan in %s (the explicit file wins)", where, o->desc.name,
-                      where_of(o));
+            msigi_log(ctx, MSIG_LOG_WARN,
+                      "plugin %s: replaces plugin \"%s\" found by the "
+                      "directory scan in %s (the explicit file wins)",
+                      where, o->desc.name, where_of(o));
             ctx_drop(ctx, k);
             return ctx_conflict(ctx, p, where, explicit_load);
         }
         if (strcmp(o->desc.name, p->desc.name) == 0)
-            return msigi_err(ctx, MSIG_E_EXISTS, "plugin %s: a plugin named \"%s\" is already "
-                             "loaded from %s", where, p->desc.name, where_of(o));
+            return msigi_err(ctx, MSIG_E_EXISTS,
+                             "plugin %s: a plugin named \"%s\" is already "
+                             "loaded from %s",
+                             where, p->desc.name, where_of(o));
         if (shares_scheme(p, o, &s))
-            return msigi_err(ctx, MSIG_E_EXISTS, "plugin %s (%s): scheme \"%s\" is already "
-                             "handled by plugin \"%s\"", where, p->desc.name, s, o->desc.name);
+            return msigi_err(ctx, MSIG_E_EXISTS,
+                             "plugin %s (%s): scheme \"%s\" is already "
+                             "handled by plugin \"%s\"",
+                             where, p->desc.name, s, o->desc.name);
     }
     if (ld->count >= MAX_PLUGINS)
-        return msigi_err(ctx, MSIG_E_LIMIT, "plugin %s: more than %d plugins", where,
-                         MAX_PLUGINS);
+        return msigi_err(ctx, MSIG_E_LIMIT, "plugin %s: more than %d plugins", where, MAX_PLUGINS);
     return 0;
 }
 
@@ -357,8 +368,8 @@ static int check_not_writable(struct msig_ctx *ctx, const char *path, const char
                               struct stat *st)
 {
     if (stat(path, st) != 0)
-        return msigi_err(ctx, errno == ENOENT ? MSIG_E_NOT_FOUND : MSIG_E_IO,
-                         "plugin %s: %s: %s", path, what, strerror(errno));
+        return msigi_err(ctx, errno == ENOENT ? MSIG_E_NOT_FOUND : MSIG_E_IO, "plugin %s: %s: %s",
+                         path, what, strerror(errno));
     if (st->st_mode & (S_IWGRP | S_IWOTH))
         return msigi_err(ctx, MSIG_E_ABI,
                          "plugin %s: refusing to load: %s is group- or world-writable "
@@ -368,12 +379,11 @@ static int check_not_writable(struct msig_ctx *ctx, const char *path, const char
 }
 
 /* Resolves path and checks the file and its directory; fills real and st. */
-static int check_file(struct msig_ctx *ctx, const char *path, char real[PATH_MAX],
-                      struct stat *st)
+static int check_file(struct msig_ctx *ctx, const char *path, char real[PATH_MAX], struct stat *st)
 {
     if (!realpath(path, real))
-        return msigi_err(ctx, errno == ENOENT ? MSIG_E_NOT_FOUND : MSIG_E_IO, "plugin %s: %s",
-                         path, strerror(errno));
+        return msigi_err(ctx, errno == ENOENT ? MSIG_E_NOT_FOUND : MSIG_E_IO, "plugin %s: %s", path,
+                         strerror(errno));
     int rc = check_not_writable(ctx, real, "the file", st);
     if (rc != 0)
         return rc;
@@ -404,11 +414,13 @@ static int open_module(struct msig_ctx *ctx, const char *path, const char *real,
     void *sym = dlsym(dl, MSIG_PLUGIN_ENTRY_SYMBOL);
     if (!sym) {
         if (dlsym(dl, "msig_plugin_entry_v2"))
-            rc = msigi_err(ctx, MSIG_E_ABI, "plugin %s: plugin needs a newer core (it exports "
-                           "msig_plugin_entry_v2, this core supports ABI 1)", path);
+            rc = msigi_err(ctx, MSIG_E_ABI,
+                           "plugin %s: plugin needs a newer core (it exports "
+                           "msig_plugin_entry_v2, this core supports ABI 1)",
+                           path);
         else
-            rc = msigi_err(ctx, MSIG_E_ABI, "plugin %s: not an msig plugin: no %s symbol",
-                           path, MSIG_PLUGIN_ENTRY_SYMBOL);
+            rc = msigi_err(ctx, MSIG_E_ABI, "plugin %s: not an msig plugin: no %s symbol", path,
+                           MSIG_PLUGIN_ENTRY_SYMBOL);
         dlclose(dl);
         return rc;
     }
@@ -462,8 +474,10 @@ int msig_ctx_load_plugin(struct msig_ctx *ctx, const char *path)
         return msigi_err(ctx, MSIG_E_INVALID, "msig_ctx_load_plugin: no path given");
     msigi_err_clear(ctx);
     if (!ctx->loader || !ctx->loader->enabled)
-        return msigi_err(ctx, MSIG_E_UNSUPPORTED, "plugin %s: external plugins are not "
-                         "enabled (msig_ctx_enable_plugins)", path);
+        return msigi_err(ctx, MSIG_E_UNSUPPORTED,
+                         "plugin %s: external plugins are not "
+                         "enabled (msig_ctx_enable_plugins)",
+                         path);
     return load_file(ctx, path, 1);
 }
 
@@ -539,10 +553,10 @@ int msig_ctx_plugin_info(struct msig_ctx *ctx, size_t index, struct msig_plugin_
     if (!ctx || !ctx->loader || !info || info->struct_size < sizeof(uint32_t))
         return msigi_err(ctx, MSIG_E_INVALID, "msig_ctx_plugin_info: bad argument");
     if (index >= ctx->loader->count)
-        return msigi_err(ctx, MSIG_E_NOT_FOUND, "no plugin with index %zu (there are %zu)",
-                         index, ctx->loader->count);
+        return msigi_err(ctx, MSIG_E_NOT_FOUND, "no plugin with index %zu (there are %zu)", index,
+                         ctx->loader->count);
     const struct msigi_plugin *p = ctx->loader->list[index].p;
-    static const char *const none[] = {NULL};
+    static const char *const none[] = { NULL };
     struct msig_plugin_info full = {
         .struct_size = info->struct_size,
         .name = p->desc.name,
@@ -564,8 +578,7 @@ size_t msig_ctx_refused_count(struct msig_ctx *ctx)
     return ctx && ctx->loader ? ctx->loader->n_refused : 0;
 }
 
-int msig_ctx_refused_info(struct msig_ctx *ctx, size_t index, const char **file,
-                          const char **why)
+int msig_ctx_refused_info(struct msig_ctx *ctx, size_t index, const char **file, const char **why)
 {
     if (!ctx || !ctx->loader || !file || !why || index >= ctx->loader->n_refused)
         return msigi_err(ctx, MSIG_E_INVALID, "msig_ctx_refused_info: bad argument");
@@ -607,12 +620,13 @@ int msigi_loader_no_scheme(struct msig_ctx *ctx, const char *spec, const char *l
     size_t used = 0;
     why[0] = '\0';
     for (size_t i = 0; ctx->loader && i < ctx->loader->n_refused && used < sizeof(why); i++)
-        used += (size_t)snprintf(why + used, sizeof(why) - used, "%s%s",
-                                 i ? "; " : "; refused at load time: ",
-                                 ctx->loader->refused[i].why);
-    return msigi_err(ctx, MSIG_E_UNSUPPORTED, "key %s: no loaded plugin serves the '%.*s' "
-                     "scheme (see 'msig plugins')%s", label,
-                     (int)msigi_loader_scheme_len(spec), spec, why);
+        used +=
+            (size_t)snprintf(why + used, sizeof(why) - used, "%s%s",
+                             i ? "; " : "; refused at load time: ", ctx->loader->refused[i].why);
+    return msigi_err(ctx, MSIG_E_UNSUPPORTED,
+                     "key %s: no loaded plugin serves the '%.*s' "
+                     "scheme (see 'msig plugins')%s",
+                     label, (int)msigi_loader_scheme_len(spec), spec, why);
 }
 
 /* ---------------------------------------------------------------- parameters */
@@ -644,8 +658,8 @@ static int param_declared(const struct msigi_plugin *p, const char *name)
 static size_t list_params(const struct msigi_plugin *p, char *buf, size_t cap, size_t used)
 {
     for (size_t i = 0; p->desc.params && p->desc.params[i] && used < cap; i++)
-        used += (size_t)snprintf(buf + used, cap - used, "%s%s", used ? ", " : "",
-                                 p->desc.params[i]);
+        used +=
+            (size_t)snprintf(buf + used, cap - used, "%s%s", used ? ", " : "", p->desc.params[i]);
     return used;
 }
 
@@ -663,13 +677,15 @@ int msig_ctx_check_param(struct msig_ctx *ctx, const char *name)
         if (param_declared(p, name))
             return 0;
         list_params(p, names, sizeof(names), 0);
-        return msigi_err(ctx, MSIG_E_NOT_FOUND, "parameter %s: plugin %s takes no such "
-                         "parameter (it takes: %s)", name, p->desc.name,
-                         names[0] ? names : "none");
+        return msigi_err(ctx, MSIG_E_NOT_FOUND,
+                         "parameter %s: plugin %s takes no such "
+                         "parameter (it takes: %s)",
+                         name, p->desc.name, names[0] ? names : "none");
     }
     for (size_t k = 0; k < ctx->loader->count && used < sizeof(names); k++)
         used = list_params(ctx->loader->list[k].p, names, sizeof(names), used);
-    return msigi_err(ctx, MSIG_E_NOT_FOUND, "parameter %s: no loaded plugin owns the namespace "
-                     "'%.*s' (valid names: %s)", name, (int)strcspn(name, "."), name,
-                     names[0] ? names : "none declared");
+    return msigi_err(ctx, MSIG_E_NOT_FOUND,
+                     "parameter %s: no loaded plugin owns the namespace "
+                     "'%.*s' (valid names: %s)",
+                     name, (int)strcspn(name, "."), name, names[0] ? names : "none declared");
 }

@@ -19,15 +19,15 @@ struct msigi_plugin; /* opaque */
 
 struct msig_key {
     struct msig_ctx *ctx;
-    struct msigi_plugin *plugin;      /* holds a reference while the key is open */
+    struct msigi_plugin *plugin; /* holds a reference while the key is open */
     void *handle;
-    char *spec;                       /* what the plugin gets: "scheme:rest" */
-    char *label;                      /* what the user gave, for messages */
-    uint32_t open_flags;              /* MSIG_KEY_OPEN_F_*, also used for sign-time PINs */
-    struct msig_key_info info;        /* as the plugin filled it, type and bits checked */
-    uint32_t key_type;                /* MSIG_KEY_*, from the public key */
+    char *spec;                /* what the plugin gets: "scheme:rest" */
+    char *label;               /* what the user gave, for messages */
+    uint32_t open_flags;       /* MSIG_KEY_OPEN_F_*, also used for sign-time PINs */
+    struct msig_key_info info; /* as the plugin filled it, type and bits checked */
+    uint32_t key_type;         /* MSIG_KEY_*, from the public key */
     uint32_t bits;
-    EVP_PKEY *pub;                    /* from key_public_der, for the self-check */
+    EVP_PKEY *pub; /* from key_public_der, for the self-check */
 };
 
 /* ---- lookup (loader.c) */
@@ -56,9 +56,9 @@ int msigi_plug_public_der(struct msig_ctx *ctx, struct msig_key *key, uint8_t **
                           size_t *der_len);
 /* Signs: sign_message when the key prefers it and the plugin has it and msg is given, else
  * sign_digest over digest. *sig is msigi_malloc'd; *fmt is what the plugin said. */
-int msigi_plug_sign(struct msig_ctx *ctx, struct msig_key *key, uint32_t scheme,
-                    const uint8_t *msg, size_t msg_len, const uint8_t digest[static 32],
-                    size_t cap, uint8_t **sig, size_t *sig_len, uint32_t *fmt);
+int msigi_plug_sign(struct msig_ctx *ctx, struct msig_key *key, uint32_t scheme, const uint8_t *msg,
+                    size_t msg_len, const uint8_t digest[static 32], size_t cap, uint8_t **sig,
+                    size_t *sig_len, uint32_t *fmt);
 /* Will msigi_plug_sign need the message (the key signs messages only)? */
 int msigi_plug_wants_message(const struct msig_key *key);
 void msigi_plug_key_close(struct msig_key *key);

@@ -55,9 +55,11 @@ static int build_index(struct msig_ctx *ctx, struct msigi_manifest *m)
             a = b;
             b = t;
         }
-        return msigi_err(ctx, MSIG_E_FORMAT, "%s line %zu: '%s' is listed twice (first at %s "
-                         "line %zu)", b->augment ? "manifest-augment" : "manifest", b->lineno,
-                         b->name, a->augment ? "manifest-augment" : "manifest", a->lineno);
+        return msigi_err(ctx, MSIG_E_FORMAT,
+                         "%s line %zu: '%s' is listed twice (first at %s "
+                         "line %zu)",
+                         b->augment ? "manifest-augment" : "manifest", b->lineno, b->name,
+                         a->augment ? "manifest-augment" : "manifest", a->lineno);
     }
     return 0;
 }
@@ -90,14 +92,15 @@ static int parse_lines(struct msig_ctx *ctx, struct msigi_manifest *m, const uin
 {
     char shown[128];
     if (len > MSIGI_MANIFEST_MAX_BYTES)
-        return msigi_err(ctx, MSIG_E_LIMIT, "%s is %zu bytes, more than the limit of %u",
-                         what, len, MSIGI_MANIFEST_MAX_BYTES);
+        return msigi_err(ctx, MSIG_E_LIMIT, "%s is %zu bytes, more than the limit of %u", what, len,
+                         MSIGI_MANIFEST_MAX_BYTES);
     if (len == 0)
         return msigi_err(ctx, MSIG_E_FORMAT, "%s is empty", what);
     if (buf[len - 1] != '\n')
         return msigi_err(ctx, MSIG_E_FORMAT,
                          "%s: the last line has no final newline (Mender verifiers would drop "
-                         "it)", what);
+                         "it)",
+                         what);
     size_t lineno = 0;
     for (size_t pos = 0; pos < len;) {
         const uint8_t *line = buf + pos;
@@ -118,7 +121,8 @@ static int parse_lines(struct msig_ctx *ctx, struct msigi_manifest *m, const uin
         if (n < 67 || line[64] != ' ' || line[65] != ' ' || line[66] == ' ')
             return msigi_err(ctx, MSIG_E_FORMAT,
                              "%s line %zu is malformed (want <64 hex digits><two spaces><name>): "
-                             "'%s'", what, lineno, shown);
+                             "'%s'",
+                             what, lineno, shown);
         for (size_t i = 0; i < 64; i++) {
             if (!is_lower_hex((char)line[i]))
                 return msigi_err(ctx, MSIG_E_FORMAT,
@@ -129,8 +133,8 @@ static int parse_lines(struct msig_ctx *ctx, struct msigi_manifest *m, const uin
         const char *name = (const char *)line + 66;
         if (memchr(name, '\0', name_len) || memchr(name, ' ', name_len) ||
             memchr(name, '\t', name_len))
-            return msigi_err(ctx, MSIG_E_FORMAT, "%s line %zu: malformed name: '%s'", what,
-                             lineno, shown);
+            return msigi_err(ctx, MSIG_E_FORMAT, "%s line %zu: malformed name: '%s'", what, lineno,
+                             shown);
         char *nm = msigi_strndup(name, name_len);
         if (!nm)
             return msigi_err(ctx, MSIG_E_NOMEM, "out of memory parsing %s", what);

@@ -165,7 +165,7 @@ static int host_get_pin(void *host_data, const struct msig_pin_request *req, cha
     struct frame *f = frame_of(host_data);
     if (!f)
         return MSIG_E_PIN_REQUIRED;
-    struct msig_pin_request r = {.struct_size = sizeof(r)};
+    struct msig_pin_request r = { .struct_size = sizeof(r) };
     size_t n = req->struct_size < sizeof(r) ? req->struct_size : sizeof(r);
     memcpy(&r, req, n);
     r.struct_size = sizeof(r);
@@ -239,10 +239,14 @@ static int frame_end(struct frame *f, int rc, const char *what)
         return rc == 0 ? 0 : (plugin_code(rc) ? rc : MSIG_E_FAILED);
     if (!plugin_code(rc)) {
         if (f->has_err)
-            return msigi_err(f->ctx, MSIG_E_FAILED, "%s: %s (the plugin returned code %d, "
-                             "which plugins may not return)", what, f->err, rc);
-        return msigi_err(f->ctx, MSIG_E_FAILED, "%s: the plugin returned code %d, which "
-                         "plugins may not return", what, rc);
+            return msigi_err(f->ctx, MSIG_E_FAILED,
+                             "%s: %s (the plugin returned code %d, "
+                             "which plugins may not return)",
+                             what, f->err, rc);
+        return msigi_err(f->ctx, MSIG_E_FAILED,
+                         "%s: the plugin returned code %d, which "
+                         "plugins may not return",
+                         what, rc);
     }
     if (f->has_err)
         return msigi_err(f->ctx, rc, "%s: %s", what, f->err);
@@ -345,9 +349,11 @@ int msigi_plug_key_info(struct msig_ctx *ctx, struct msig_key *key)
     if (rc != 0)
         return rc;
     if (key->info.max_sig_len > MSIG_HOST_SIG_MAX || key->info.pub_der_len > MSIG_HOST_PUB_DER_MAX)
-        return msigi_err(ctx, MSIG_E_LIMIT, "%s: key_info asks for a %zu-byte signature and a "
-                         "%zu-byte public key (limits %u and %u)", what, key->info.max_sig_len,
-                         key->info.pub_der_len, MSIG_HOST_SIG_MAX, MSIG_HOST_PUB_DER_MAX);
+        return msigi_err(ctx, MSIG_E_LIMIT,
+                         "%s: key_info asks for a %zu-byte signature and a "
+                         "%zu-byte public key (limits %u and %u)",
+                         what, key->info.max_sig_len, key->info.pub_der_len, MSIG_HOST_SIG_MAX,
+                         MSIG_HOST_PUB_DER_MAX);
     return 0;
 }
 
@@ -364,8 +370,10 @@ static int call_filling(struct msig_ctx *ctx, struct msig_key *key, fill_fn *fil
     *out_len = 0;
     for (int attempt = 0; attempt < 2; attempt++) {
         if (cap > max) {
-            rc = msigi_err(ctx, MSIG_E_LIMIT, "%s: the plugin needs a %zu-byte buffer (limit "
-                           "%zu)", what, cap, max);
+            rc = msigi_err(ctx, MSIG_E_LIMIT,
+                           "%s: the plugin needs a %zu-byte buffer (limit "
+                           "%zu)",
+                           what, cap, max);
             goto out;
         }
         msigi_free(buf);
@@ -387,8 +395,10 @@ static int call_filling(struct msig_ctx *ctx, struct msig_key *key, fill_fn *fil
         if (rc != 0)
             goto out;
         if (len > cap || len == 0) {
-            rc = msigi_err(ctx, MSIG_E_ABI, "%s: the plugin reported %zu bytes in a %zu-byte "
-                           "buffer", what, len, cap);
+            rc = msigi_err(ctx, MSIG_E_ABI,
+                           "%s: the plugin reported %zu bytes in a %zu-byte "
+                           "buffer",
+                           what, len, cap);
             goto out;
         }
         *out = buf;
@@ -432,25 +442,23 @@ static int fill_sig(struct msig_key *key, void *arg, uint8_t *buf, size_t cap, s
     const struct msig_plugin *d = &key->plugin->desc;
     *a->fmt = MSIG_SIGFMT_NATIVE;
     if (a->msg && msigi_plug_wants_message(key))
-        return d->sign_message(key->handle, a->scheme, a->msg, a->msg_len, buf, cap, len,
-                               a->fmt);
+        return d->sign_message(key->handle, a->scheme, a->msg, a->msg_len, buf, cap, len, a->fmt);
     return d->sign_digest(key->handle, a->scheme, a->digest, 32, buf, cap, len, a->fmt);
 }
 
 int msigi_plug_wants_message(const struct msig_key *key)
 {
-    return key->plugin->desc.sign_message &&
-           (key->info.flags & MSIG_KEYINFO_F_PREFER_MESSAGE);
+    return key->plugin->desc.sign_message && (key->info.flags & MSIG_KEYINFO_F_PREFER_MESSAGE);
 }
 
-int msigi_plug_sign(struct msig_ctx *ctx, struct msig_key *key, uint32_t scheme,
-                    const uint8_t *msg, size_t msg_len, const uint8_t digest[static 32],
-                    size_t cap, uint8_t **sig, size_t *sig_len, uint32_t *fmt)
+int msigi_plug_sign(struct msig_ctx *ctx, struct msig_key *key, uint32_t scheme, const uint8_t *msg,
+                    size_t msg_len, const uint8_t digest[static 32], size_t cap, uint8_t **sig,
+                    size_t *sig_len, uint32_t *fmt)
 {
     char what[640];
     snprintf(what, sizeof(what), "signing with key %s (plugin %s)", key->label,
              key->plugin->desc.name);
-    struct sign_args a = {scheme, msg, msg_len, digest, fmt};
+    struct sign_args a = { scheme, msg, msg_len, digest, fmt };
     if (cap < SIG_DEFAULT_EC)
         cap = SIG_DEFAULT_EC;
     return call_filling(ctx, key, fill_sig, &a, cap, MSIG_HOST_SIG_MAX, what, sig, sig_len);
@@ -478,8 +486,7 @@ struct list_relay {
 static int relay_entry(void *user, const struct msig_key_entry *e)
 {
     struct list_relay *r = user;
-    if (!e || e->struct_size < offsetof(struct msig_key_entry, spec) + sizeof(e->spec) ||
-        !e->spec)
+    if (!e || e->struct_size < offsetof(struct msig_key_entry, spec) + sizeof(e->spec) || !e->spec)
         return 0; /* malformed entry: skipped */
     struct msig_key_entry full;
     memset(&full, 0, sizeof(full));
@@ -505,7 +512,7 @@ int msigi_plug_key_list(struct msig_ctx *ctx, struct msigi_plugin *p, const char
     int rc = ensure_instance(ctx, p);
     if (rc != 0)
         return rc;
-    struct list_relay r = {cb, user, 0};
+    struct list_relay r = { cb, user, 0 };
     struct frame f;
     frame_begin(&f, ctx, p, flags);
     rc = p->desc.key_list(p->inst, spec, flags, relay_entry, &r);

@@ -18,21 +18,21 @@ struct msigi_hostparam {
 
 /* One per loaded plugin file (or built-in entry) in the process. */
 struct msigi_plugin {
-    struct msigi_plugin *next;        /* process registry */
-    struct msig_plugin desc;          /* zeroed, then min(struct_size, sizeof) copied */
-    msig_plugin_entry_fn *builtin;    /* identity of a built-in */
-    char *file;                       /* real path; NULL for built-ins */
-    dev_t dev;                        /* identity of a file */
+    struct msigi_plugin *next;     /* process registry */
+    struct msig_plugin desc;       /* zeroed, then min(struct_size, sizeof) copied */
+    msig_plugin_entry_fn *builtin; /* identity of a built-in */
+    char *file;                    /* real path; NULL for built-ins */
+    dev_t dev;                     /* identity of a file */
     ino_t ino;
-    void *dl;                         /* dlopen handle, NULL for built-ins */
-    struct msig_host host;            /* host_data points back at this struct */
-    size_t refs;                      /* contexts and open keys holding it */
+    void *dl;              /* dlopen handle, NULL for built-ins */
+    struct msig_host host; /* host_data points back at this struct */
+    size_t refs;           /* contexts and open keys holding it */
     void *inst;
     int inst_ready;
-    pthread_mutex_t op_lock;          /* held around calls unless MSIG_PLUGIN_F_THREADSAFE */
-    pthread_mutex_t param_lock;       /* guards params */
-    struct msigi_hostparam *params;   /* copies handed out by get_param */
-    struct msig_ctx *log_ctx;         /* where lines from the plugin's own threads go */
+    pthread_mutex_t op_lock;        /* held around calls unless MSIG_PLUGIN_F_THREADSAFE */
+    pthread_mutex_t param_lock;     /* guards params */
+    struct msigi_hostparam *params; /* copies handed out by get_param */
+    struct msig_ctx *log_ctx;       /* where lines from the plugin's own threads go */
 };
 
 /* plugcall.c: the host-services table of p; creates the instance when needed (under the

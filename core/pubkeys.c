@@ -68,8 +68,7 @@ static int add_pkey(struct msig_pubkeys *keys, EVP_PKEY *pkey, const char *label
                        label, desc);
         goto out;
     }
-    struct msigi_pubkey *grown =
-        msigi_realloc(keys->keys, (keys->count + 1) * sizeof(*keys->keys));
+    struct msigi_pubkey *grown = msigi_realloc(keys->keys, (keys->count + 1) * sizeof(*keys->keys));
     if (!grown) {
         rc = msigi_err(ctx, MSIG_E_NOMEM, "public key %s: out of memory", label);
         goto out;
@@ -174,8 +173,7 @@ out:
     return rc;
 }
 
-int msig_pubkeys_add_mem(struct msig_pubkeys *keys, const void *buf, size_t len,
-                         const char *label)
+int msig_pubkeys_add_mem(struct msig_pubkeys *keys, const void *buf, size_t len, const char *label)
 {
     int rc = 0;
     EVP_PKEY *pkey = NULL;
@@ -190,8 +188,10 @@ int msig_pubkeys_add_mem(struct msig_pubkeys *keys, const void *buf, size_t len,
         goto out;
     }
     if (len > KEYFILE_MAX) {
-        rc = msigi_err(ctx, MSIG_E_LIMIT, "public key %s: %zu bytes, more than a key file can "
-                       "be (limit %d)", label, len, KEYFILE_MAX);
+        rc = msigi_err(ctx, MSIG_E_LIMIT,
+                       "public key %s: %zu bytes, more than a key file can "
+                       "be (limit %d)",
+                       label, len, KEYFILE_MAX);
         goto out;
     }
     if (memmem(buf, len, "-----BEGIN ", 11)) {
@@ -203,13 +203,17 @@ int msig_pubkeys_add_mem(struct msig_pubkeys *keys, const void *buf, size_t len,
         if (!pkey)
             pkey = decode_rsa_pkcs1(buf, len);
         if (!pkey && is_private_der(buf, len)) {
-            rc = msigi_err(ctx, MSIG_E_KEY, "public key %s: this is a private key (DER); "
-                           "verification needs the public key", label);
+            rc = msigi_err(ctx, MSIG_E_KEY,
+                           "public key %s: this is a private key (DER); "
+                           "verification needs the public key",
+                           label);
             goto out;
         }
         if (!pkey) {
-            rc = msigi_err(ctx, MSIG_E_KEY, "public key %s: not a public key (neither PEM nor "
-                           "DER SubjectPublicKeyInfo or PKCS#1 RSA)", label);
+            rc = msigi_err(ctx, MSIG_E_KEY,
+                           "public key %s: not a public key (neither PEM nor "
+                           "DER SubjectPublicKeyInfo or PKCS#1 RSA)",
+                           label);
             goto out;
         }
     }

@@ -45,7 +45,7 @@
 struct msig_reader {
     struct msig_ctx *ctx;
     const struct msig_pubkeys *keys;
-    uint32_t flags;        /* MSIG_READ_F_* */
+    uint32_t flags; /* MSIG_READ_F_* */
     msig_file_fn *file_fn;
     void *file_user;
 };
@@ -53,8 +53,8 @@ struct msig_reader {
 /* One compressed outer entry being read: outer archive -> (hash) -> decoder -> inner tar. */
 struct zsrc {
     struct rd *rd;
-    EVP_MD_CTX *md;        /* hash of the compressed bytes, or NULL */
-    int failed;            /* the outer read failed (message in ctx) */
+    EVP_MD_CTX *md; /* hash of the compressed bytes, or NULL */
+    int failed;     /* the outer read failed (message in ctx) */
 };
 
 struct inner {
@@ -62,15 +62,15 @@ struct inner {
     struct msigi_zdec *dec;
     struct msigi_targuard guard; /* the strict tar layer in front of libarchive */
     struct archive *a;
-    uint8_t *buf;          /* decompressed bytes handed to libarchive */
-    uint8_t *obuf;         /* file data read out of libarchive */
-    int dec_failed;        /* decoder error (message in ctx) */
+    uint8_t *buf;   /* decompressed bytes handed to libarchive */
+    uint8_t *obuf;  /* file data read out of libarchive */
+    int dec_failed; /* decoder error (message in ctx) */
 };
 
 struct rd {
     struct msig_ctx *ctx;
     struct msig_reader *r;
-    const char *name;      /* artifact name for messages */
+    const char *name; /* artifact name for messages */
     msig_read_fn *src;
     void *src_user;
     uint8_t *inbuf;
@@ -81,13 +81,13 @@ struct rd {
     struct msigi_manifest man;
     uint8_t *manifest_raw;
     size_t manifest_len;
-    int zfamily;           /* compression of header and data, from the header's name */
+    int zfamily; /* compression of header and data, from the header's name */
     const char *ext;
-    int have_augment;      /* manifest-augment seen */
-    char seen[1024];       /* names so far, for structure messages */
+    int have_augment; /* manifest-augment seen */
+    char seen[1024];  /* names so far, for structure messages */
     unsigned outer_count;
     int last_data_index;
-    char outer_msg[512];   /* why the outer stream failed under a decoder */
+    char outer_msg[512]; /* why the outer stream failed under a decoder */
 };
 
 /* ------------------------------------------------------------------ helpers */
@@ -122,7 +122,8 @@ static int structure_error(struct rd *rd, const char *name, const char *want)
 {
     return msigi_err(rd->ctx, MSIG_E_FORMAT,
                      "%s: invalid structure: entry '%s' where %s was expected (entries so far: "
-                     "[%s])", rd->name, name, want, rd->seen);
+                     "[%s])",
+                     rd->name, name, want, rd->seen);
 }
 
 /* A basename allowed for a payload file (spec §7: ^[\w\-.,]+$), and not "." or "..". */
@@ -142,10 +143,10 @@ static int payload_name_ok(const char *s)
 /* Script names must contain <State>_(Enter|Leave|Error)_NN (spec §5.6). */
 static int script_name_ok(const char *s)
 {
-    static const char *const states[] = {"ArtifactInstall", "ArtifactReboot", "ArtifactCommit",
-                                         "ArtifactRollback", "ArtifactRollbackReboot",
-                                         "ArtifactFailure"};
-    static const char *const acts[] = {"_Enter_", "_Leave_", "_Error_"};
+    static const char *const states[] = { "ArtifactInstall",        "ArtifactReboot",
+                                          "ArtifactCommit",         "ArtifactRollback",
+                                          "ArtifactRollbackReboot", "ArtifactFailure" };
+    static const char *const acts[] = { "_Enter_", "_Leave_", "_Error_" };
     if (!payload_name_ok(s))
         return 0;
     for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
@@ -199,13 +200,12 @@ static int json_depth_ok(const uint8_t *buf, size_t len)
     return 1;
 }
 
-static int parse_json(struct rd *rd, const uint8_t *buf, size_t len, const char *what,
-                      json_t **out)
+static int parse_json(struct rd *rd, const uint8_t *buf, size_t len, const char *what, json_t **out)
 {
     *out = NULL;
     if (!json_depth_ok(buf, len))
-        return msigi_err(rd->ctx, MSIG_E_LIMIT, "%s: %s is nested deeper than %d levels",
-                         rd->name, what, MAX_JSON_DEPTH);
+        return msigi_err(rd->ctx, MSIG_E_LIMIT, "%s: %s is nested deeper than %d levels", rd->name,
+                         what, MAX_JSON_DEPTH);
     json_error_t jerr;
     json_t *j = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &jerr);
     /* JSON has no integer limit (Go reads numbers as float64): an integer beyond 64 bits is
@@ -214,8 +214,9 @@ static int parse_json(struct rd *rd, const uint8_t *buf, size_t len, const char 
         j = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL,
                        &jerr);
     if (!j)
-        return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s is not valid JSON: %s (line %d, column %d)",
-                         rd->name, what, jerr.text, jerr.line, jerr.column);
+        return msigi_err(rd->ctx, MSIG_E_FORMAT,
+                         "%s: %s is not valid JSON: %s (line %d, column %d)", rd->name, what,
+                         jerr.text, jerr.line, jerr.column);
     *out = j;
     return 0;
 }
@@ -225,32 +226,32 @@ static int only_keys(struct rd *rd, json_t *obj, const char *what, const char *c
 {
     const char *k;
     json_t *v;
-    json_object_foreach(obj, k, v)
-    {
+    json_object_foreach (obj, k, v) {
         int ok = 0;
         for (const char *const *a = allowed; *a; a++)
             ok |= strcmp(*a, k) == 0;
         if (!ok)
-            return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s has an unknown field \"%s\"",
-                             rd->name, what, k);
+            return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s has an unknown field \"%s\"", rd->name,
+                             what, k);
     }
     return 0;
 }
 
 /* A header string (name, group, device type): at most 256 bytes, no control characters. */
 /* The printable-text rule (text.c) for a header string: s of len bytes, named field. */
-static int check_text(struct rd *rd, const char *s, size_t len, const char *what,
-                      const char *field)
+static int check_text(struct rd *rd, const char *s, size_t len, const char *what, const char *field)
 {
     size_t at = 0;
     uint32_t cp = 0;
 
     if (len > MAX_STRING)
-        return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: %s is %zu bytes, more than %u",
-                         rd->name, what, field, len, MAX_STRING);
+        return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: %s is %zu bytes, more than %u", rd->name,
+                         what, field, len, MAX_STRING);
     if (msigi_text_check(s, len, &at, &cp) != 0)
-        return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: %s contains a control character "
-                         "(U+%04X at byte %zu)", rd->name, what, field, (unsigned)cp, at);
+        return msigi_err(rd->ctx, MSIG_E_FORMAT,
+                         "%s: %s: %s contains a control character "
+                         "(U+%04X at byte %zu)",
+                         rd->name, what, field, (unsigned)cp, at);
     return 0;
 }
 
@@ -273,12 +274,13 @@ static int check_strings(struct rd *rd, json_t *v, const char *what, const char 
     if (json_is_string(v))
         return check_string(rd, v, what, field);
     if (json_is_array(v)) {
-        json_array_foreach(v, i, e) if (rc == 0) rc = check_strings(rd, e, what, field);
+        json_array_foreach (v, i, e)
+            if (rc == 0)
+                rc = check_strings(rd, e, what, field);
         return rc;
     }
     if (json_is_object(v)) {
-        json_object_foreach(v, k, e)
-        {
+        json_object_foreach (v, k, e) {
             if (rc == 0)
                 rc = check_text(rd, k, strlen(k), what, field);
             if (rc == 0)
@@ -299,8 +301,7 @@ static int string_list(struct rd *rd, json_t *arr, const char *what, const char 
                          field);
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v)
-    {
+    json_array_foreach (arr, i, v) {
         int rc = check_string(rd, v, what, field);
         if (rc)
             return rc;
@@ -325,8 +326,8 @@ static la_ssize_t outer_read_cb(struct archive *a, void *user, const void **buf)
         archive_set_error(a, EIO, "read error");
         return -1;
     }
-    if ((n > 0 ? msigi_tg_feed(&rd->guard, rd->inbuf, (size_t)n)
-               : msigi_tg_finish(&rd->guard)) != 0) {
+    if ((n > 0 ? msigi_tg_feed(&rd->guard, rd->inbuf, (size_t)n) : msigi_tg_finish(&rd->guard)) !=
+        0) {
         archive_set_error(a, EINVAL, "%s", rd->guard.msg);
         return -1;
     }
@@ -344,9 +345,10 @@ static int same_entry(struct rd *rd, struct msigi_targuard *g, struct archive_en
     if (msigi_tg_next(g, &t) != 0 || name == NULL ||
         t.name_hash != msigi_tg_name_hash(name, strlen(name)) ||
         (archive_entry_size_is_set(e) && (uint64_t)archive_entry_size(e) != t.size))
-        return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: entry '%.200s': the tar reader and "
-                         "msig's tar layer read different names or sizes", rd->name, what,
-                         name ? name : "?");
+        return msigi_err(rd->ctx, MSIG_E_FORMAT,
+                         "%s: %s: entry '%.200s': the tar reader and "
+                         "msig's tar layer read different names or sizes",
+                         rd->name, what, name ? name : "?");
     return 0;
 }
 
@@ -385,8 +387,10 @@ static int read_small_entry(struct rd *rd, struct archive_entry *e, size_t cap, 
     *out_len = 0;
     la_int64_t size = archive_entry_size(e);
     if (size < 0 || (uint64_t)size > cap)
-        return msigi_err(rd->ctx, MSIG_E_LIMIT, "%s: entry '%s' is %lld bytes, more than the limit "
-                         "of %zu", rd->name, name, (long long)size, cap);
+        return msigi_err(rd->ctx, MSIG_E_LIMIT,
+                         "%s: entry '%s' is %lld bytes, more than the limit "
+                         "of %zu",
+                         rd->name, name, (long long)size, cap);
     uint8_t *buf = msigi_malloc((size_t)size + 1);
     if (!buf)
         return msigi_err(rd->ctx, MSIG_E_NOMEM, "out of memory reading %s", name);
@@ -418,8 +422,7 @@ static msig_ssize zsrc_read(void *user, void *buf, size_t len)
         struct rd *rd = zs->rd;
         if (!rd->src_failed) {
             const char *e = archive_error_string(rd->outer);
-            snprintf(rd->outer_msg, sizeof(rd->outer_msg), "%s",
-                     e ? e : "malformed tar archive");
+            snprintf(rd->outer_msg, sizeof(rd->outer_msg), "%s", e ? e : "malformed tar archive");
         }
         errno = EIO;
         return -1;
@@ -438,8 +441,8 @@ static la_ssize_t inner_read_cb(struct archive *a, void *user, const void **buf)
         archive_set_error(a, EIO, "decompression failed");
         return -1;
     }
-    if ((n > 0 ? msigi_tg_feed(&in->guard, in->buf, (size_t)n)
-               : msigi_tg_finish(&in->guard)) != 0) {
+    if ((n > 0 ? msigi_tg_feed(&in->guard, in->buf, (size_t)n) : msigi_tg_finish(&in->guard)) !=
+        0) {
         archive_set_error(a, EINVAL, "%s", in->guard.msg);
         return -1;
     }
@@ -479,8 +482,8 @@ static int inner_open(struct rd *rd, struct inner *in, const char *what, EVP_MD_
     if (archive_read_open(in->a, in, NULL, inner_read_cb, NULL) != ARCHIVE_OK) {
         if (in->dec_failed || in->zs.failed)
             return inner_error(rd, in, what, "opening");
-        return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s is not a tar archive: %s", rd->name,
-                         what, archive_error_string(in->a));
+        return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s is not a tar archive: %s", rd->name, what,
+                         archive_error_string(in->a));
     }
     return 0;
 }
@@ -493,9 +496,9 @@ static int inner_error(struct rd *rd, struct inner *in, const char *what, const 
     if (in->zs.failed)
         return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: %s", rd->name, what, rd->outer_msg);
     if (in->dec_failed)
-        return msigi_err_prefix(rd->ctx, msigi_zdec_error(in->dec) ? msigi_zdec_error(in->dec)
-                                                                   : MSIG_E_FORMAT,
-                                "%s", rd->name);
+        return msigi_err_prefix(
+            rd->ctx, msigi_zdec_error(in->dec) ? msigi_zdec_error(in->dec) : MSIG_E_FORMAT, "%s",
+            rd->name);
     const char *e = archive_error_string(in->a);
     return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: %s: %s", rd->name, what, doing,
                      e ? e : "malformed tar archive");
@@ -529,8 +532,10 @@ static int inner_read_small(struct rd *rd, struct inner *in, struct archive_entr
     *out = NULL;
     *out_len = 0;
     if (size < 0 || (uint64_t)size > MAX_JSON_BYTES)
-        return msigi_err(rd->ctx, MSIG_E_LIMIT, "%s: %s: '%s' is %lld bytes, more than the "
-                         "limit of %u", rd->name, what, name, (long long)size, MAX_JSON_BYTES);
+        return msigi_err(rd->ctx, MSIG_E_LIMIT,
+                         "%s: %s: '%s' is %lld bytes, more than the "
+                         "limit of %u",
+                         rd->name, what, name, (long long)size, MAX_JSON_BYTES);
     uint8_t *buf = msigi_malloc((size_t)size + 1);
     if (!buf)
         return msigi_err(rd->ctx, MSIG_E_NOMEM, "out of memory");
@@ -554,9 +559,9 @@ static int inner_read_small(struct rd *rd, struct inner *in, struct archive_entr
 
 static int parse_header_info_v3(struct rd *rd, json_t *j, const char *what, int augment)
 {
-    static const char *const top[] = {"payloads", "artifact_provides", "artifact_depends", NULL};
-    static const char *const prov[] = {"artifact_name", "artifact_group", NULL};
-    static const char *const deps[] = {"artifact_name", "device_type", "artifact_group", NULL};
+    static const char *const top[] = { "payloads", "artifact_provides", "artifact_depends", NULL };
+    static const char *const prov[] = { "artifact_name", "artifact_group", NULL };
+    static const char *const deps[] = { "artifact_name", "device_type", "artifact_group", NULL };
     struct msig_artifact *art = rd->art;
     int rc;
     if (!json_is_object(j))
@@ -577,14 +582,13 @@ static int parse_header_info_v3(struct rd *rd, json_t *j, const char *what, int 
         return msigi_err(rd->ctx, rc, "out of memory");
     size_t i;
     json_t *v;
-    json_array_foreach(pl, i, v)
-    {
-        static const char *const pk[] = {"type", NULL};
+    json_array_foreach (pl, i, v) {
+        static const char *const pk[] = { "type", NULL };
         char field[32];
         snprintf(field, sizeof(field), "payloads[%zu]", i);
         if (!json_is_object(v))
-            return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: %s must be an object", rd->name,
-                             what, field);
+            return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: %s must be an object", rd->name, what,
+                             field);
         if ((rc = only_keys(rd, v, what, pk)))
             return rc;
         json_t *t = json_object_get(v, "type");
@@ -593,8 +597,8 @@ static int parse_header_info_v3(struct rd *rd, json_t *j, const char *what, int 
             if ((rc = check_string(rd, t, what, field)))
                 return rc;
             if (json_string_length(t) == 0)
-                return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: %s has an empty type",
-                                 rd->name, what, field);
+                return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: %s has an empty type", rd->name,
+                                 what, field);
             *dst = msigi_strdup(json_string_value(t));
             if (!*dst)
                 return msigi_err(rd->ctx, MSIG_E_NOMEM, "out of memory");
@@ -603,23 +607,24 @@ static int parse_header_info_v3(struct rd *rd, json_t *j, const char *what, int 
                              rd->name, what);
         }
         if (augment && art->payloads[i].type == NULL)
-            return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: %s: a bootstrap payload (no type "
-                             "in the signed header) cannot be augmented", rd->name, what,
-                             field);
+            return msigi_err(rd->ctx, MSIG_E_FORMAT,
+                             "%s: %s: %s: a bootstrap payload (no type "
+                             "in the signed header) cannot be augmented",
+                             rd->name, what, field);
     }
     json_t *ap = json_object_get(j, "artifact_provides");
     json_t *ad = json_object_get(j, "artifact_depends");
     if (augment)
         return 0; /* the augment header repeats these; the signed header's values count */
     if (!json_is_object(ap))
-        return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: artifact_provides is missing",
-                         rd->name, what);
+        return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: artifact_provides is missing", rd->name,
+                         what);
     if ((rc = only_keys(rd, ap, "header-info artifact_provides", prov)))
         return rc;
     json_t *an = json_object_get(ap, "artifact_name");
     if (!an)
-        return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: artifact_provides.artifact_name is missing",
-                         rd->name, what);
+        return msigi_err(rd->ctx, MSIG_E_FORMAT,
+                         "%s: %s: artifact_provides.artifact_name is missing", rd->name, what);
     if ((rc = check_string(rd, an, what, "artifact_name")))
         return rc;
     if (json_string_length(an) == 0)
@@ -644,8 +649,8 @@ static int parse_header_info_v3(struct rd *rd, json_t *j, const char *what, int 
         if ((rc = string_list(rd, dt, what, "device_type", 1, &art->devices)))
             return rc;
         json_t *dn = json_object_get(ad, "artifact_name");
-        if (dn && (rc = string_list(rd, dn, what, "artifact_depends.artifact_name", 0,
-                                    &art->dep_names)))
+        if (dn &&
+            (rc = string_list(rd, dn, what, "artifact_depends.artifact_name", 0, &art->dep_names)))
             return rc;
         json_t *dg = json_object_get(ad, "artifact_group");
         if (dg && (rc = string_list(rd, dg, what, "artifact_depends.artifact_group", 0,
@@ -657,7 +662,8 @@ static int parse_header_info_v3(struct rd *rd, json_t *j, const char *what, int 
 
 static int parse_header_info_v2(struct rd *rd, json_t *j, const char *what)
 {
-    static const char *const top[] = {"artifact_name", "updates", "device_types_compatible", NULL};
+    static const char *const top[] = { "artifact_name", "updates", "device_types_compatible",
+                                       NULL };
     struct msig_artifact *art = rd->art;
     int rc;
     if (!json_is_object(j))
@@ -666,27 +672,29 @@ static int parse_header_info_v2(struct rd *rd, json_t *j, const char *what)
         return rc;
     json_t *an = json_object_get(j, "artifact_name");
     if (!an || (rc = check_string(rd, an, what, "artifact_name")))
-        return an ? rc : msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: artifact_name is missing",
-                                   rd->name, what);
+        return an ? rc
+                  : msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: artifact_name is missing", rd->name,
+                              what);
     if (json_string_length(an) == 0)
         return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: artifact_name is empty", rd->name, what);
     art->name = msigi_strdup(json_string_value(an));
     json_t *up = json_object_get(j, "updates");
     if (!json_is_array(up) || json_array_size(up) == 0 || json_array_size(up) > MAX_PAYLOADS)
-        return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: updates must be a list of 1 to %u "
-                         "payloads", rd->name, what, MAX_PAYLOADS);
+        return msigi_err(rd->ctx, MSIG_E_FORMAT,
+                         "%s: %s: updates must be a list of 1 to %u "
+                         "payloads",
+                         rd->name, what, MAX_PAYLOADS);
     if ((rc = msigi_artifact_set_payloads(art, json_array_size(up))))
         return msigi_err(rd->ctx, rc, "out of memory");
     size_t i;
     json_t *v;
-    json_array_foreach(up, i, v)
-    {
+    json_array_foreach (up, i, v) {
         json_t *t = json_object_get(v, "type");
         if (!json_is_string(t) || (rc = check_string(rd, t, what, "updates[].type")))
-            return json_is_string(t) ? rc
-                                     : msigi_err(rd->ctx, MSIG_E_FORMAT,
-                                                 "%s: %s: updates[%zu].type must be a string",
-                                                 rd->name, what, i);
+            return json_is_string(t)
+                       ? rc
+                       : msigi_err(rd->ctx, MSIG_E_FORMAT,
+                                   "%s: %s: updates[%zu].type must be a string", rd->name, what, i);
         art->payloads[i].type = msigi_strdup(json_string_value(t));
     }
     json_t *dt = json_object_get(j, "device_types_compatible");
@@ -701,8 +709,7 @@ static int merge_json(struct rd *rd, json_t *dst, json_t *src, const char *what)
 {
     const char *k;
     json_t *v;
-    json_object_foreach(src, k, v)
-    {
+    json_object_foreach (src, k, v) {
         json_t *old = json_object_get(dst, k);
         if (old && json_is_object(old) && json_is_object(v)) {
             int rc = merge_json(rd, old, v, what);
@@ -730,14 +737,15 @@ static int parse_type_info(struct rd *rd, struct msigi_payload *p, json_t *j, co
     json_t *t = json_object_get(j, "type");
     const char *want = augment ? p->aug_type : p->type;
     if (t && !json_is_null(t) && !json_is_string(t))
-        return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: type must be a string or null",
-                         rd->name, what);
+        return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: type must be a string or null", rd->name,
+                         what);
     const char *got = json_is_string(t) ? json_string_value(t) : NULL;
     if (!augment && want && strcmp(want, "rootfs-image") == 0 && got && !*got) {
         /* mender-artifact before 4.4 writes "type":"" for rootfs-image (spec §5.3). */
         msigi_log(rd->ctx, MSIG_LOG_WARN,
                   "%s: %s has an empty type (written by mender-artifact before 4.4); taken as "
-                  "rootfs-image", rd->name, what);
+                  "rootfs-image",
+                  rd->name, what);
     } else if ((want == NULL) != (got == NULL) || (want && strcmp(want, got) != 0)) {
         return msigi_err(rd->ctx, MSIG_E_FORMAT,
                          "%s: %s: type \"%s\" does not match the type \"%s\" in header-info",
@@ -750,11 +758,10 @@ static int parse_type_info(struct rd *rd, struct msigi_payload *p, json_t *j, co
         if (!json_is_object(prov))
             return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: artifact_provides must be an object",
                              rd->name, what);
-        json_object_foreach(prov, k, v)
-        {
+        json_object_foreach (prov, k, v) {
             if (!json_is_string(v))
-                return msigi_err(rd->ctx, MSIG_E_FORMAT,
-                                 "%s: %s: provide '%s' must be a string", rd->name, what, k);
+                return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: provide '%s' must be a string",
+                                 rd->name, what, k);
         }
     }
     json_t *deps = json_object_get(j, "artifact_depends");
@@ -764,12 +771,12 @@ static int parse_type_info(struct rd *rd, struct msigi_payload *p, json_t *j, co
         if (!json_is_object(deps))
             return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: artifact_depends must be an object",
                              rd->name, what);
-        json_object_foreach(deps, k, v)
-        {
+        json_object_foreach (deps, k, v) {
             int good = json_is_string(v) || json_is_array(v);
             size_t i;
             json_t *e;
-            json_array_foreach(v, i, e) good &= json_is_string(e);
+            json_array_foreach (v, i, e)
+                good &= json_is_string(e);
             if (!good)
                 return msigi_err(rd->ctx, MSIG_E_FORMAT,
                                  "%s: %s: depend '%s' must be a string or a list of strings",
@@ -788,8 +795,7 @@ static int parse_type_info(struct rd *rd, struct msigi_payload *p, json_t *j, co
         if (!json_is_array(clears))
             return msigi_err(rd->ctx, MSIG_E_FORMAT,
                              "%s: %s: clears_artifact_provides must be a list", rd->name, what);
-        json_array_foreach(clears, i, e)
-        {
+        json_array_foreach (clears, i, e) {
             if (!json_is_string(e))
                 return msigi_err(rd->ctx, MSIG_E_FORMAT,
                                  "%s: %s: clears_artifact_provides must hold strings", rd->name,
@@ -809,8 +815,8 @@ static int parse_type_info(struct rd *rd, struct msigi_payload *p, json_t *j, co
     return 0;
 }
 
-static int parse_meta_data(struct rd *rd, struct msigi_payload *p, const uint8_t *buf,
-                           size_t len, const char *what, int augment)
+static int parse_meta_data(struct rd *rd, struct msigi_payload *p, const uint8_t *buf, size_t len,
+                           const char *what, int augment)
 {
     if (len == 0)
         return 0;
@@ -835,12 +841,16 @@ static int parse_meta_data(struct rd *rd, struct msigi_payload *p, const uint8_t
 }
 
 /* Streams a script to the file handler. */
-static int read_script(struct rd *rd, struct inner *in, struct archive_entry *e,
-                       const char *base, const char *what)
+static int read_script(struct rd *rd, struct inner *in, struct archive_entry *e, const char *base,
+                       const char *what)
 {
-    struct msig_file_event ev = {sizeof(ev), MSIG_FILE_SCRIPT, 0,
-                                 (uint32_t)archive_entry_perm(e), base,
-                                 (uint64_t)archive_entry_size(e), (int64_t)archive_entry_mtime(e)};
+    struct msig_file_event ev = { sizeof(ev),
+                                  MSIG_FILE_SCRIPT,
+                                  0,
+                                  (uint32_t)archive_entry_perm(e),
+                                  base,
+                                  (uint64_t)archive_entry_size(e),
+                                  (int64_t)archive_entry_mtime(e) };
     msig_file_fn *fn = rd->r->file_fn;
     int rc = fn ? fn(rd->r->file_user, &ev, NULL, 0, 0) : 0;
     if (rc)
@@ -866,8 +876,8 @@ static int read_header(struct rd *rd, const char *entry_name, int augment)
     struct msig_artifact *art = rd->art;
     struct msigi_mline *ml = msigi_manifest_find(&rd->man, entry_name);
     if (!ml)
-        return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s is not listed in %s", rd->name,
-                         entry_name, augment ? "manifest-augment" : "the manifest");
+        return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s is not listed in %s", rd->name, entry_name,
+                         augment ? "manifest-augment" : "the manifest");
     if (ml->augment != augment)
         return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s is listed in %s", rd->name, entry_name,
                          ml->augment ? "manifest-augment instead of the signed manifest"
@@ -918,8 +928,10 @@ static int read_header(struct rd *rd, const char *entry_name, int augment)
         }
         if (state == 0) {
             if (strcmp(path, "header-info") != 0) {
-                rc = msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: the first entry must be "
-                               "header-info, not '%s'", rd->name, entry_name, path);
+                rc = msigi_err(rd->ctx, MSIG_E_FORMAT,
+                               "%s: %s: the first entry must be "
+                               "header-info, not '%s'",
+                               rd->name, entry_name, path);
                 goto out;
             }
             if ((rc = inner_read_small(rd, &in, e, entry_name, &buf, &len)) ||
@@ -939,16 +951,18 @@ static int read_header(struct rd *rd, const char *entry_name, int augment)
         if (strncmp(path, "scripts/", 8) == 0) {
             const char *base = path + 8;
             if (state != 1 || augment) {
-                rc = msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: scripts must follow header-info "
-                               "directly%s", rd->name, what,
+                rc = msigi_err(rd->ctx, MSIG_E_FORMAT,
+                               "%s: %s: scripts must follow header-info "
+                               "directly%s",
+                               rd->name, what,
                                augment ? " and are not allowed in an augmented header" : "");
                 goto out;
             }
             if (!script_name_ok(base)) {
                 rc = msigi_err(rd->ctx, MSIG_E_FORMAT,
                                "%s: %s: invalid script name \"%s\"; scripts must be named "
-                               "<State>_<Enter|Leave|Error>_<NN>[_<label>]", rd->name,
-                               entry_name, base);
+                               "<State>_<Enter|Leave|Error>_<NN>[_<label>]",
+                               rd->name, entry_name, base);
                 goto out;
             }
             for (size_t i = 0; i < art->scripts.n; i++) {
@@ -973,14 +987,17 @@ static int read_header(struct rd *rd, const char *entry_name, int augment)
                       ? parse_index4(path + 8, (size_t)(slash - path - 8))
                       : -1;
         if (idx < 0) {
-            rc = msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: unsupported file '%s' (want "
-                           "headers/NNNN/<file>)", rd->name, entry_name, path);
+            rc = msigi_err(rd->ctx, MSIG_E_FORMAT,
+                           "%s: %s: unsupported file '%s' (want "
+                           "headers/NNNN/<file>)",
+                           rd->name, entry_name, path);
             goto out;
         }
         if ((size_t)idx >= art->npayloads) {
-            rc = msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: '%s' belongs to payload %04d, but "
-                           "header-info declares %zu payload(s)", rd->name, entry_name, path, idx,
-                           art->npayloads);
+            rc = msigi_err(rd->ctx, MSIG_E_FORMAT,
+                           "%s: %s: '%s' belongs to payload %04d, but "
+                           "header-info declares %zu payload(s)",
+                           rd->name, entry_name, path, idx, art->npayloads);
             goto out;
         }
         struct msigi_payload *p = &art->payloads[idx];
@@ -990,9 +1007,10 @@ static int read_header(struct rd *rd, const char *entry_name, int augment)
         int is_files = art->version == 2 && strcmp(leaf, "files") == 0;
         int bootstrap = p->type == NULL;
         if (!(is_type || (is_meta && !bootstrap) || is_files)) {
-            rc = msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: unsupported file '%s' for a %s "
-                           "payload", rd->name, entry_name, path,
-                           bootstrap ? "bootstrap (empty)" : p->type);
+            rc = msigi_err(rd->ctx, MSIG_E_FORMAT,
+                           "%s: %s: unsupported file '%s' for a %s "
+                           "payload",
+                           rd->name, entry_name, path, bootstrap ? "bootstrap (empty)" : p->type);
             goto out;
         }
         int *seen = is_type ? &p->has_type_info : is_meta ? &p->has_meta_data : &p->has_files;
@@ -1012,8 +1030,8 @@ static int read_header(struct rd *rd, const char *entry_name, int augment)
         } else if ((rc = parse_json(rd, buf, len, what, &j)) == 0) {
             json_t *f = json_object_get(j, "files");
             if (!json_is_array(f))
-                rc = msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: \"files\" must be a list",
-                               rd->name, what);
+                rc = msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: \"files\" must be a list", rd->name,
+                               what);
         }
         json_decref(j);
         j = NULL;
@@ -1042,8 +1060,10 @@ static int read_header(struct rd *rd, const char *entry_name, int augment)
     sha256_hex(md, got);
     ml->consumed = 1;
     if (strcmp(got, ml->hex) != 0) {
-        rc = msigi_err(rd->ctx, MSIG_E_CHECKSUM, "%s: %s: invalid checksum; expected: [%s]; "
-                       "actual: [%s]", rd->name, entry_name, ml->hex, got);
+        rc = msigi_err(rd->ctx, MSIG_E_CHECKSUM,
+                       "%s: %s: invalid checksum; expected: [%s]; "
+                       "actual: [%s]",
+                       rd->name, entry_name, ml->hex, got);
         goto out;
     }
     rc = 0;
@@ -1083,25 +1103,27 @@ static int read_data(struct rd *rd, const char *entry_name, int idx)
         if (!fname)
             fname = "";
         if (archive_entry_filetype(e) != AE_IFREG) {
-            rc = msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: '%s' is not a regular file (type "
-                           "0%o); a payload holds only regular files", rd->name, entry_name,
-                           fname, (unsigned)archive_entry_filetype(e) >> 12);
+            rc = msigi_err(rd->ctx, MSIG_E_FORMAT,
+                           "%s: %s: '%s' is not a regular file (type "
+                           "0%o); a payload holds only regular files",
+                           rd->name, entry_name, fname, (unsigned)archive_entry_filetype(e) >> 12);
             goto out;
         }
         if (!payload_name_ok(fname)) {
             rc = msigi_err(rd->ctx, MSIG_E_FORMAT,
                            "%s: %s: payload file name '%.300s' is not allowed: only letters, "
-                           "digits and the characters \".,_-\" may be used", rd->name, entry_name,
-                           fname);
+                           "digits and the characters \".,_-\" may be used",
+                           rd->name, entry_name, fname);
             goto out;
         }
         char mname[64 + 256];
         snprintf(mname, sizeof(mname), "data/%04d/%s", idx, fname);
         struct msigi_mline *ml = msigi_manifest_find(&rd->man, mname);
         if (!ml) {
-            rc = msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: payload file '%s' is not listed in "
-                           "the manifest (Payload: can not find data file: %s)", rd->name,
-                           entry_name, fname, fname);
+            rc = msigi_err(rd->ctx, MSIG_E_FORMAT,
+                           "%s: %s: payload file '%s' is not listed in "
+                           "the manifest (Payload: can not find data file: %s)",
+                           rd->name, entry_name, fname, fname);
             goto out;
         }
         if (ml->consumed) {
@@ -1120,8 +1142,8 @@ static int read_data(struct rd *rd, const char *entry_name, int idx)
         f->info.mtime = (int64_t)archive_entry_mtime(e);
         f->info.mode = (uint32_t)archive_entry_perm(e);
         f->info.augmented = ml->augment;
-        struct msig_file_event ev = {sizeof(ev), MSIG_FILE_PAYLOAD, (uint32_t)idx, f->info.mode,
-                                     f->name, f->info.size, f->info.mtime};
+        struct msig_file_event ev = { sizeof(ev), MSIG_FILE_PAYLOAD, (uint32_t)idx, f->info.mode,
+                                      f->name,    f->info.size,      f->info.mtime };
         msig_file_fn *fn = rd->r->file_fn;
         if (fn && (rc = fn(rd->r->file_user, &ev, NULL, 0, 0))) {
             rc = msigi_err(rd->ctx, rc, "%s: the file handler refused %s", rd->name, fname);
@@ -1145,16 +1167,19 @@ static int read_data(struct rd *rd, const char *entry_name, int idx)
             }
         }
         if (total != f->info.size) {
-            rc = msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: payload file '%s' is truncated (%llu "
-                           "of %llu bytes)", rd->name, entry_name, fname,
-                           (unsigned long long)total, (unsigned long long)f->info.size);
+            rc = msigi_err(rd->ctx, MSIG_E_FORMAT,
+                           "%s: %s: payload file '%s' is truncated (%llu "
+                           "of %llu bytes)",
+                           rd->name, entry_name, fname, (unsigned long long)total,
+                           (unsigned long long)f->info.size);
             goto out;
         }
         sha256_hex(md, f->checksum);
         if (strcmp(f->checksum, ml->hex) != 0) {
-            rc = msigi_err(rd->ctx, MSIG_E_CHECKSUM, "%s: Payload: can not install Payload: %s: "
-                           "invalid checksum; expected: [%s]; actual: [%s]", rd->name, fname,
-                           ml->hex, f->checksum);
+            rc = msigi_err(rd->ctx, MSIG_E_CHECKSUM,
+                           "%s: Payload: can not install Payload: %s: "
+                           "invalid checksum; expected: [%s]; actual: [%s]",
+                           rd->name, fname, ml->hex, f->checksum);
             goto out;
         }
         if (fn && (rc = fn(rd->r->file_user, &ev, NULL, 0, 1))) {
@@ -1182,7 +1207,7 @@ static int read_version(struct rd *rd, struct archive_entry *e)
     int rc = read_small_entry(rd, e, MAX_VERSION_BYTES, &buf, &len);
     if (rc)
         return rc;
-    static const char *const keys[] = {"format", "version", NULL};
+    static const char *const keys[] = { "format", "version", NULL };
     if ((rc = parse_json(rd, buf, len, "version", &j)))
         goto out;
     if (!json_is_object(j)) {
@@ -1214,8 +1239,8 @@ static int read_version(struct rd *rd, struct archive_entry *e)
         goto out;
     }
     if (ver != 2 && ver != 3) {
-        rc = msigi_err(rd->ctx, MSIG_E_VERSION, "%s: unsupported artifact version: %lld",
-                       rd->name, (long long)ver);
+        rc = msigi_err(rd->ctx, MSIG_E_VERSION, "%s: unsupported artifact version: %lld", rd->name,
+                       (long long)ver);
         goto out;
     }
     /* Kept to check against the manifest's version line. */
@@ -1246,8 +1271,8 @@ static int check_manifest_names(struct rd *rd, const char *what)
         if (strncmp(n, "data/", 5) == 0 && strlen(n) > 10 && n[9] == '/' &&
             parse_index4(n + 5, 4) >= 0 && payload_name_ok(n + 10))
             continue;
-        return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: malformed entry name '%.300s'",
-                         rd->name, what, n);
+        return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: malformed entry name '%.300s'", rd->name,
+                         what, n);
     }
     return 0;
 }
@@ -1258,11 +1283,11 @@ static int read_manifest(struct rd *rd, struct archive_entry *e)
     size_t vlen = rd->manifest_len;
     rd->manifest_raw = NULL;
     rd->manifest_len = 0;
-    int rc = read_small_entry(rd, e, MSIGI_MANIFEST_MAX_BYTES, &rd->manifest_raw,
-                              &rd->manifest_len);
+    int rc =
+        read_small_entry(rd, e, MSIGI_MANIFEST_MAX_BYTES, &rd->manifest_raw, &rd->manifest_len);
     if (rc == 0)
-        rc = msigi_manifest_parse(rd->ctx, &rd->man, rd->manifest_raw, rd->manifest_len,
-                                  "manifest", 0);
+        rc = msigi_manifest_parse(rd->ctx, &rd->man, rd->manifest_raw, rd->manifest_len, "manifest",
+                                  0);
     if (rc) {
         if (rc == MSIG_E_FORMAT || rc == MSIG_E_LIMIT)
             msigi_err_prefix(rd->ctx, rc, "%s", rd->name);
@@ -1283,8 +1308,10 @@ static int read_manifest(struct rd *rd, struct archive_entry *e)
     msigi_hex(d, 32, hex);
     vl->consumed = 1;
     if (strcmp(hex, vl->hex) != 0) {
-        rc = msigi_err(rd->ctx, MSIG_E_CHECKSUM, "%s: version: invalid checksum; expected: [%s]; "
-                       "actual: [%s]", rd->name, vl->hex, hex);
+        rc = msigi_err(rd->ctx, MSIG_E_CHECKSUM,
+                       "%s: version: invalid checksum; expected: [%s]; "
+                       "actual: [%s]",
+                       rd->name, vl->hex, hex);
         goto out;
     }
     rc = 0;
@@ -1360,8 +1387,15 @@ static int read_all(struct rd *rd)
 {
     struct msig_artifact *art = rd->art;
     int rc;
-    enum { S_VERSION, S_MANIFEST, S_AFTER_MANIFEST, S_AFTER_SIG, S_AFTER_AUG, S_AFTER_HEADER,
-           S_DATA } st = S_VERSION;
+    enum {
+        S_VERSION,
+        S_MANIFEST,
+        S_AFTER_MANIFEST,
+        S_AFTER_SIG,
+        S_AFTER_AUG,
+        S_AFTER_HEADER,
+        S_DATA
+    } st = S_VERSION;
     for (;;) {
         struct archive_entry *e;
         int ar = archive_read_next_header(rd->outer, &e);
@@ -1369,10 +1403,9 @@ static int read_all(struct rd *rd)
             break;
         if (ar != ARCHIVE_OK) {
             if (st == S_VERSION && !rd->src_failed && rd->outer_count == 0)
-                return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: not a Mender Artifact: %s",
-                                 rd->name, archive_error_string(rd->outer)
-                                               ? archive_error_string(rd->outer)
-                                               : "not a tar archive");
+                return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: not a Mender Artifact: %s", rd->name,
+                                 archive_error_string(rd->outer) ? archive_error_string(rd->outer)
+                                                                 : "not a tar archive");
             return outer_error(rd, "reading the artifact");
         }
         if (++rd->outer_count > MAX_OUTER_ENTRIES)
@@ -1391,8 +1424,10 @@ static int read_all(struct rd *rd)
         switch (st) {
         case S_VERSION:
             if (strcmp(name, "version") != 0)
-                return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: the first entry must be 'version', "
-                                 "not '%.300s'", rd->name, name);
+                return msigi_err(rd->ctx, MSIG_E_FORMAT,
+                                 "%s: the first entry must be 'version', "
+                                 "not '%.300s'",
+                                 rd->name, name);
             if ((rc = read_version(rd, e)))
                 return rc;
             st = S_MANIFEST;
@@ -1420,9 +1455,10 @@ static int read_all(struct rd *rd)
                 break;
             }
             if (!match_compressed(name, "header.tar", &fam))
-                return structure_error(rd, name, st == S_AFTER_MANIFEST
-                                                     ? "manifest.sig, manifest-augment or header.tar"
-                                                     : "header.tar");
+                return structure_error(rd, name,
+                                       st == S_AFTER_MANIFEST
+                                           ? "manifest.sig, manifest-augment or header.tar"
+                                           : "header.tar");
             rd->zfamily = fam;
             rd->ext = msigi_z_suffix(fam);
             if ((rc = read_header(rd, name, 0)))
@@ -1433,7 +1469,8 @@ static int read_all(struct rd *rd)
             char want[64];
             snprintf(want, sizeof(want), "header-augment.tar%s", rd->ext);
             if (strcmp(name, want) != 0)
-                return structure_error(rd, name, "header-augment.tar with the header's compression");
+                return structure_error(rd, name,
+                                       "header-augment.tar with the header's compression");
             if ((rc = read_header(rd, name, 1)))
                 return rc;
             st = S_DATA;
@@ -1446,16 +1483,19 @@ static int read_all(struct rd *rd)
                 strncmp(name + 9, ".tar", 4) == 0 && strcmp(name + 13, rd->ext) == 0)
                 idx = parse_index4(name + 5, 4);
             if (idx < 0)
-                return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: invalid data entry name '%.300s' "
-                                 "(want data/NNNN.tar%s after the header)", rd->name, name,
-                                 rd->ext);
+                return msigi_err(rd->ctx, MSIG_E_FORMAT,
+                                 "%s: invalid data entry name '%.300s' "
+                                 "(want data/NNNN.tar%s after the header)",
+                                 rd->name, name, rd->ext);
             if (idx <= rd->last_data_index)
                 return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: data entry '%s' is %s", rd->name,
-                                 name, idx == rd->last_data_index ? "stored twice" : "out of order");
+                                 name,
+                                 idx == rd->last_data_index ? "stored twice" : "out of order");
             if ((size_t)idx >= art->npayloads)
-                return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: data entry '%s' has no payload in "
-                                 "header-info (%zu payload(s) declared)", rd->name, name,
-                                 art->npayloads);
+                return msigi_err(rd->ctx, MSIG_E_FORMAT,
+                                 "%s: data entry '%s' has no payload in "
+                                 "header-info (%zu payload(s) declared)",
+                                 rd->name, name, art->npayloads);
             rd->last_data_index = idx;
             if ((rc = read_data(rd, name, idx)))
                 return rc;
@@ -1465,25 +1505,31 @@ static int read_all(struct rd *rd)
         seen_add(rd, name);
     }
     if (st == S_VERSION)
-        return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: empty file or tar archive: no 'version' "
-                         "entry", rd->name);
+        return msigi_err(rd->ctx, MSIG_E_FORMAT,
+                         "%s: empty file or tar archive: no 'version' "
+                         "entry",
+                         rd->name);
     if (st != S_DATA)
         return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: the artifact ends early (entries: [%s])",
                          rd->name, rd->seen);
     for (size_t i = 0; i < art->npayloads; i++) {
         if (!art->payloads[i].has_data)
-            return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: payload %04zu declared in header-info "
-                             "has no data/%04zu.tar%s entry", rd->name, i, i, rd->ext);
+            return msigi_err(rd->ctx, MSIG_E_FORMAT,
+                             "%s: payload %04zu declared in header-info "
+                             "has no data/%04zu.tar%s entry",
+                             rd->name, i, i, rd->ext);
     }
     /* Every manifest line must belong to a payload and be matched. */
     char missing[1024] = "";
     size_t nmissing = 0;
     for (size_t i = 0; i < rd->man.count; i++) {
         struct msigi_mline *ml = &rd->man.lines[i];
-        if (strncmp(ml->name, "data/", 5) == 0 && (size_t)parse_index4(ml->name + 5, 4) >=
-                                                      art->npayloads)
-            return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: manifest entry '%s' does not belong to "
-                             "any payload", rd->name, ml->name);
+        if (strncmp(ml->name, "data/", 5) == 0 &&
+            (size_t)parse_index4(ml->name + 5, 4) >= art->npayloads)
+            return msigi_err(rd->ctx, MSIG_E_FORMAT,
+                             "%s: manifest entry '%s' does not belong to "
+                             "any payload",
+                             rd->name, ml->name);
         if (!ml->consumed) {
             size_t l = strlen(missing);
             if (l + strlen(ml->name) + 3 < sizeof(missing))
@@ -1492,31 +1538,40 @@ static int read_all(struct rd *rd)
         }
     }
     if (nmissing)
-        return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: files listed in the manifest but not in "
-                         "the artifact: %s", rd->name, missing);
+        return msigi_err(rd->ctx, MSIG_E_FORMAT,
+                         "%s: files listed in the manifest but not in "
+                         "the artifact: %s",
+                         rd->name, missing);
     for (size_t i = 0; i < art->npayloads; i++) {
         struct msigi_payload *p = &art->payloads[i];
         if (p->type && strcmp(p->type, "rootfs-image") == 0 && p->nfiles != 1)
-            return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: a rootfs-image payload must hold "
-                             "exactly one file, payload %04zu holds %zu", rd->name, i, p->nfiles);
+            return msigi_err(rd->ctx, MSIG_E_FORMAT,
+                             "%s: a rootfs-image payload must hold "
+                             "exactly one file, payload %04zu holds %zu",
+                             rd->name, i, p->nfiles);
         if (!p->type && p->nfiles != 0)
-            return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: the empty (bootstrap) payload %04zu "
-                             "holds %zu file(s)", rd->name, i, p->nfiles);
+            return msigi_err(rd->ctx, MSIG_E_FORMAT,
+                             "%s: the empty (bootstrap) payload %04zu "
+                             "holds %zu file(s)",
+                             rd->name, i, p->nfiles);
     }
     if (art->augmented && (rd->r->flags & MSIG_READ_F_NO_AUGMENT) && rd->r->keys &&
         msig_pubkeys_count(rd->r->keys) > 0)
-        return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: the artifact has augmented parts "
+        return msigi_err(rd->ctx, MSIG_E_FORMAT,
+                         "%s: the artifact has augmented parts "
                          "(manifest-augment, header-augment), which the signature does not "
-                         "cover, and augmented parts are refused (--no-augment)", rd->name);
+                         "cover, and augmented parts are refused (--no-augment)",
+                         rd->name);
     if (art->augmented && art->sig_state != MSIG_SIGNATURE_NONE)
-        msigi_log(rd->ctx, MSIG_LOG_WARN, "%s: the augmented parts (manifest-augment, "
+        msigi_log(rd->ctx, MSIG_LOG_WARN,
+                  "%s: the augmented parts (manifest-augment, "
                   "header-augment and the files it lists) are not covered by the signature",
                   rd->name);
     return 0;
 }
 
-static int read_stream(struct msig_reader *r, msig_read_fn *src, void *src_user,
-                       const char *name, struct msig_artifact **out)
+static int read_stream(struct msig_reader *r, msig_read_fn *src, void *src_user, const char *name,
+                       struct msig_artifact **out)
 {
     struct rd rd;
     memset(&rd, 0, sizeof(rd));
@@ -1542,11 +1597,11 @@ static int read_stream(struct msig_reader *r, msig_read_fn *src, void *src_user,
         goto out;
     }
     if (archive_read_open(rd.outer, &rd, NULL, outer_read_cb, NULL) != ARCHIVE_OK) {
-        rc = rd.src_failed ? MSIG_E_IO
-                           : msigi_err(r->ctx, MSIG_E_FORMAT, "%s: not a Mender Artifact: %s",
-                                       rd.name, archive_error_string(rd.outer)
-                                                    ? archive_error_string(rd.outer)
-                                                    : "not a tar archive");
+        rc = rd.src_failed
+                 ? MSIG_E_IO
+                 : msigi_err(r->ctx, MSIG_E_FORMAT, "%s: not a Mender Artifact: %s", rd.name,
+                             archive_error_string(rd.outer) ? archive_error_string(rd.outer)
+                                                            : "not a tar archive");
         goto out;
     }
     rc = read_all(&rd);
@@ -1581,7 +1636,10 @@ int msig_reader_new(struct msig_ctx *ctx, struct msig_reader **r)
     return 0;
 }
 
-void msig_reader_free(struct msig_reader *r) { msigi_free(r); }
+void msig_reader_free(struct msig_reader *r)
+{
+    msigi_free(r);
+}
 
 void msig_reader_set_pubkeys(struct msig_reader *r, const struct msig_pubkeys *keys)
 {
@@ -1618,8 +1676,7 @@ int msig_reader_read_cb(struct msig_reader *r, msig_read_fn *fn, void *user, con
     return read_stream(r, fn, user, name, art);
 }
 
-int msig_reader_read_fd(struct msig_reader *r, int fd, const char *name,
-                        struct msig_artifact **art)
+int msig_reader_read_fd(struct msig_reader *r, int fd, const char *name, struct msig_artifact **art)
 {
     if (art)
         *art = NULL;

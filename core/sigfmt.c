@@ -107,16 +107,18 @@ int msigi_sigfmt_b64_encode(const uint8_t *in, size_t in_len, char **out, size_t
 static int b64_value(uint8_t c)
 {
     /* Only used to classify bytes; the decoding itself is EVP_DecodeBlock's. */
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '+' || c == '/';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/';
 }
 
-static int is_nl(uint8_t c) { return c == '\r' || c == '\n'; }
+static int is_nl(uint8_t c)
+{
+    return c == '\r' || c == '\n';
+}
 
 /* Checks the text the way Go's StdEncoding.Decode does (non-strict mode) and collects the
  * alphabet characters and padding into clean[]. Returns 0 or MSIG_E_FORMAT with *bad. */
-static int b64_scan(const uint8_t *in, size_t n, uint8_t *clean, size_t *clean_len,
-                    size_t *bad)
+static int b64_scan(const uint8_t *in, size_t n, uint8_t *clean, size_t *clean_len, size_t *bad)
 {
     size_t si = 0, cl = 0;
     for (;;) {
@@ -233,12 +235,12 @@ void msigi_sigfmt_describe(EVP_PKEY *pkey, char *buf, size_t cap)
         snprintf(buf, cap, "RSA %d", EVP_PKEY_get_bits(pkey));
     else if (msigi_sigfmt_is_p256(pkey))
         snprintf(buf, cap, "EC P-256");
-    else if (EVP_PKEY_is_a(pkey, "EC") &&
-             EVP_PKEY_get_group_name(pkey, group, sizeof(group), &len))
+    else if (EVP_PKEY_is_a(pkey, "EC") && EVP_PKEY_get_group_name(pkey, group, sizeof(group), &len))
         snprintf(buf, cap, "EC %s", group);
     else
-        snprintf(buf, cap, "%s", EVP_PKEY_get0_type_name(pkey) ? EVP_PKEY_get0_type_name(pkey)
-                                                                : "unknown key type");
+        snprintf(buf, cap, "%s",
+                 EVP_PKEY_get0_type_name(pkey) ? EVP_PKEY_get0_type_name(pkey)
+                                               : "unknown key type");
     ERR_clear_error();
 }
 
@@ -356,8 +358,8 @@ int msigi_sigfmt_verify(EVP_PKEY *pkey, const uint8_t *msg, size_t msg_len, cons
     return verify_encoded(pkey, message_verify, msg, msg_len, sig, sig_len, why, why_cap);
 }
 
-int msigi_sigfmt_verify_digest(EVP_PKEY *pkey, const uint8_t digest[static 32],
-                               const uint8_t *sig, size_t sig_len, char *why, size_t why_cap)
+int msigi_sigfmt_verify_digest(EVP_PKEY *pkey, const uint8_t digest[static 32], const uint8_t *sig,
+                               size_t sig_len, char *why, size_t why_cap)
 {
     return verify_encoded(pkey, prehashed_verify, digest, 32, sig, sig_len, why, why_cap);
 }

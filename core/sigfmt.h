@@ -10,12 +10,12 @@
 
 #include <msig/msig.h>
 
-#define MSIGI_P256_RAW_LEN 64          /* r||s, 32 bytes each */
-#define MSIGI_PUBKEYS_MAX 64           /* keys in one struct msig_pubkeys */
+#define MSIGI_P256_RAW_LEN 64 /* r||s, 32 bytes each */
+#define MSIGI_PUBKEYS_MAX 64  /* keys in one struct msig_pubkeys */
 
 struct msigi_pubkey {
     EVP_PKEY *pkey;
-    char *label;                        /* file basename or caller label, for messages */
+    char *label; /* file basename or caller label, for messages */
 };
 
 struct msig_pubkeys {
@@ -54,7 +54,7 @@ int msigi_sigfmt_verify(EVP_PKEY *pkey, const uint8_t *msg, size_t msg_len, cons
                         size_t sig_len, char *why, size_t why_cap);
 
 /* The same over a SHA-256 digest computed beforehand. */
-int msigi_sigfmt_verify_digest(EVP_PKEY *pkey, const uint8_t digest[static 32],
-                               const uint8_t *sig, size_t sig_len, char *why, size_t why_cap);
+int msigi_sigfmt_verify_digest(EVP_PKEY *pkey, const uint8_t digest[static 32], const uint8_t *sig,
+                               size_t sig_len, char *why, size_t why_cap);
 
 #endif

@@ -21,29 +21,39 @@ static int to_mender_form(struct msig_ctx *ctx, const struct msig_key *key, cons
     if (key->key_type == MSIG_KEY_RSA) {
         size_t want = (size_t)EVP_PKEY_get_size(key->pub);
         if (fmt != MSIG_SIGFMT_NATIVE)
-            return msigi_err(ctx, MSIG_E_SIGNATURE, "signature from %s: format %u given for "
-                             "an RSA signature (expected native)", pname, (unsigned)fmt);
+            return msigi_err(ctx, MSIG_E_SIGNATURE,
+                             "signature from %s: format %u given for "
+                             "an RSA signature (expected native)",
+                             pname, (unsigned)fmt);
         /* Mender (Go rsa.VerifyPKCS1v15) needs exactly k bytes; a short one is a plugin
          * bug, not something to pad over. */
         if (sig_len != want)
-            return msigi_err(ctx, MSIG_E_SIGNATURE, "signature from %s is %zu bytes, RSA-%u "
-                             "needs %zu", pname, sig_len, (unsigned)key->bits, want);
+            return msigi_err(ctx, MSIG_E_SIGNATURE,
+                             "signature from %s is %zu bytes, RSA-%u "
+                             "needs %zu",
+                             pname, sig_len, (unsigned)key->bits, want);
         memcpy(out, sig, sig_len);
         *out_len = sig_len;
         return 0;
     }
     if (fmt == MSIG_SIGFMT_ECDSA_DER) {
         if (msigi_sigfmt_der_to_raw(sig, sig_len, out) != 0)
-            return msigi_err(ctx, MSIG_E_SIGNATURE, "signature from %s: %zu bytes that are "
-                             "not a DER ECDSA P-256 signature", pname, sig_len);
+            return msigi_err(ctx, MSIG_E_SIGNATURE,
+                             "signature from %s: %zu bytes that are "
+                             "not a DER ECDSA P-256 signature",
+                             pname, sig_len);
     } else if (fmt == MSIG_SIGFMT_ECDSA_RAW) {
         if (sig_len != MSIGI_P256_RAW_LEN)
-            return msigi_err(ctx, MSIG_E_SIGNATURE, "signature from %s: raw r||s of %zu "
-                             "bytes, P-256 needs 64", pname, sig_len);
+            return msigi_err(ctx, MSIG_E_SIGNATURE,
+                             "signature from %s: raw r||s of %zu "
+                             "bytes, P-256 needs 64",
+                             pname, sig_len);
         memcpy(out, sig, sig_len);
     } else {
-        return msigi_err(ctx, MSIG_E_SIGNATURE, "signature from %s: format %u given for an "
-                         "ECDSA signature (expected DER or raw)", pname, (unsigned)fmt);
+        return msigi_err(ctx, MSIG_E_SIGNATURE,
+                         "signature from %s: format %u given for an "
+                         "ECDSA signature (expected DER or raw)",
+                         pname, (unsigned)fmt);
     }
     *out_len = MSIGI_P256_RAW_LEN;
     return 0;
@@ -56,8 +66,8 @@ static int sign_checked(struct msig_ctx *ctx, struct msig_key *key, const uint8_
                         uint8_t out[static MSIG_HOST_SIG_MAX], size_t *out_len)
 {
     const char *pname = msigi_plugin_name(key->plugin);
-    uint32_t scheme = key->key_type == MSIG_KEY_RSA ? MSIG_SIG_RSA_PKCS1_SHA256
-                                                    : MSIG_SIG_ECDSA_SHA256;
+    uint32_t scheme =
+        key->key_type == MSIG_KEY_RSA ? MSIG_SIG_RSA_PKCS1_SHA256 : MSIG_SIG_ECDSA_SHA256;
     size_t cap = key->key_type == MSIG_KEY_RSA ? (size_t)EVP_PKEY_get_size(key->pub) : 72;
     if (key->info.max_sig_len > cap)
         cap = key->info.max_sig_len;
@@ -75,8 +85,10 @@ static int sign_checked(struct msig_ctx *ctx, struct msig_key *key, const uint8_
     if (rc == MSIG_E_NOMEM)
         return msigi_err(ctx, rc, "out of memory checking the signature");
     if (rc != 0)
-        return msigi_err(ctx, MSIG_E_SIGNATURE, "signature from %s does not verify with its "
-                         "own public key (%s)", pname, why);
+        return msigi_err(ctx, MSIG_E_SIGNATURE,
+                         "signature from %s does not verify with its "
+                         "own public key (%s)",
+                         pname, why);
     return 0;
 }
 
@@ -106,13 +118,15 @@ int msigi_sign_manifest(struct msig_ctx *ctx, struct msig_key *key, const uint8_
 }
 
 /* Puts sig into the caller's buffer, or says how much is needed. */
-static int deliver(struct msig_ctx *ctx, const struct msig_key *key, const uint8_t *sig,
-                   size_t len, uint8_t *buf, size_t cap, size_t *out_len)
+static int deliver(struct msig_ctx *ctx, const struct msig_key *key, const uint8_t *sig, size_t len,
+                   uint8_t *buf, size_t cap, size_t *out_len)
 {
     *out_len = len;
     if (!buf || cap < len)
-        return msigi_err(ctx, MSIG_E_BUFFER_TOO_SMALL, "key %s: the signature needs %zu bytes, "
-                         "the buffer has %zu", key->label, len, buf ? cap : 0);
+        return msigi_err(ctx, MSIG_E_BUFFER_TOO_SMALL,
+                         "key %s: the signature needs %zu bytes, "
+                         "the buffer has %zu",
+                         key->label, len, buf ? cap : 0);
     memcpy(buf, sig, len);
     return 0;
 }
@@ -126,14 +140,18 @@ int msig_key_sign_digest(struct msig_key *key, uint32_t scheme, const uint8_t *d
     struct msig_ctx *ctx = key->ctx;
     msigi_err_clear(ctx);
     *sig_len = 0;
-    uint32_t fits = key->key_type == MSIG_KEY_RSA ? MSIG_SIG_RSA_PKCS1_SHA256
-                                                  : MSIG_SIG_ECDSA_SHA256;
+    uint32_t fits =
+        key->key_type == MSIG_KEY_RSA ? MSIG_SIG_RSA_PKCS1_SHA256 : MSIG_SIG_ECDSA_SHA256;
     if (!digest || digest_len != SHA256_LEN)
-        return msigi_err(ctx, MSIG_E_INVALID, "key %s: a SHA-256 digest of 32 bytes is needed "
-                         "(got %zu bytes)", key->label, digest ? digest_len : 0);
+        return msigi_err(ctx, MSIG_E_INVALID,
+                         "key %s: a SHA-256 digest of 32 bytes is needed "
+                         "(got %zu bytes)",
+                         key->label, digest ? digest_len : 0);
     if (scheme != fits)
-        return msigi_err(ctx, MSIG_E_UNSUPPORTED, "key %s: signature scheme 0x%x does not fit "
-                         "this %s key", key->label, (unsigned)scheme,
+        return msigi_err(ctx, MSIG_E_UNSUPPORTED,
+                         "key %s: signature scheme 0x%x does not fit "
+                         "this %s key",
+                         key->label, (unsigned)scheme,
                          key->key_type == MSIG_KEY_RSA ? "RSA" : "EC P-256");
     if (out_form != MSIG_SIGOUT_RAW && out_form != MSIG_SIGOUT_DER)
         return msigi_err(ctx, MSIG_E_INVALID, "key %s: unknown signature form %u", key->label,
@@ -155,9 +173,8 @@ int msig_key_sign_digest(struct msig_key *key, uint32_t scheme, const uint8_t *d
     return rc;
 }
 
-int msigi_verify_manifest(struct msig_ctx *ctx, const struct msig_pubkeys *keys,
-                          const uint8_t *msg, size_t msg_len, const uint8_t *sig_text,
-                          size_t sig_text_len, int *which)
+int msigi_verify_manifest(struct msig_ctx *ctx, const struct msig_pubkeys *keys, const uint8_t *msg,
+                          size_t msg_len, const uint8_t *sig_text, size_t sig_text_len, int *which)
 {
     int rc = 0;
     uint8_t *sig = NULL;
@@ -193,8 +210,7 @@ int msigi_verify_manifest(struct msig_ctx *ctx, const struct msig_pubkeys *keys,
     size_t used = (size_t)snprintf(report, cap, "signature verification failed:");
     for (size_t i = 0; i < keys->count; i++) {
         char why[256], desc[80];
-        rc = msigi_sigfmt_verify(keys->keys[i].pkey, msg, msg_len, sig, sig_len, why,
-                                 sizeof(why));
+        rc = msigi_sigfmt_verify(keys->keys[i].pkey, msg, msg_len, sig, sig_len, why, sizeof(why));
         if (rc == 0) {
             *which = (int)i;
             goto out;

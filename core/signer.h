@@ -22,9 +22,8 @@ int msigi_sign_manifest(struct msig_ctx *ctx, struct msig_key *key, const uint8_
  * the modulus length. ECDSA: 64-byte r||s or DER of any valid length. Returns 0 and sets
  * *which to the key index, or MSIG_E_SIGNATURE with a context error that says why for each
  * key (e.g. "key 1 (rsa3072-public.pem): RSA signature verification failed"). */
-int msigi_verify_manifest(struct msig_ctx *ctx, const struct msig_pubkeys *keys,
-                          const uint8_t *msg, size_t msg_len, const uint8_t *sig_text,
-                          size_t sig_text_len, int *which);
+int msigi_verify_manifest(struct msig_ctx *ctx, const struct msig_pubkeys *keys, const uint8_t *msg,
+                          size_t msg_len, const uint8_t *sig_text, size_t sig_text_len, int *which);
 
 /* The file a key comes from (a file-plugin key), else NULL: outputs must not replace it. */
 const char *msigi_key_file(const struct msig_key *key);

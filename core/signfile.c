@@ -25,8 +25,8 @@
 #define COPYBUF (256u * 1024u)
 
 struct plan {
-    int64_t insert_at;  /* where manifest.sig goes: the header of the entry after manifest */
-    int64_t resume_at;  /* where copying resumes: insert_at, or after a replaced signature */
+    int64_t insert_at; /* where manifest.sig goes: the header of the entry after manifest */
+    int64_t resume_at; /* where copying resumes: insert_at, or after a replaced signature */
     uint8_t *manifest;
     size_t manifest_len;
 };
@@ -41,8 +41,9 @@ static int make_plan(struct msig_ctx *ctx, int fd, const char *name, uint32_t fl
     pl->insert_at = pl->resume_at = -1;
     if (!a || archive_read_support_format_tar(a) != ARCHIVE_OK ||
         archive_read_open_fd(a, fd, 64 * 1024) != ARCHIVE_OK) {
-        rc = msigi_err(ctx, MSIG_E_FORMAT, "%s: not a Mender Artifact: %s", name,
-                       a && archive_error_string(a) ? archive_error_string(a) : "not a tar archive");
+        rc =
+            msigi_err(ctx, MSIG_E_FORMAT, "%s: not a Mender Artifact: %s", name,
+                      a && archive_error_string(a) ? archive_error_string(a) : "not a tar archive");
         goto out;
     }
     int after_manifest = 0;
@@ -64,7 +65,8 @@ static int make_plan(struct msig_ctx *ctx, int fd, const char *name, uint32_t fl
             if (strcmp(en, "manifest.sig") != 0)
                 break;
             if (!(flags & MSIG_SIGN_F_FORCE)) {
-                rc = msigi_err(ctx, MSIG_E_EXISTS, "Artifact already signed, refusing to "
+                rc = msigi_err(ctx, MSIG_E_EXISTS,
+                               "Artifact already signed, refusing to "
                                "re-sign. Use force option to override");
                 goto out;
             }
@@ -83,8 +85,10 @@ static int make_plan(struct msig_ctx *ctx, int fd, const char *name, uint32_t fl
             continue;
         la_int64_t size = archive_entry_size(e);
         if (size < 0 || (uint64_t)size > MSIGI_MANIFEST_MAX_BYTES) {
-            rc = msigi_err(ctx, MSIG_E_LIMIT, "%s: manifest is %lld bytes, more than the limit "
-                           "of %u", name, (long long)size, MSIGI_MANIFEST_MAX_BYTES);
+            rc = msigi_err(ctx, MSIG_E_LIMIT,
+                           "%s: manifest is %lld bytes, more than the limit "
+                           "of %u",
+                           name, (long long)size, MSIGI_MANIFEST_MAX_BYTES);
             goto out;
         }
         pl->manifest = msigi_malloc((size_t)size + 1);
@@ -105,14 +109,15 @@ static int make_plan(struct msig_ctx *ctx, int fd, const char *name, uint32_t fl
         goto out;
     }
     if (pl->insert_at < 0 || pl->resume_at < 0) {
-        rc = msigi_err(ctx, MSIG_E_FORMAT, "%s: the artifact ends after its manifest%s; there is "
-                       "no header or payload to sign", name,
-                       after_manifest == 2 ? " and signature" : "");
+        rc = msigi_err(ctx, MSIG_E_FORMAT,
+                       "%s: the artifact ends after its manifest%s; there is "
+                       "no header or payload to sign",
+                       name, after_manifest == 2 ? " and signature" : "");
         goto out;
     }
     /* Mender verifiers check the canonical re-serialisation of the manifest (spec §4.1): a
      * signature over anything else would not verify anywhere, so refuse to make one. */
-    struct msigi_manifest m = {0};
+    struct msigi_manifest m = { 0 };
     rc = msigi_manifest_parse(ctx, &m, pl->manifest, pl->manifest_len, "manifest", 0);
     msigi_manifest_clear(&m);
     if (rc) {
@@ -206,8 +211,7 @@ static int sign_fd(struct msig_ctx *ctx, struct msig_key *key, int in_fd, int ou
         goto out;
     if (msigi_write_all(out_fd, hdr, hdr_len) || msigi_write_all(out_fd, b64, b64_len) ||
         msigi_write_all(out_fd, zeros, msigi_tar_pad(b64_len))) {
-        rc = msigi_err(ctx, MSIG_E_IO, "writing the signed copy of %s: %s", name,
-                       strerror(errno));
+        rc = msigi_err(ctx, MSIG_E_IO, "writing the signed copy of %s: %s", name, strerror(errno));
         goto out;
     }
     rc = copy_range(ctx, in_fd, out_fd, pl.resume_at, -1, name);
@@ -228,8 +232,10 @@ static int open_input(struct msig_ctx *ctx, const char *path, struct stat *st)
     if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
         close(fd);
         return msigi_err(ctx, MSIG_E_IO, "%s is not a regular file%s", path,
-                         S_ISFIFO(st->st_mode) ? " (a FIFO): sign reads artifacts from files, "
-                         "or from standard input with msig_artifact_sign_stream" : "");
+                         S_ISFIFO(st->st_mode)
+                             ? " (a FIFO): sign reads artifacts from files, "
+                               "or from standard input with msig_artifact_sign_stream"
+                             : "");
     }
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     return fd;
@@ -244,8 +250,10 @@ static int still_same(struct msig_ctx *ctx, int fd, const char *path, const stru
     if (fstat(fd, &now) != 0 || stat(path, &at) != 0 || at.st_dev != was->st_dev ||
         at.st_ino != was->st_ino || now.st_size != was->st_size ||
         now.st_mtim.tv_sec != was->st_mtim.tv_sec || now.st_mtim.tv_nsec != was->st_mtim.tv_nsec)
-        return msigi_err(ctx, MSIG_E_IO, "%s changed while it was being signed; it was not "
-                         "replaced", path);
+        return msigi_err(ctx, MSIG_E_IO,
+                         "%s changed while it was being signed; it was not "
+                         "replaced",
+                         path);
     return 0;
 }
 
@@ -275,8 +283,10 @@ int msig_artifact_sign_file(struct msig_ctx *ctx, struct msig_key *key, const ch
         goto out;
     }
     if (!dst && flock(in_fd, LOCK_EX | LOCK_NB) != 0) {
-        rc = msigi_err(ctx, MSIG_E_IO, "%s is being signed or changed by another process "
-                       "(locked); nothing was done", in_path);
+        rc = msigi_err(ctx, MSIG_E_IO,
+                       "%s is being signed or changed by another process "
+                       "(locked); nothing was done",
+                       in_path);
         goto out;
     }
     const char *inputs[] = { dst ? in_path : NULL, msigi_key_file(key), NULL };
@@ -334,8 +344,7 @@ static int tmpfile_fd(struct msig_ctx *ctx)
         dir = "/tmp";
     int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (fd < 0)
-        msigi_err(ctx, MSIG_E_IO, "cannot create a temporary file in %s: %s", dir,
-                  strerror(errno));
+        msigi_err(ctx, MSIG_E_IO, "cannot create a temporary file in %s: %s", dir, strerror(errno));
     return fd;
 }
 

@@ -49,6 +49,6 @@ void msigi_strv_free(struct msigi_strv *s)
 
 const char *const *msigi_strv_get(const struct msigi_strv *s)
 {
-    static const char *const empty[1] = {NULL};
+    static const char *const empty[1] = { NULL };
     return s->v ? (const char *const *)s->v : empty;
 }

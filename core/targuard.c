@@ -128,7 +128,10 @@ static int all_zero(const uint8_t *b, size_t n)
 /* 0 for POSIX ustar/PAX, 1 for GNU, -1 for anything else (v7, mixed magic and version). */
 static int format_of(struct msigi_targuard *g, const uint8_t *b)
 {
-    if (memcmp(b + 257, "ustar\0" "00", 8) == 0)
+    if (memcmp(b + 257,
+               "ustar\0"
+               "00",
+               8) == 0)
         return 0;
     if (memcmp(b + 257, "ustar  \0", 8) == 0)
         return 1;
@@ -144,8 +147,7 @@ static void block_name(const uint8_t *b, int gnu, char *out, size_t cap)
     size_t nl = strnlen((const char *)b, 100), pl = gnu ? 0 : strnlen((const char *)b + 345, 155);
 
     if (pl > 0)
-        snprintf(out, cap, "%.*s/%.*s", (int)pl, (const char *)b + 345, (int)nl,
-                 (const char *)b);
+        snprintf(out, cap, "%.*s/%.*s", (int)pl, (const char *)b + 345, (int)nl, (const char *)b);
     else
         snprintf(out, cap, "%.*s", (int)nl, (const char *)b);
 }
@@ -232,16 +234,27 @@ static int push(struct msigi_targuard *g, const char *name, uint64_t size)
 static const char *type_refused(char t)
 {
     switch (t) {
-    case 'g': return "a global PAX header (type 'g')";
-    case 'V': return "a volume header (type 'V')";
-    case '1': return "a hard link";
-    case '2': return "a symbolic link";
-    case 'K': return "a GNU long link name";
-    case 'S': return "an old GNU sparse file";
-    case '3': case '4': return "a device node";
-    case '6': return "a FIFO";
-    case '7': return "a contiguous file (type '7')";
-    default: return NULL;
+    case 'g':
+        return "a global PAX header (type 'g')";
+    case 'V':
+        return "a volume header (type 'V')";
+    case '1':
+        return "a hard link";
+    case '2':
+        return "a symbolic link";
+    case 'K':
+        return "a GNU long link name";
+    case 'S':
+        return "an old GNU sparse file";
+    case '3':
+    case '4':
+        return "a device node";
+    case '6':
+        return "a FIFO";
+    case '7':
+        return "a contiguous file (type '7')";
+    default:
+        return NULL;
     }
 }
 
@@ -284,8 +297,7 @@ static int end_ext(struct msigi_targuard *g)
     return 0;
 }
 
-static int file_entry(struct msigi_targuard *g, const uint8_t *b, int gnu, char type,
-                      uint64_t size)
+static int file_entry(struct msigi_targuard *g, const uint8_t *b, int gnu, char type, uint64_t size)
 {
     char name[MSIGI_TG_NAME_MAX + 256];
 
@@ -411,8 +423,7 @@ int msigi_tg_finish(struct msigi_targuard *g)
     if (g->state == TG_FAIL)
         return -1;
     if ((g->state == TG_HEADER || g->state == TG_ZERO1) && g->have > 0)
-        return fail(g, NULL, "the archive ends inside a header block (%zu of 512 bytes)",
-                    g->have);
+        return fail(g, NULL, "the archive ends inside a header block (%zu of 512 bytes)", g->have);
     if (g->state == TG_EXT || g->pax_path || g->long_name)
         return fail(g, NULL, "the archive ends inside an extended header");
     return 0;

@@ -15,9 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MSIGI_TG_PAX_MAX   65536u   /* bytes of PAX extended header data per entry */
-#define MSIGI_TG_NAME_MAX  4096u    /* bytes of a name (GNU long name, PAX path) */
-#define MSIGI_TG_QUEUE     1024u    /* entries seen ahead of libarchive */
+#define MSIGI_TG_PAX_MAX 65536u /* bytes of PAX extended header data per entry */
+#define MSIGI_TG_NAME_MAX 4096u /* bytes of a name (GNU long name, PAX path) */
+#define MSIGI_TG_QUEUE 1024u    /* entries seen ahead of libarchive */
 
 struct msigi_tg_entry {
     uint64_t name_hash;
@@ -25,21 +25,21 @@ struct msigi_tg_entry {
 };
 
 struct msigi_targuard {
-    int state;                    /* TG_* in targuard.c */
-    uint64_t off;                 /* stream offset of the next byte */
-    uint64_t hdr_off;             /* offset of the current header block */
+    int state;        /* TG_* in targuard.c */
+    uint64_t off;     /* stream offset of the next byte */
+    uint64_t hdr_off; /* offset of the current header block */
     uint8_t block[512];
-    size_t have;                  /* bytes of block (or ext) collected */
-    uint64_t left;                /* data or padding bytes still to pass */
-    uint8_t *ext;                 /* PAX data or GNU long name being collected */
+    size_t have;   /* bytes of block (or ext) collected */
+    uint64_t left; /* data or padding bytes still to pass */
+    uint8_t *ext;  /* PAX data or GNU long name being collected */
     size_t ext_len, ext_cap;
-    char ext_type;                /* 'x' or 'L' */
-    char *pax_path, *long_name;   /* pending for the next entry */
+    char ext_type;              /* 'x' or 'L' */
+    char *pax_path, *long_name; /* pending for the next entry */
     int pax_size_set;
     uint64_t pax_size;
     struct msigi_tg_entry q[MSIGI_TG_QUEUE];
     size_t q_head, q_len;
-    char msg[600];                /* why the stream was refused */
+    char msg[600]; /* why the stream was refused */
 };
 
 void msigi_tg_init(struct msigi_targuard *g);

@@ -46,7 +46,7 @@ static int make_header(struct msig_ctx *ctx, int gnu, const char *name, uint64_t
     int rc = MSIG_E_FAILED;
     struct archive *a = archive_write_new();
     struct archive_entry *e = archive_entry_new();
-    struct sink sk = {out, 0, 0};
+    struct sink sk = { out, 0, 0 };
     *len = 0;
     if (!a || !e) {
         rc = msigi_err(ctx, MSIG_E_NOMEM, "out of memory making the tar header of %s", name);
@@ -54,8 +54,8 @@ static int make_header(struct msig_ctx *ctx, int gnu, const char *name, uint64_t
     }
     /* pax_restricted writes plain ustar unless the entry needs a PAX record. Unblocked
      * output (bytes per block 0) lets the header reach the buffer at once. */
-    if ((gnu ? archive_write_set_format_gnutar(a)
-             : archive_write_set_format_pax_restricted(a)) != ARCHIVE_OK ||
+    if ((gnu ? archive_write_set_format_gnutar(a) : archive_write_set_format_pax_restricted(a)) !=
+            ARCHIVE_OK ||
         archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
         archive_write_open2(a, &sk, NULL, sink_write, NULL, NULL) != ARCHIVE_OK) {
         rc = msigi_err(ctx, MSIG_E_FAILED, "cannot make tar header of %s: %s", name,

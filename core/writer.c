@@ -34,11 +34,11 @@
 #include "tarhdr.h"
 #include "zstream.h"
 
-#define IO_BUF (256u * 1024)              /* payload read buffer */
-#define HEADER_MAX (16u * 1024 * 1024)    /* compressed header tar, in memory */
-#define SCRIPT_MAX (4u * 1024 * 1024)     /* one state script */
-#define OUTER_MODE 0644u                  /* outer header.tar / data entries */
-#define STREAM_MODE 0600u                 /* in-memory entries, as mender-artifact */
+#define IO_BUF (256u * 1024)           /* payload read buffer */
+#define HEADER_MAX (16u * 1024 * 1024) /* compressed header tar, in memory */
+#define SCRIPT_MAX (4u * 1024 * 1024)  /* one state script */
+#define OUTER_MODE 0644u               /* outer header.tar / data entries */
+#define STREAM_MODE 0600u              /* in-memory entries, as mender-artifact */
 
 struct msig_writer {
     struct msig_ctx *ctx;
@@ -96,12 +96,12 @@ void msig_writer_free(struct msig_writer *w)
 {
     if (!w)
         return;
-    char **strs[] = { &w->name, &w->payload_type, &w->provides_group, &w->meta_path,
-                      &w->aug_type, &w->aug_meta_path, &w->sw_name, &w->sw_version,
-                      &w->sw_fs };
+    char **strs[] = { &w->name,      &w->payload_type, &w->provides_group,
+                      &w->meta_path, &w->aug_type,     &w->aug_meta_path,
+                      &w->sw_name,   &w->sw_version,   &w->sw_fs };
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         msigi_free(*strs[i]);
-    struct msigi_strv *lists[] = { &w->devices, &w->files, &w->scripts, &w->clears,
+    struct msigi_strv *lists[] = { &w->devices,   &w->files,      &w->scripts,  &w->clears,
                                    &w->dep_names, &w->dep_groups, &w->aug_files };
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
         msigi_strv_free(lists[i]);
@@ -125,8 +125,7 @@ static int set_str(struct msig_writer *w, char **slot, const char *s, const char
     return 0;
 }
 
-static int push_str(struct msig_writer *w, struct msigi_strv *l, const char *s,
-                    const char *what)
+static int push_str(struct msig_writer *w, struct msigi_strv *l, const char *s, const char *what)
 {
     if (!w)
         return MSIG_E_INVALID;
@@ -242,8 +241,7 @@ int msig_writer_set_format_version(struct msig_writer *w, int version)
     if (!w)
         return MSIG_E_INVALID;
     if (version != 2 && version != 3)
-        return msigi_err(w->ctx, MSIG_E_VERSION, "Artifact version %d is not supported",
-                         version);
+        return msigi_err(w->ctx, MSIG_E_VERSION, "Artifact version %d is not supported", version);
     w->version = version;
     return 0;
 }
@@ -298,8 +296,8 @@ int msig_writer_set_key(struct msig_writer *w, struct msig_key *key)
 /* ---------------------------------------------------------------- write state */
 
 struct payload {
-    const char *path;  /* borrowed from the writer */
-    const char *base;  /* points into path */
+    const char *path; /* borrowed from the writer */
+    const char *base; /* points into path */
     int augment;
     uint64_t size;
     char hex[65];
@@ -307,7 +305,7 @@ struct payload {
 
 struct script {
     char *path;
-    const char *base;  /* points into path */
+    const char *base; /* points into path */
 };
 
 struct membuf {
@@ -321,20 +319,20 @@ struct membuf {
 struct wstate {
     struct msig_writer *w;
     struct msig_ctx *ctx;
-    const char *ext;           /* "", ".gz", ".xz", ".zst" */
+    const char *ext; /* "", ".gz", ".xz", ".zst" */
     int have_epoch;
     int64_t epoch;
     int64_t now;
     struct payload *pl;
     size_t npl;
-    size_t nmain;              /* payloads before the augment files */
+    size_t nmain; /* payloads before the augment files */
     struct script *sc;
     size_t nsc;
-    char *meta;                /* re-serialised meta-data or NULL */
+    char *meta; /* re-serialised meta-data or NULL */
     size_t meta_len;
     char *aug_meta;
     size_t aug_meta_len;
-    json_t *provides;          /* final type-info maps */
+    json_t *provides; /* final type-info maps */
     struct msigi_strv clears;
     struct membuf hdr;
     struct membuf hdr_aug;
@@ -427,8 +425,8 @@ static int add_payloads(struct wstate *s, const struct msigi_strv *paths, int au
     return 0;
 }
 
-static const char *const SCRIPT_STATES[] = { "ArtifactInstall", "ArtifactReboot",
-                                             "ArtifactCommit", "ArtifactRollback",
+static const char *const SCRIPT_STATES[] = { "ArtifactInstall",        "ArtifactReboot",
+                                             "ArtifactCommit",         "ArtifactRollback",
                                              "ArtifactRollbackReboot", "ArtifactFailure" };
 
 /* One script file: the name rules of mender-artifact's Scripts.Add (unanchored match,
@@ -545,7 +543,8 @@ static int parse_epoch(struct wstate *s)
     if (!*v || *end || errno || e < 0)
         return msigi_err(s->ctx, MSIG_E_INVALID,
                          "SOURCE_DATE_EPOCH must be a non-negative number of seconds, got "
-                         "\"%s\"", v);
+                         "\"%s\"",
+                         v);
     s->have_epoch = 1;
     s->epoch = e;
     return 0;
@@ -577,8 +576,7 @@ static int validate(struct wstate *s)
     case MSIG_PAYLOAD_ROOTFS:
         if (w->files.n != 1)
             return msigi_err(ctx, MSIG_E_INVALID,
-                             "rootfs-image needs exactly one payload file, got %zu",
-                             w->files.n);
+                             "rootfs-image needs exactly one payload file, got %zu", w->files.n);
         break;
     case MSIG_PAYLOAD_MODULE:
         if (!w->payload_type || !*w->payload_type)
@@ -587,12 +585,10 @@ static int validate(struct wstate *s)
     default:
         if (w->files.n)
             return msigi_err(ctx, MSIG_E_INVALID,
-                             "bootstrap-artifact takes no payload files (got %s)",
-                             w->files.v[0]);
+                             "bootstrap-artifact takes no payload files (got %s)", w->files.v[0]);
         if (w->scripts.n)
             return msigi_err(ctx, MSIG_E_INVALID,
-                             "bootstrap-artifact takes no state scripts (got %s)",
-                             w->scripts.v[0]);
+                             "bootstrap-artifact takes no state scripts (got %s)", w->scripts.v[0]);
         break;
     }
     int aug_any = w->aug_files.n || w->aug_provides || w->aug_depends || w->aug_meta_path;
@@ -612,8 +608,7 @@ static int validate(struct wstate *s)
     if ((rc = parse_epoch(s)) != 0)
         return rc;
 
-    if (regcomp(&base_re, "^[-0-9A-Za-z_.,]+$", REG_EXTENDED | REG_NOSUB) != 0 ||
-        !(base_ok = 1) ||
+    if (regcomp(&base_re, "^[-0-9A-Za-z_.,]+$", REG_EXTENDED | REG_NOSUB) != 0 || !(base_ok = 1) ||
         regcomp(&script_re, "([A-Za-z]+)_(Enter|Leave|Error)_[0-9][0-9]", REG_EXTENDED) != 0) {
         rc = msigi_err(ctx, MSIG_E_FAILED, "cannot compile a name pattern");
         goto out;
@@ -635,8 +630,8 @@ static int validate(struct wstate *s)
     if (w->meta_path &&
         (rc = msigi_hdr_meta_data_file(ctx, w->meta_path, &s->meta, &s->meta_len)) != 0)
         goto out;
-    if (w->aug_meta_path && (rc = msigi_hdr_meta_data_file(ctx, w->aug_meta_path, &s->aug_meta,
-                                                           &s->aug_meta_len)) != 0)
+    if (w->aug_meta_path &&
+        (rc = msigi_hdr_meta_data_file(ctx, w->aug_meta_path, &s->aug_meta, &s->aug_meta_len)) != 0)
         goto out;
     rc = 0;
 out:
@@ -668,8 +663,7 @@ static int hash_payload(struct wstate *s, struct payload *p)
         goto out;
     }
     if (!S_ISREG(st.st_mode)) {
-        rc = msigi_err(s->ctx, MSIG_E_INVALID, "payload file %s is not a regular file",
-                       p->path);
+        rc = msigi_err(s->ctx, MSIG_E_INVALID, "payload file %s is not a regular file", p->path);
         goto out;
     }
     p->size = 0;
@@ -851,8 +845,8 @@ static int la_fail(struct wstate *s, struct archive *a, struct lasink *ls, const
     return msigi_err(s->ctx, MSIG_E_FAILED, "%s: %s", what, archive_error_string(a));
 }
 
-static int add_mem_entry(struct wstate *s, struct archive *a, struct lasink *ls,
-                         const char *name, const void *data, size_t len)
+static int add_mem_entry(struct wstate *s, struct archive *a, struct lasink *ls, const char *name,
+                         const void *data, size_t len)
 {
     int rc = 0;
     struct archive_entry *e = archive_entry_new();
@@ -996,8 +990,8 @@ static int build_header(struct wstate *s, int augment, struct membuf *mb)
                 goto out;
             }
         if ((rc = msigi_hdr_v2_files(ctx, &names, &files, &files_len)) != 0 ||
-            (rc = msigi_hdr_type_info(ctx, "rootfs-image", NULL, NULL, NULL, &tinfo,
-                                      &tinfo_len)) != 0)
+            (rc = msigi_hdr_type_info(ctx, "rootfs-image", NULL, NULL, NULL, &tinfo, &tinfo_len)) !=
+                0)
             goto out;
     } else if (augment) {
         if ((rc = msigi_hdr_type_info(ctx, w->aug_type, w->aug_depends, w->aug_provides, NULL,
@@ -1009,8 +1003,8 @@ static int build_header(struct wstate *s, int augment, struct membuf *mb)
             goto out;
     }
 
-    if ((rc = msigi_zenc_new_flags(ctx, w->compression, 1, zenc_flags(s), mem_sink, mb,
-                                   &ls.enc)) != 0)
+    if ((rc = msigi_zenc_new_flags(ctx, w->compression, 1, zenc_flags(s), mem_sink, mb, &ls.enc)) !=
+        0)
         goto out;
     if ((rc = open_inner(s, &a, &ls)) != 0)
         goto out;
@@ -1115,7 +1109,7 @@ struct out {
     struct msig_ctx *ctx;
     int fd;
     uint64_t off;
-    const char *what;  /* output name for messages */
+    const char *what; /* output name for messages */
     int failed_errno;
 };
 
@@ -1127,8 +1121,8 @@ static int out_write(struct out *o, const void *buf, size_t len)
     return 0;
 }
 
-static int out_entry(struct out *o, const char *name, const void *data, size_t len,
-                     uint32_t mode, int64_t mtime)
+static int out_entry(struct out *o, const char *name, const void *data, size_t len, uint32_t mode,
+                     int64_t mtime)
 {
     uint8_t hdr[MSIGI_TAR_HDR_MAX];
     size_t hlen = 0;
@@ -1173,8 +1167,8 @@ static int stream_payload(struct wstate *s, struct archive *a, struct lasink *ls
         goto out;
     }
     if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != p->size) {
-        rc = msigi_err(s->ctx, MSIG_E_IO, "%s changed while writing (size %llu, was %llu)",
-                       p->path, (unsigned long long)st.st_size, (unsigned long long)p->size);
+        rc = msigi_err(s->ctx, MSIG_E_IO, "%s changed while writing (size %llu, was %llu)", p->path,
+                       (unsigned long long)st.st_size, (unsigned long long)p->size);
         goto out;
     }
     archive_entry_set_pathname(e, p->base);
@@ -1216,8 +1210,8 @@ static int stream_payload(struct wstate *s, struct archive *a, struct lasink *ls
     }
     hex_of(d, 32, hex);
     if (strcmp(hex, p->hex) != 0) {
-        rc = msigi_err(s->ctx, MSIG_E_CHECKSUM,
-                       "%s changed while writing (checksum %s, was %s)", p->path, hex, p->hex);
+        rc = msigi_err(s->ctx, MSIG_E_CHECKSUM, "%s changed while writing (checksum %s, was %s)",
+                       p->path, hex, p->hex);
         goto out;
     }
     rc = 0;
@@ -1274,8 +1268,10 @@ static int write_data_entry(struct wstate *s, struct out *o, int64_t mtime)
         if ((rc = msigi_tar_header_gnu(ctx, name, size, OUTER_MODE, mtime, real, &rlen)) != 0)
             goto out;
         if (rlen != hlen) {
-            rc = msigi_err(ctx, MSIG_E_LIMIT, "the data entry (%llu bytes) does not fit a "
-                           "%zu-byte tar header", (unsigned long long)size, hlen);
+            rc = msigi_err(ctx, MSIG_E_LIMIT,
+                           "the data entry (%llu bytes) does not fit a "
+                           "%zu-byte tar header",
+                           (unsigned long long)size, hlen);
             goto out;
         }
     }
@@ -1286,8 +1282,7 @@ static int write_data_entry(struct wstate *s, struct out *o, int64_t mtime)
     rc = out_write(o, ZEROS, msigi_tar_pad(size));
 out:
     if (rc != 0 && o->failed_errno)
-        rc = msigi_err(ctx, MSIG_E_IO, "cannot write %s: %s", o->what,
-                       strerror(o->failed_errno));
+        rc = msigi_err(ctx, MSIG_E_IO, "cannot write %s: %s", o->what, strerror(o->failed_errno));
     if (a) {
         if (rc != 0)
             archive_write_fail(a);
@@ -1419,7 +1414,8 @@ int msig_writer_write(struct msig_writer *w, const char *path)
         goto out;
     }
     if (!to_stdout && w->warn_size && o.off > w->warn_size)
-        msigi_log(ctx, MSIG_LOG_WARN, "Artifact size %llu bytes exceeds the warning size %llu bytes",
+        msigi_log(ctx, MSIG_LOG_WARN,
+                  "Artifact size %llu bytes exceeds the warning size %llu bytes",
                   (unsigned long long)o.off, (unsigned long long)w->warn_size);
     /* Final mode 0644 & ~umask, like a file created with default permissions.
      * mender-artifact 3.9.0's `sign` leaves 0600; `write` creates with 0666 & ~umask.

@@ -18,11 +18,11 @@
 
 #include "ctx.h"
 
-#define ZBUF_SIZE (128u * 1024u)          /* source read buffer and sink buffer */
+#define ZBUF_SIZE (128u * 1024u)           /* source read buffer and sink buffer */
 #define XZ_MEMLIMIT (256u * 1024u * 1024u) /* decoder memory limit */
 #define XZ_PRESET 6
-#define XZ_MAX_THREADS 4                  /* ~140 MiB each at preset 6 */
-#define ZSTD_WINDOWLOG_MAX 27             /* 128 MiB window, as zstd's default limit */
+#define XZ_MAX_THREADS 4      /* ~140 MiB each at preset 6 */
+#define ZSTD_WINDOWLOG_MAX 27 /* 128 MiB window, as zstd's default limit */
 
 /* ISA-L igzip level for gzip output (see msigi_zenc_new); overridable at build time only
  * to measure the others. */
@@ -32,7 +32,7 @@
 
 /* Parallel gzip: fixed chunking so the output only depends on the data. */
 #define PGZ_CHUNK (256u * 1024u)
-#define PGZ_DICT  (32u * 1024u)
+#define PGZ_DICT (32u * 1024u)
 #define PGZ_MAX_THREADS 64
 
 /* ------------------------------------------------------------------ names and ids */
@@ -41,12 +41,9 @@ static const struct {
     const char *name;
     int id;
 } compressors[] = {
-    { "none", MSIG_COMPRESS_NONE },
-    { "gzip", MSIG_COMPRESS_GZIP },
-    { "lzma", MSIG_COMPRESS_LZMA },
-    { "zstd_fastest", MSIG_COMPRESS_ZSTD_FASTEST },
-    { "zstd_fast", MSIG_COMPRESS_ZSTD_FAST },
-    { "zstd_better", MSIG_COMPRESS_ZSTD_BETTER },
+    { "none", MSIG_COMPRESS_NONE },           { "gzip", MSIG_COMPRESS_GZIP },
+    { "lzma", MSIG_COMPRESS_LZMA },           { "zstd_fastest", MSIG_COMPRESS_ZSTD_FASTEST },
+    { "zstd_fast", MSIG_COMPRESS_ZSTD_FAST }, { "zstd_better", MSIG_COMPRESS_ZSTD_BETTER },
     { "zstd_best", MSIG_COMPRESS_ZSTD_BEST },
 };
 
@@ -81,24 +78,33 @@ int msig_compression_from_name(const char *name, int *compression)
 int msigi_z_family(int compression)
 {
     switch (compression) {
-    case MSIG_COMPRESS_NONE: return MSIGI_Z_NONE;
-    case MSIG_COMPRESS_GZIP: return MSIGI_Z_GZIP;
-    case MSIG_COMPRESS_LZMA: return MSIGI_Z_XZ;
+    case MSIG_COMPRESS_NONE:
+        return MSIGI_Z_NONE;
+    case MSIG_COMPRESS_GZIP:
+        return MSIGI_Z_GZIP;
+    case MSIG_COMPRESS_LZMA:
+        return MSIGI_Z_XZ;
     case MSIG_COMPRESS_ZSTD_FASTEST:
     case MSIG_COMPRESS_ZSTD_FAST:
     case MSIG_COMPRESS_ZSTD_BETTER:
-    case MSIG_COMPRESS_ZSTD_BEST: return MSIGI_Z_ZSTD;
-    default: return -1;
+    case MSIG_COMPRESS_ZSTD_BEST:
+        return MSIGI_Z_ZSTD;
+    default:
+        return -1;
     }
 }
 
 const char *msigi_z_suffix(int family)
 {
     switch (family) {
-    case MSIGI_Z_GZIP: return ".gz";
-    case MSIGI_Z_XZ: return ".xz";
-    case MSIGI_Z_ZSTD: return ".zst";
-    default: return "";
+    case MSIGI_Z_GZIP:
+        return ".gz";
+    case MSIGI_Z_XZ:
+        return ".xz";
+    case MSIGI_Z_ZSTD:
+        return ".zst";
+    default:
+        return "";
     }
 }
 
@@ -133,8 +139,8 @@ struct msigi_zdec {
     msig_read_fn *src;
     void *src_user;
     char *what;
-    int err;       /* sticky error code */
-    int done;      /* clean end seen */
+    int err;  /* sticky error code */
+    int done; /* clean end seen */
     int src_eof;
     uint8_t *in;
     size_t in_len; /* valid bytes in `in` */
@@ -143,11 +149,11 @@ struct msigi_zdec {
      * that straddles two source reads. */
     uint8_t hist[8];
     size_t hist_len;
-    unsigned long members;      /* gzip members / zstd frames finished */
-    int in_frame;               /* zstd: inside a frame */
-    int gz_between;             /* gzip: a member ended, the next has not started */
-    int gz_magic_seen;          /* gzip: magic bytes of the current member checked (0-2) */
-    struct inflate_state *gz;   /* ISA-L inflate, gzip wrapper (header, CRC32, ISIZE) */
+    unsigned long members;    /* gzip members / zstd frames finished */
+    int in_frame;             /* zstd: inside a frame */
+    int gz_between;           /* gzip: a member ended, the next has not started */
+    int gz_magic_seen;        /* gzip: magic bytes of the current member checked (0-2) */
+    struct inflate_state *gz; /* ISA-L inflate, gzip wrapper (header, CRC32, ISIZE) */
     lzma_stream x;
     int x_init;
     ZSTD_DCtx *zd;
@@ -236,12 +242,18 @@ static void dec_gzip_start(struct msigi_zdec *d)
 static const char *isal_inflate_error_name(int r)
 {
     switch (r) {
-    case ISAL_INVALID_BLOCK: return "invalid block";
-    case ISAL_INVALID_SYMBOL: return "invalid code";
-    case ISAL_INVALID_LOOKBACK: return "invalid distance too far back";
-    case ISAL_UNSUPPORTED_METHOD: return "unknown compression method";
-    case ISAL_NEED_DICT: return "preset dictionary required";
-    default: return "unknown error";
+    case ISAL_INVALID_BLOCK:
+        return "invalid block";
+    case ISAL_INVALID_SYMBOL:
+        return "invalid code";
+    case ISAL_INVALID_LOOKBACK:
+        return "invalid distance too far back";
+    case ISAL_UNSUPPORTED_METHOD:
+        return "unknown compression method";
+    case ISAL_NEED_DICT:
+        return "preset dictionary required";
+    default:
+        return "unknown error";
     }
 }
 
@@ -295,8 +307,8 @@ static msig_ssize dec_gzip(struct msigi_zdec *d, uint8_t *buf, size_t len)
             uint32_t crc = dec_le32_before(d, used_pos, 4);
             if (crc != g->crc)
                 return dec_fail(d, MSIG_E_FORMAT,
-                                "%s: gzip CRC32 mismatch (stored 0x%08x, computed 0x%08x)",
-                                d->what, (unsigned)crc, (unsigned)g->crc);
+                                "%s: gzip CRC32 mismatch (stored 0x%08x, computed 0x%08x)", d->what,
+                                (unsigned)crc, (unsigned)g->crc);
             return dec_fail(d, MSIG_E_FORMAT,
                             "%s: gzip ISIZE mismatch (stored %u, decompressed %u bytes mod "
                             "2^32)",
@@ -315,8 +327,7 @@ static msig_ssize dec_gzip(struct msigi_zdec *d, uint8_t *buf, size_t len)
         if (g->block_state == ISAL_BLOCK_FINISH) {
             d->members++;
             d->gz_between = 1;
-        } else if (produced == 0 && used_pos == start_pos && d->in_pos == d->in_len &&
-                   d->src_eof) {
+        } else if (produced == 0 && used_pos == start_pos && d->in_pos == d->in_len && d->src_eof) {
             /* No progress and no more input: truncation. */
             return dec_fail(d, MSIG_E_FORMAT, "unexpected end of gzip stream in %s", d->what);
         }
@@ -354,8 +365,7 @@ static msig_ssize dec_xz(struct msigi_zdec *d, uint8_t *buf, size_t len)
             return (msig_ssize)produced;
         case LZMA_BUF_ERROR:
             if (d->src_eof && d->in_pos == d->in_len)
-                return dec_fail(d, MSIG_E_FORMAT, "unexpected end of xz stream in %s",
-                                d->what);
+                return dec_fail(d, MSIG_E_FORMAT, "unexpected end of xz stream in %s", d->what);
             break;
         case LZMA_MEM_ERROR:
             return dec_fail(d, MSIG_E_NOMEM, "%s: out of memory in the xz decoder", d->what);
@@ -369,9 +379,8 @@ static msig_ssize dec_xz(struct msigi_zdec *d, uint8_t *buf, size_t len)
         case LZMA_OPTIONS_ERROR:
             return dec_fail(d, MSIG_E_FORMAT, "%s: unsupported xz options", d->what);
         case LZMA_UNSUPPORTED_CHECK:
-            return dec_fail(d, MSIG_E_FORMAT,
-                            "%s: xz integrity check type %d cannot be verified", d->what,
-                            (int)lzma_get_check(x));
+            return dec_fail(d, MSIG_E_FORMAT, "%s: xz integrity check type %d cannot be verified",
+                            d->what, (int)lzma_get_check(x));
         case LZMA_DATA_ERROR:
             return dec_fail(d, MSIG_E_FORMAT,
                             "%s: corrupt xz data (bad compressed data or integrity check "
@@ -392,8 +401,7 @@ static msig_ssize dec_zstd(struct msigi_zdec *d, uint8_t *buf, size_t len)
             return -1;
         if (!d->in_frame && d->in_pos == d->in_len && d->src_eof) {
             if (d->members == 0)
-                return dec_fail(d, MSIG_E_FORMAT, "unexpected end of zstd stream in %s",
-                                d->what);
+                return dec_fail(d, MSIG_E_FORMAT, "unexpected end of zstd stream in %s", d->what);
             d->done = 1;
             return 0;
         }
@@ -405,21 +413,18 @@ static msig_ssize dec_zstd(struct msigi_zdec *d, uint8_t *buf, size_t len)
         if (ZSTD_isError(r)) {
             ZSTD_ErrorCode ec = ZSTD_getErrorCode(r);
             if (ec == ZSTD_error_checksum_wrong)
-                return dec_fail(d, MSIG_E_FORMAT, "%s: zstd frame checksum mismatch",
-                                d->what);
+                return dec_fail(d, MSIG_E_FORMAT, "%s: zstd frame checksum mismatch", d->what);
             if (ec == ZSTD_error_frameParameter_windowTooLarge)
                 return dec_fail(d, MSIG_E_FORMAT,
                                 "%s: zstd window is larger than the limit of %u MiB", d->what,
                                 (1u << ZSTD_WINDOWLOG_MAX) >> 20);
             if (ec == ZSTD_error_memory_allocation)
-                return dec_fail(d, MSIG_E_NOMEM, "%s: out of memory in the zstd decoder",
-                                d->what);
+                return dec_fail(d, MSIG_E_NOMEM, "%s: out of memory in the zstd decoder", d->what);
             if (ec == ZSTD_error_prefix_unknown && d->members > 0)
                 return dec_fail(d, MSIG_E_FORMAT,
                                 "%s: trailing data after the end of the zstd stream", d->what);
             if (ec == ZSTD_error_prefix_unknown)
-                return dec_fail(d, MSIG_E_FORMAT, "%s: not zstd data (bad magic bytes)",
-                                d->what);
+                return dec_fail(d, MSIG_E_FORMAT, "%s: not zstd data (bad magic bytes)", d->what);
             return dec_fail(d, MSIG_E_FORMAT, "%s: corrupt zstd data: %s", d->what,
                             ZSTD_getErrorName(r));
         }
@@ -495,10 +500,8 @@ int msigi_zdec_new(struct msig_ctx *ctx, int family, msig_read_fn *src, void *sr
             rc = msigi_err(ctx, MSIG_E_NOMEM, "cannot start the zstd decoder for %s", d->what);
             goto out;
         }
-        if (ZSTD_isError(ZSTD_DCtx_setParameter(d->zd, ZSTD_d_windowLogMax,
-                                                ZSTD_WINDOWLOG_MAX))) {
-            rc = msigi_err(ctx, MSIG_E_FAILED, "cannot set the zstd window limit for %s",
-                           d->what);
+        if (ZSTD_isError(ZSTD_DCtx_setParameter(d->zd, ZSTD_d_windowLogMax, ZSTD_WINDOWLOG_MAX))) {
+            rc = msigi_err(ctx, MSIG_E_FAILED, "cannot set the zstd window limit for %s", d->what);
             goto out;
         }
         break;
@@ -524,10 +527,14 @@ msig_ssize msigi_zdec_read(struct msigi_zdec *d, void *buf, size_t len)
     if (d->done || len == 0)
         return 0;
     switch (d->family) {
-    case MSIGI_Z_GZIP: return dec_gzip(d, buf, len);
-    case MSIGI_Z_XZ: return dec_xz(d, buf, len);
-    case MSIGI_Z_ZSTD: return dec_zstd(d, buf, len);
-    default: return dec_none(d, buf, len);
+    case MSIGI_Z_GZIP:
+        return dec_gzip(d, buf, len);
+    case MSIGI_Z_XZ:
+        return dec_xz(d, buf, len);
+    case MSIGI_Z_ZSTD:
+        return dec_zstd(d, buf, len);
+    default:
+        return dec_none(d, buf, len);
     }
 }
 
@@ -564,11 +571,11 @@ enum { SLOT_FREE, SLOT_FILLING, SLOT_QUEUED, SLOT_BUSY, SLOT_DONE };
 
 struct pgz_slot {
     int state;
-    int last;        /* end the deflate stream after this chunk */
-    int err;         /* MSIG_E_* from the worker */
-    uint8_t *in;     /* PGZ_DICT bytes of dictionary, then the chunk */
+    int last;    /* end the deflate stream after this chunk */
+    int err;     /* MSIG_E_* from the worker */
+    uint8_t *in; /* PGZ_DICT bytes of dictionary, then the chunk */
     size_t dict_len;
-    size_t len;      /* chunk bytes after the dictionary */
+    size_t len; /* chunk bytes after the dictionary */
     uint8_t *out;
     size_t out_len;
     uint32_t crc;
@@ -593,7 +600,7 @@ struct pgz_worker {
 
 struct pgz {
     int level;
-    int portable;        /* zlib instead of ISA-L (see MSIGI_ZENC_F_PORTABLE) */
+    int portable; /* zlib instead of ISA-L (see MSIGI_ZENC_F_PORTABLE) */
     size_t nslots;
     size_t out_cap;
     struct pgz_slot *slots;
@@ -658,9 +665,8 @@ static void pgz_compress(struct pgz_deflater *df, int level, struct pgz_slot *s,
     zs->gzip_flag = IGZIP_DEFLATE; /* raw: the gzip wrapper is written once around all chunks */
     zs->flush = s->last ? NO_FLUSH : SYNC_FLUSH;
     zs->end_of_stream = (uint16_t)(s->last != 0);
-    if (s->dict_len > 0 &&
-        isal_deflate_set_dict(zs, s->in + PGZ_DICT - s->dict_len, (uint32_t)s->dict_len) !=
-            COMP_OK) {
+    if (s->dict_len > 0 && isal_deflate_set_dict(zs, s->in + PGZ_DICT - s->dict_len,
+                                                 (uint32_t)s->dict_len) != COMP_OK) {
         s->err = MSIG_E_FAILED;
         return;
     }
@@ -726,10 +732,14 @@ static void pgz_deflater_free(struct pgz_deflater *df)
 static uint32_t pgz_level_buf_size(int level)
 {
     switch (level) {
-    case 0: return 0;
-    case 1: return ISAL_DEF_LVL1_DEFAULT;
-    case 2: return ISAL_DEF_LVL2_DEFAULT;
-    default: return ISAL_DEF_LVL3_MEDIUM;
+    case 0:
+        return 0;
+    case 1:
+        return ISAL_DEF_LVL1_DEFAULT;
+    case 2:
+        return ISAL_DEF_LVL2_DEFAULT;
+    default:
+        return ISAL_DEF_LVL3_MEDIUM;
     }
 }
 
@@ -740,8 +750,8 @@ static int pgz_deflater_init(struct pgz_deflater *df, int level, int portable)
 {
     if (portable) {
         /* Raw deflate (-15): the gzip wrapper is written once around all chunks. */
-        if (deflateInit2(&df->z, PGZ_PORTABLE_ZLIB_LEVEL, Z_DEFLATED, -15, 8,
-                         Z_DEFAULT_STRATEGY) != Z_OK)
+        if (deflateInit2(&df->z, PGZ_PORTABLE_ZLIB_LEVEL, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) !=
+            Z_OK)
             return -1;
         df->z_init = 1;
         return 0;
@@ -838,8 +848,8 @@ static int pgz_new(struct msig_ctx *ctx, int level, int threads, int portable, s
         for (int i = 0; i < p->nworkers; i++) {
             int e = pthread_create(&p->workers[i].tid, NULL, pgz_worker_main, &p->workers[i]);
             if (e != 0) {
-                rc = msigi_err(ctx, MSIG_E_FAILED, "cannot start gzip worker thread %d: %s",
-                               i + 1, strerror(e));
+                rc = msigi_err(ctx, MSIG_E_FAILED, "cannot start gzip worker thread %d: %s", i + 1,
+                               strerror(e));
                 goto out;
             }
             p->workers[i].started = 1;
@@ -864,9 +874,9 @@ struct msigi_zenc {
     int level;
     msig_write_fn *sink;
     void *sink_user;
-    int err;        /* sticky error */
+    int err; /* sticky error */
     int finished;
-    uint8_t *out;   /* ZBUF_SIZE */
+    uint8_t *out; /* ZBUF_SIZE */
     struct pgz *pgz;
     lzma_stream x;
     int x_init;
@@ -909,9 +919,9 @@ static int pgz_drain(struct msigi_zenc *e, int wait)
                 return 0;
         }
         if (s->err)
-            return enc_fail(e, s->err, s->err == MSIG_E_NOMEM
-                                           ? "out of memory in the gzip encoder"
-                                           : "gzip compression of a chunk failed");
+            return enc_fail(e, s->err,
+                            s->err == MSIG_E_NOMEM ? "out of memory in the gzip encoder"
+                                                   : "gzip compression of a chunk failed");
         if (!p->header_done) {
             /* RFC 1952 header: deflate, no flags, mtime 0, XFL 0, OS 255. */
             static const uint8_t hdr[10] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255 };
@@ -957,8 +967,7 @@ static int pgz_submit(struct msigi_zenc *e, int last)
     struct pgz_slot *n = &p->slots[p->seq_fill % p->nslots];
     /* Dictionary: the last 32 KiB of the previous chunk (still in its slot, read only). */
     n->dict_len = s->len < PGZ_DICT ? s->len : PGZ_DICT;
-    memcpy(n->in + PGZ_DICT - n->dict_len, s->in + PGZ_DICT + s->len - n->dict_len,
-           n->dict_len);
+    memcpy(n->in + PGZ_DICT - n->dict_len, s->in + PGZ_DICT + s->len - n->dict_len, n->dict_len);
     n->len = 0;
     n->state = SLOT_FILLING;
     return 0;
@@ -1018,8 +1027,7 @@ static int xz_run(struct msigi_zenc *e, const uint8_t *buf, size_t len, lzma_act
                             "xz compression failed");
         if (enc_sink(e, e->out, ZBUF_SIZE - x->avail_out) != 0)
             return e->err;
-        if (action == LZMA_FINISH ? lr == LZMA_STREAM_END
-                                  : (x->avail_in == 0 && x->avail_out != 0))
+        if (action == LZMA_FINISH ? lr == LZMA_STREAM_END : (x->avail_in == 0 && x->avail_out != 0))
             return 0;
     }
 }
@@ -1032,9 +1040,8 @@ static int zstd_run(struct msigi_zenc *e, const uint8_t *buf, size_t len, ZSTD_E
         size_t r = ZSTD_compressStream2(e->zc, &out, &in, op);
         if (ZSTD_isError(r)) {
             e->err = msigi_err(e->ctx,
-                               ZSTD_getErrorCode(r) == ZSTD_error_memory_allocation
-                                   ? MSIG_E_NOMEM
-                                   : MSIG_E_FAILED,
+                               ZSTD_getErrorCode(r) == ZSTD_error_memory_allocation ? MSIG_E_NOMEM
+                                                                                    : MSIG_E_FAILED,
                                "zstd compression failed: %s", ZSTD_getErrorName(r));
             return e->err;
         }
@@ -1048,10 +1055,14 @@ static int zstd_run(struct msigi_zenc *e, const uint8_t *buf, size_t len, ZSTD_E
 static int zstd_level(int compression)
 {
     switch (compression) {
-    case MSIG_COMPRESS_ZSTD_FASTEST: return 1;
-    case MSIG_COMPRESS_ZSTD_FAST: return 3;
-    case MSIG_COMPRESS_ZSTD_BETTER: return 7;
-    default: return 11;
+    case MSIG_COMPRESS_ZSTD_FASTEST:
+        return 1;
+    case MSIG_COMPRESS_ZSTD_FAST:
+        return 3;
+    case MSIG_COMPRESS_ZSTD_BETTER:
+        return 7;
+    default:
+        return 11;
     }
 }
 
@@ -1095,8 +1106,7 @@ int msigi_zenc_new_flags(struct msig_ctx *ctx, int compression, int threads, uin
          * mender-artifact's size. ISA-L picks SSE, AVX2 or AVX-512 code at run time, so
          * byte-identical output on every machine is only promised by the portable (zlib)
          * path that reproducible writes use. */
-        rc = pgz_new(ctx, MSIGI_GZIP_LEVEL, threads, (flags & MSIGI_ZENC_F_PORTABLE) != 0,
-                     &e->pgz);
+        rc = pgz_new(ctx, MSIGI_GZIP_LEVEL, threads, (flags & MSIGI_ZENC_F_PORTABLE) != 0, &e->pgz);
         if (rc != 0)
             goto out;
         break;
@@ -1135,8 +1145,8 @@ int msigi_zenc_new_flags(struct msig_ctx *ctx, int compression, int threads, uin
             rc = msigi_err(ctx, MSIG_E_NOMEM, "cannot start the zstd encoder");
             goto out;
         }
-        if (ZSTD_isError(ZSTD_CCtx_setParameter(e->zc, ZSTD_c_compressionLevel,
-                                                zstd_level(compression))) ||
+        if (ZSTD_isError(
+                ZSTD_CCtx_setParameter(e->zc, ZSTD_c_compressionLevel, zstd_level(compression))) ||
             ZSTD_isError(ZSTD_CCtx_setParameter(e->zc, ZSTD_c_checksumFlag, 1))) {
             rc = msigi_err(ctx, MSIG_E_FAILED, "cannot set the zstd encoder parameters");
             goto out;
@@ -1167,10 +1177,14 @@ int msigi_zenc_write(struct msigi_zenc *e, const void *buf, size_t len)
     if (len == 0)
         return 0;
     switch (e->family) {
-    case MSIGI_Z_GZIP: return pgz_write(e, buf, len);
-    case MSIGI_Z_XZ: return xz_run(e, buf, len, LZMA_RUN);
-    case MSIGI_Z_ZSTD: return zstd_run(e, buf, len, ZSTD_e_continue);
-    default: return enc_sink(e, buf, len);
+    case MSIGI_Z_GZIP:
+        return pgz_write(e, buf, len);
+    case MSIGI_Z_XZ:
+        return xz_run(e, buf, len, LZMA_RUN);
+    case MSIGI_Z_ZSTD:
+        return zstd_run(e, buf, len, ZSTD_e_continue);
+    default:
+        return enc_sink(e, buf, len);
     }
 }
 
@@ -1184,10 +1198,14 @@ int msigi_zenc_finish(struct msigi_zenc *e)
         return msigi_err(e->ctx, MSIG_E_INVALID, "encoder finished twice");
     e->finished = 1;
     switch (e->family) {
-    case MSIGI_Z_GZIP: return pgz_finish(e);
-    case MSIGI_Z_XZ: return xz_run(e, NULL, 0, LZMA_FINISH);
-    case MSIGI_Z_ZSTD: return zstd_run(e, NULL, 0, ZSTD_e_end);
-    default: return 0;
+    case MSIGI_Z_GZIP:
+        return pgz_finish(e);
+    case MSIGI_Z_XZ:
+        return xz_run(e, NULL, 0, LZMA_FINISH);
+    case MSIGI_Z_ZSTD:
+        return zstd_run(e, NULL, 0, ZSTD_e_end);
+    default:
+        return 0;
     }
 }
 

@@ -22,7 +22,7 @@
 /* Compression families, from the MSIG_COMPRESS_* ids (all zstd levels are one family). */
 #define MSIGI_Z_NONE 0
 #define MSIGI_Z_GZIP 1
-#define MSIGI_Z_XZ   2
+#define MSIGI_Z_XZ 2
 #define MSIGI_Z_ZSTD 3
 
 /* Family of an MSIG_COMPRESS_* id, and the entry-name suffix ("", ".gz", ".xz", ".zst"). */

@@ -78,7 +78,8 @@ static int verify(struct msig_ctx *ctx, const char *path, char **keyfiles, int n
     }
     printf("artifact: %s\n", msig_artifact_name(art));
     printf("signature: %s\n", msig_artifact_signature(art) == MSIG_SIGNATURE_VERIFIED
-                                  ? "verified" : "none (no key given)");
+                                  ? "verified"
+                                  : "none (no key given)");
     print_list("compatible devices", msig_artifact_devices(art));
     if (msig_artifact_provides_group(art) != NULL)
         printf("provides group: %s\n", msig_artifact_provides_group(art));

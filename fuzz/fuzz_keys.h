@@ -11,8 +11,7 @@ static const char fuzz_p256_pem[] =
     "-----BEGIN PUBLIC KEY-----\n"
     "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAES8wPWFROzExOAO5ua9myxbc6d+EU\n"
     "tZvi/vcpR8rq12hQCohHwMNq/NfTM2URz7hQT/WL9ca47XefiJRNmuJnOQ==\n"
-    "-----END PUBLIC KEY-----\n"
-    ;
+    "-----END PUBLIC KEY-----\n";
 
 static const char fuzz_rsa3072_pem[] =
     "-----BEGIN PUBLIC KEY-----\n"
@@ -25,8 +24,7 @@ static const char fuzz_rsa3072_pem[] =
     "0Nbu9DgIKo3BHYeYw8sVjHS7ZkFKLG3JzH/9eaSmO9+MmML37mqKaDTrubyel+x3\n"
     "CIANwsLzkWbS2LZZoq/uDuAJyyPQMW+83WB1LKMLI7CblTeJsX452LYazFtVuxp3\n"
     "CEZJDTpRGIX7Ad7Kr9SyelfxwvY1T+l71uCED91tO9iJAgMBAAE=\n"
-    "-----END PUBLIC KEY-----\n"
-    ;
+    "-----END PUBLIC KEY-----\n";
 
 /* Adds both keys (P-256 first) to a new set. Returns 0 or a negative MSIG_E_* code. */
 static inline int fuzz_pubkeys_new(struct msig_ctx *ctx, struct msig_pubkeys **keys)
@@ -36,8 +34,7 @@ static inline int fuzz_pubkeys_new(struct msig_ctx *ctx, struct msig_pubkeys **k
         return rc;
     rc = msig_pubkeys_add_mem(*keys, fuzz_p256_pem, sizeof(fuzz_p256_pem) - 1, "p256");
     if (rc == 0)
-        rc = msig_pubkeys_add_mem(*keys, fuzz_rsa3072_pem, sizeof(fuzz_rsa3072_pem) - 1,
-                                  "rsa3072");
+        rc = msig_pubkeys_add_mem(*keys, fuzz_rsa3072_pem, sizeof(fuzz_rsa3072_pem) - 1, "rsa3072");
     if (rc != 0) {
         msig_pubkeys_free(*keys);
         *keys = NULL;

@@ -87,8 +87,8 @@ static void read_once(struct msig_ctx *ctx, const uint8_t *data, size_t size,
 {
     struct msig_reader *r = NULL;
     struct msig_artifact *art = NULL;
-    struct src s = {data, size, 0, step};
-    struct sink k = {0, 0};
+    struct src s = { data, size, 0, step };
+    struct sink k = { 0, 0 };
 
     if (msig_reader_new(ctx, &r) != 0)
         goto out;

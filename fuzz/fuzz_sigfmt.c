@@ -60,8 +60,8 @@ static void b64_side(const uint8_t *data, size_t size)
         FUZZ_CHECK(bin != NULL && bin_len <= size / 4 * 3);
         FUZZ_CHECK(msigi_sigfmt_b64_encode(bin, bin_len, &text, &text_len) == 0);
         FUZZ_CHECK(text_len == (bin_len + 2) / 3 * 4 && strlen(text) == text_len);
-        FUZZ_CHECK(msigi_sigfmt_b64_decode((const uint8_t *)text, text_len, &bin2, &bin2_len,
-                                           &bad) == 0);
+        FUZZ_CHECK(
+            msigi_sigfmt_b64_decode((const uint8_t *)text, text_len, &bin2, &bin2_len, &bad) == 0);
         FUZZ_CHECK(bin2_len == bin_len && memcmp(bin, bin2, bin_len) == 0);
     }
     msigi_free(bin);
@@ -74,8 +74,7 @@ static void b64_side(const uint8_t *data, size_t size)
     if (size > ((size_t)1 << 20) / 4 * 3 - 3)
         return;
     FUZZ_CHECK(msigi_sigfmt_b64_encode(data, size, &text, &text_len) == 0);
-    FUZZ_CHECK(msigi_sigfmt_b64_decode((const uint8_t *)text, text_len, &bin, &bin_len,
-                                       &bad) == 0);
+    FUZZ_CHECK(msigi_sigfmt_b64_decode((const uint8_t *)text, text_len, &bin, &bin_len, &bad) == 0);
     FUZZ_CHECK(bin_len == size && (size == 0 || memcmp(bin, data, size) == 0));
     msigi_free(bin);
     msigi_free(text);

@@ -88,10 +88,10 @@ static void decode(struct msig_ctx *ctx, int family, struct src *s, const uint8_
 static void round_trip(struct msig_ctx *ctx, int family, const uint8_t *data, size_t size,
                        size_t step)
 {
-    static const int compression[] = {MSIG_COMPRESS_NONE, MSIG_COMPRESS_GZIP, -1,
-                                      MSIG_COMPRESS_ZSTD_FASTEST};
+    static const int compression[] = { MSIG_COMPRESS_NONE, MSIG_COMPRESS_GZIP, -1,
+                                       MSIG_COMPRESS_ZSTD_FASTEST };
     struct msigi_zenc *e = NULL;
-    struct sink k = {NULL, 0, 0};
+    struct sink k = { NULL, 0, 0 };
 
     if (compression[family] < 0)
         return;
@@ -102,7 +102,7 @@ static void round_trip(struct msig_ctx *ctx, int family, const uint8_t *data, si
     FUZZ_CHECK(msigi_zenc_write(e, data + half, size - half) == 0);
     FUZZ_CHECK(msigi_zenc_finish(e) == 0);
     msigi_zenc_free(e);
-    struct src s = {k.p, k.len, 0, step};
+    struct src s = { k.p, k.len, 0, step };
     decode(ctx, family, &s, data, size);
     free(k.p);
 }
@@ -125,7 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (trip) {
         round_trip(ctx, family, rest, rest_len, step);
     } else {
-        struct src s = {rest, rest_len, 0, step};
+        struct src s = { rest, rest_len, 0, step };
         decode(ctx, family, &s, NULL, 0);
     }
 

@@ -24,11 +24,11 @@ extern "C" {
 #endif
 
 #if defined(__GNUC__)
-#  define MSIG_API __attribute__((visibility("default")))
-#  define MSIG_WUR __attribute__((warn_unused_result))
+#define MSIG_API __attribute__((visibility("default")))
+#define MSIG_WUR __attribute__((warn_unused_result))
 #else
-#  define MSIG_API
-#  define MSIG_WUR
+#define MSIG_API
+#define MSIG_WUR
 #endif
 
 #define MSIG_VERSION_MAJOR 0
@@ -69,8 +69,7 @@ MSIG_API void msig_ctx_set_log(struct msig_ctx *ctx, msig_log_fn *fn, void *user
 MSIG_API void msig_ctx_set_pin_callback(struct msig_ctx *ctx, msig_pin_fn *fn, void *user);
 /* Namespaced parameter for plugins, e.g. "file.passphrase", "vault.addr". The value is
  * copied; a NULL value removes the key. Values are wiped when replaced or freed. */
-MSIG_API MSIG_WUR int msig_ctx_set_param(struct msig_ctx *ctx, const char *key,
-                                         const char *value);
+MSIG_API MSIG_WUR int msig_ctx_set_param(struct msig_ctx *ctx, const char *key, const char *value);
 
 /* A file that no output may replace (outputs that are the same file as an input are refused
  * before anything is written; the library knows its own inputs: payloads, scripts,
@@ -87,16 +86,16 @@ MSIG_API MSIG_WUR int msig_ctx_enable_plugins(struct msig_ctx *ctx, const char *
 MSIG_API MSIG_WUR int msig_ctx_load_plugin(struct msig_ctx *ctx, const char *path);
 
 struct msig_plugin_info {
-    uint32_t struct_size;          /* set by the caller to sizeof(struct msig_plugin_info) */
+    uint32_t struct_size; /* set by the caller to sizeof(struct msig_plugin_info) */
     const char *name;
     const char *version;
-    const char *file;              /* "(built-in)" for built-in plugins */
-    const char *const *schemes;    /* NULL-terminated */
+    const char *file;           /* "(built-in)" for built-in plugins */
+    const char *const *schemes; /* NULL-terminated */
     uint32_t abi_major;
     uint32_t abi_minor;
-    const char *const *params;     /* parameter names it declares (NULL-terminated, may be
+    const char *const *params; /* parameter names it declares (NULL-terminated, may be
                                       empty: then it takes any name in its namespace) */
-    int can_list;                  /* it can list keys (msig_key_list) */
+    int can_list;              /* it can list keys (msig_key_list) */
 };
 /* Plugins known to ctx (built-in plus loaded): index 0..count-1. */
 MSIG_API size_t msig_ctx_plugin_count(struct msig_ctx *ctx);
@@ -106,8 +105,8 @@ MSIG_API MSIG_WUR int msig_ctx_plugin_info(struct msig_ctx *ctx, size_t index,
 /* Plugin files that the directory scan refused (wrong ABI, unsafe permissions, ...), with
  * the reason, for messages: index 0..count-1. Strings live as long as ctx. */
 MSIG_API size_t msig_ctx_refused_count(struct msig_ctx *ctx);
-MSIG_API MSIG_WUR int msig_ctx_refused_info(struct msig_ctx *ctx, size_t index,
-                                            const char **file, const char **why);
+MSIG_API MSIG_WUR int msig_ctx_refused_info(struct msig_ctx *ctx, size_t index, const char **file,
+                                            const char **why);
 /* Checks a parameter name against the loaded plugins: 0 when a plugin owns its namespace
  * ("NAME." or "SCHEME.") and, if that plugin declares its parameter names, declares it;
  * else MSIG_E_NOT_FOUND with a message that lists the valid names. */
@@ -124,8 +123,7 @@ MSIG_API MSIG_WUR int msig_key_open(struct msig_ctx *ctx, const char *spec, uint
                                     struct msig_key **key);
 MSIG_API void msig_key_close(struct msig_key *key);
 /* Key type (MSIG_KEY_*) and size in bits. */
-MSIG_API MSIG_WUR int msig_key_describe(struct msig_key *key, uint32_t *key_type,
-                                        uint32_t *bits);
+MSIG_API MSIG_WUR int msig_key_describe(struct msig_key *key, uint32_t *key_type, uint32_t *bits);
 /* The key's public half as DER SubjectPublicKeyInfo (the key the core checked: RSA >= 2048
  * bits or EC P-256). buf may be NULL to learn the size in *len; too small a cap gives
  * MSIG_E_BUFFER_TOO_SMALL with the size needed in *len. */
@@ -133,8 +131,8 @@ MSIG_API MSIG_WUR int msig_key_public_der(struct msig_key *key, uint8_t *buf, si
                                           size_t *len);
 
 /* Signature forms for msig_key_sign_digest */
-#define MSIG_SIGOUT_RAW 0u  /* RSA: the signature; ECDSA: 64 bytes r||s (Mender's form) */
-#define MSIG_SIGOUT_DER 1u  /* RSA: the signature; ECDSA: DER ECDSA-Sig-Value (OpenSSL's) */
+#define MSIG_SIGOUT_RAW 0u /* RSA: the signature; ECDSA: 64 bytes r||s (Mender's form) */
+#define MSIG_SIGOUT_DER 1u /* RSA: the signature; ECDSA: DER ECDSA-Sig-Value (OpenSSL's) */
 /* Signs a SHA-256 digest with the key, through the same path as artifact signing (the
  * plugin signs, the core converts and verifies the result with the public key). scheme is
  * MSIG_SIG_RSA_PKCS1_SHA256 or MSIG_SIG_ECDSA_SHA256 and must fit the key; digest_len is 32.
@@ -154,36 +152,36 @@ MSIG_API MSIG_WUR int msig_pubkeys_new(struct msig_ctx *ctx, struct msig_pubkeys
 MSIG_API void msig_pubkeys_free(struct msig_pubkeys *keys);
 /* Adds a public key: SubjectPublicKeyInfo PEM or DER, or PKCS#1 RSA public key. */
 MSIG_API MSIG_WUR int msig_pubkeys_add_file(struct msig_pubkeys *keys, const char *path);
-MSIG_API MSIG_WUR int msig_pubkeys_add_mem(struct msig_pubkeys *keys, const void *buf,
-                                           size_t len, const char *label);
+MSIG_API MSIG_WUR int msig_pubkeys_add_mem(struct msig_pubkeys *keys, const void *buf, size_t len,
+                                           const char *label);
 /* Adds the public half of a signing key (PKCS#11 token, KMS) as verifier. */
 MSIG_API MSIG_WUR int msig_pubkeys_add_key(struct msig_pubkeys *keys, struct msig_key *key);
 MSIG_API size_t msig_pubkeys_count(const struct msig_pubkeys *keys);
 
 /* ---------------------------------------------------------------- writing */
 
-#define MSIG_PAYLOAD_ROOTFS    1  /* write rootfs-image */
-#define MSIG_PAYLOAD_MODULE    2  /* write module-image */
-#define MSIG_PAYLOAD_BOOTSTRAP 3  /* write bootstrap-artifact (empty payload) */
+#define MSIG_PAYLOAD_ROOTFS 1    /* write rootfs-image */
+#define MSIG_PAYLOAD_MODULE 2    /* write module-image */
+#define MSIG_PAYLOAD_BOOTSTRAP 3 /* write bootstrap-artifact (empty payload) */
 
-#define MSIG_COMPRESS_NONE         0
-#define MSIG_COMPRESS_GZIP         1
-#define MSIG_COMPRESS_LZMA         2  /* .xz */
+#define MSIG_COMPRESS_NONE 0
+#define MSIG_COMPRESS_GZIP 1
+#define MSIG_COMPRESS_LZMA 2 /* .xz */
 #define MSIG_COMPRESS_ZSTD_FASTEST 3
-#define MSIG_COMPRESS_ZSTD_FAST    4
-#define MSIG_COMPRESS_ZSTD_BETTER  5
-#define MSIG_COMPRESS_ZSTD_BEST    6
+#define MSIG_COMPRESS_ZSTD_FAST 4
+#define MSIG_COMPRESS_ZSTD_BETTER 5
+#define MSIG_COMPRESS_ZSTD_BEST 6
 
 /* Parses a mender-artifact compression id ("none", "gzip", "lzma", "zstd_fast", ...). */
 MSIG_API MSIG_WUR int msig_compression_from_name(const char *name, int *compression);
 
 /* Writer flags (msig_writer_set_flags, OR-ed). */
-#define MSIG_WRITE_F_NO_DEFAULT_CLEARS     (1u << 0) /* --no-default-clears-provides */
+#define MSIG_WRITE_F_NO_DEFAULT_CLEARS (1u << 0)     /* --no-default-clears-provides */
 #define MSIG_WRITE_F_NO_DEFAULT_SW_VERSION (1u << 1) /* --no-default-software-version */
-#define MSIG_WRITE_F_NO_CHECKSUM_PROVIDE   (1u << 2) /* --no-checksum-provide */
-#define MSIG_WRITE_F_LEGACY_CHECKSUM       (1u << 3) /* --legacy-rootfs-image-checksum */
-#define MSIG_WRITE_F_SOFTWARE_WINS         (1u << 4) /* --software-* overrides a -p of the key */
-#define MSIG_WRITE_F_FORCE_OVERWRITE       (1u << 5) /* reserved */
+#define MSIG_WRITE_F_NO_CHECKSUM_PROVIDE (1u << 2)   /* --no-checksum-provide */
+#define MSIG_WRITE_F_LEGACY_CHECKSUM (1u << 3)       /* --legacy-rootfs-image-checksum */
+#define MSIG_WRITE_F_SOFTWARE_WINS (1u << 4)         /* --software-* overrides a -p of the key */
+#define MSIG_WRITE_F_FORCE_OVERWRITE (1u << 5)       /* reserved */
 
 struct msig_writer;
 
@@ -243,22 +241,22 @@ typedef msig_ssize msig_read_fn(void *user, void *buf, size_t len);
 /* Writes all len bytes; returns 0 or -1 (errno set). */
 typedef int msig_write_fn(void *user, const void *buf, size_t len);
 
-#define MSIG_FILE_PAYLOAD 1  /* a file of data/NNNN.tar */
-#define MSIG_FILE_SCRIPT  2  /* a state script from the header */
+#define MSIG_FILE_PAYLOAD 1 /* a file of data/NNNN.tar */
+#define MSIG_FILE_SCRIPT 2  /* a state script from the header */
 
 struct msig_file_event {
-    uint32_t    struct_size;
-    uint32_t    kind;        /* MSIG_FILE_* */
-    uint32_t    payload;     /* payload index for MSIG_FILE_PAYLOAD */
-    uint32_t    mode;
-    const char *name;        /* basename */
-    uint64_t    size;
-    int64_t     mtime;
+    uint32_t struct_size;
+    uint32_t kind;    /* MSIG_FILE_* */
+    uint32_t payload; /* payload index for MSIG_FILE_PAYLOAD */
+    uint32_t mode;
+    const char *name; /* basename */
+    uint64_t size;
+    int64_t mtime;
 };
 /* Called for each file: begin (data NULL, len 0, once), data chunks, then end
  * (data NULL, len 0, last != 0). A non-zero return aborts reading with that code. */
-typedef int msig_file_fn(void *user, const struct msig_file_event *ev, const void *data,
-                         size_t len, int last);
+typedef int msig_file_fn(void *user, const struct msig_file_event *ev, const void *data, size_t len,
+                         int last);
 
 struct msig_reader;
 struct msig_artifact;
@@ -274,8 +272,7 @@ MSIG_API void msig_reader_set_pubkeys(struct msig_reader *r, const struct msig_p
 MSIG_API void msig_reader_set_flags(struct msig_reader *r, uint32_t flags);
 /* Receives payload files and scripts while they are read and checked. A file's checksum is
  * only known good when its end event arrives. */
-MSIG_API void msig_reader_set_file_handler(struct msig_reader *r, msig_file_fn *fn,
-                                           void *user);
+MSIG_API void msig_reader_set_file_handler(struct msig_reader *r, msig_file_fn *fn, void *user);
 
 /* Reads and checks a whole artifact: structure, every checksum, and the signature when
  * keys are set. Returns 0 when the artifact is well-formed and all checksums match;
@@ -300,10 +297,10 @@ MSIG_API MSIG_WUR int msig_artifact_verify_fd(struct msig_ctx *ctx, int fd, cons
 MSIG_API void msig_artifact_free(struct msig_artifact *art);
 
 /* Signature states */
-#define MSIG_SIGNATURE_NONE       0  /* no manifest.sig */
-#define MSIG_SIGNATURE_UNCHECKED  1  /* signed, no key given */
-#define MSIG_SIGNATURE_VERIFIED   2  /* signed and verified by one of the keys */
-#define MSIG_SIGNATURE_FAILED     3  /* signed, no key verified it */
+#define MSIG_SIGNATURE_NONE 0      /* no manifest.sig */
+#define MSIG_SIGNATURE_UNCHECKED 1 /* signed, no key given */
+#define MSIG_SIGNATURE_VERIFIED 2  /* signed and verified by one of the keys */
+#define MSIG_SIGNATURE_FAILED 3    /* signed, no key verified it */
 
 /* Applies the verdict precedence to a read result: rc from the reader, then the signature,
  * then missing signature/verifier. Returns 0 or a code; sets the context error text. */
@@ -337,19 +334,17 @@ MSIG_API const char *const *msig_artifact_payload_provides(const struct msig_art
                                                            size_t p);
 MSIG_API const char *const *msig_artifact_payload_depends(const struct msig_artifact *art,
                                                           size_t p);
-MSIG_API const char *const *msig_artifact_payload_clears(const struct msig_artifact *art,
-                                                         size_t p);
+MSIG_API const char *const *msig_artifact_payload_clears(const struct msig_artifact *art, size_t p);
 /* Meta-data as compact JSON object text, or NULL when there is none. */
-MSIG_API const char *msig_artifact_payload_meta_data(const struct msig_artifact *art,
-                                                     size_t p);
+MSIG_API const char *msig_artifact_payload_meta_data(const struct msig_artifact *art, size_t p);
 
 struct msig_file_info {
     const char *name;
-    uint64_t    size;
-    int64_t     mtime;          /* inner tar mtime, seconds since the epoch */
-    uint32_t    mode;
-    const char *checksum;       /* 64 lowercase hex digits */
-    int         augmented;      /* listed in manifest-augment */
+    uint64_t size;
+    int64_t mtime; /* inner tar mtime, seconds since the epoch */
+    uint32_t mode;
+    const char *checksum; /* 64 lowercase hex digits */
+    int augmented;        /* listed in manifest-augment */
 };
 MSIG_API size_t msig_artifact_payload_file_count(const struct msig_artifact *art, size_t p);
 MSIG_API const struct msig_file_info *msig_artifact_payload_file(const struct msig_artifact *art,
@@ -372,9 +367,8 @@ MSIG_API MSIG_WUR int msig_artifact_sign_file(struct msig_ctx *ctx, struct msig_
                                               uint32_t flags);
 /* The same, streaming from a read callback to a write callback. */
 MSIG_API MSIG_WUR int msig_artifact_sign_stream(struct msig_ctx *ctx, struct msig_key *key,
-                                                msig_read_fn *rd, void *rd_user,
-                                                msig_write_fn *wr, void *wr_user,
-                                                uint32_t flags);
+                                                msig_read_fn *rd, void *rd_user, msig_write_fn *wr,
+                                                void *wr_user, uint32_t flags);
 
 #ifdef __cplusplus
 }

@@ -74,9 +74,9 @@ extern "C" {
 #define MSIG_PLUGIN_ENTRY_SYMBOL "msig_plugin_entry_v1"
 
 #if defined(_WIN32)
-#  define MSIG_PLUGIN_EXPORT __declspec(dllexport)
+#define MSIG_PLUGIN_EXPORT __declspec(dllexport)
 #else
-#  define MSIG_PLUGIN_EXPORT __attribute__((visibility("default")))
+#define MSIG_PLUGIN_EXPORT __attribute__((visibility("default")))
 #endif
 
 /* Does a size-prefixed struct, as sized by whoever filled it, hold FIELD? */
@@ -84,29 +84,29 @@ extern "C" {
     ((ptr)->struct_size >= offsetof(type, field) + sizeof(((type *)0)->field))
 
 /* Limits the host enforces (bytes). A larger signature or public key is refused. */
-#define MSIG_HOST_SIG_MAX      16384u  /* signature buffer, and max_sig_len */
-#define MSIG_HOST_PUB_DER_MAX  65536u  /* SubjectPublicKeyInfo, and pub_der_len */
-#define MSIG_HOST_PIN_MAX        256u  /* PIN buffer the host's prompt fills, NUL included */
+#define MSIG_HOST_SIG_MAX 16384u     /* signature buffer, and max_sig_len */
+#define MSIG_HOST_PUB_DER_MAX 65536u /* SubjectPublicKeyInfo, and pub_der_len */
+#define MSIG_HOST_PIN_MAX 256u       /* PIN buffer the host's prompt fills, NUL included */
 
 /* Offered by the core; valid from instance_new() until instance_free().
  * Every service takes host->host_data as its first argument. */
 struct msig_host {
-    uint32_t struct_size;      /* sizeof at host build time: check with MSIG_HAS_FIELD */
+    uint32_t struct_size; /* sizeof at host build time: check with MSIG_HAS_FIELD */
     uint16_t abi_major;
-    uint16_t abi_minor;        /* the minor the host speaks */
-    void    *host_data;        /* hand back unchanged */
+    uint16_t abi_minor; /* the minor the host speaks */
+    void *host_data;    /* hand back unchanged */
 
     /* A finished line without newline; no format string crosses the boundary. Lines of
      * level INFO and DEBUG reach the user only when asked for (MSIG_LOG_LEVEL=debug in the
      * CLI); control characters are escaped. Any thread. */
-    void  (*log_msg)(void *host_data, int level, const char *msg);
+    void (*log_msg)(void *host_data, int level, const char *msg);
     /* Detail for the error the current call is about to return; see "Errors" above. */
-    void  (*set_error)(void *host_data, int code, const char *msg);
+    void (*set_error)(void *host_data, int code, const char *msg);
     /* Memory counted and failure-injected by the host. mem_alloc returns uninitialised
      * memory (NULL on failure or len 0); mem_free wipes len bytes, then frees;
      * mem_free(h, NULL, 0) does nothing. Any thread. */
     void *(*mem_alloc)(void *host_data, size_t len);
-    void  (*mem_free)(void *host_data, void *ptr, size_t len);
+    void (*mem_free)(void *host_data, void *ptr, size_t len);
     /* A parameter by full name, namespace included ("vendorhsm.slot"). A plugin sees only
      * its own namespace: the plugin's name, or one of its schemes, then a dot; any other
      * name gives MSIG_E_NOT_FOUND. Returns 0 and sets *value (a NUL-terminated string owned
@@ -114,7 +114,7 @@ struct msig_host {
      * MSIG_E_INVALID for a NULL argument. The user sets parameters with
      * "msig --plugin-param NAME=VALUE"; names a plugin lists in params (1.1) are checked
      * there, so list every name you read. */
-    int   (*get_param)(void *host_data, const char *key, const char **value);
+    int (*get_param)(void *host_data, const char *key, const char **value);
     /* Asks the host for a PIN, in this order: the host's generic sources (the CLI's
      * --passphrase-file, then MSIG_KEY_PASSPHRASE), then a prompt on the terminal, which
      * shows req->label (or key_spec), tries_left when non-zero, and a warning for
@@ -125,40 +125,40 @@ struct msig_host {
      * (no terminal, or the key was opened with MSIG_KEY_OPEN_F_NO_PROMPT), MSIG_E_CANCELLED
      * when the user declined. The plugin owns pin and wipes it after use. The host never
      * asks again by itself: after MSIG_E_PIN_INCORRECT the plugin returns the error. */
-    int   (*get_pin)(void *host_data, const struct msig_pin_request *req,
-                     char *pin, size_t pin_cap, size_t *pin_len);
+    int (*get_pin)(void *host_data, const struct msig_pin_request *req, char *pin, size_t pin_cap,
+                   size_t *pin_len);
     /* 1.2+ services are appended here. */
 };
 
 /* Filled by key_info(). key_type, bits and sig_schemes may be left 0 ("unknown"): the core
  * derives type and size from the public key and refuses a key_info that contradicts it. */
 struct msig_key_info {
-    uint32_t struct_size;      /* set by the core; fill only what it covers */
-    uint32_t key_type;         /* MSIG_KEY_* */
+    uint32_t struct_size; /* set by the core; fill only what it covers */
+    uint32_t key_type;    /* MSIG_KEY_* */
     uint32_t bits;
-    uint32_t sig_schemes;      /* MSIG_SIG_* this key can produce */
-    uint32_t flags;            /* MSIG_KEYINFO_F_* */
-    size_t   max_sig_len;      /* 0: the host's default (the RSA modulus size, 72 for ECDSA
+    uint32_t sig_schemes; /* MSIG_SIG_* this key can produce */
+    uint32_t flags;       /* MSIG_KEYINFO_F_* */
+    size_t max_sig_len;   /* 0: the host's default (the RSA modulus size, 72 for ECDSA
                                   P-256); at most MSIG_HOST_SIG_MAX */
-    size_t   pub_der_len;      /* 0: the host starts with 16384; at most
+    size_t pub_der_len;   /* 0: the host starts with 16384; at most
                                   MSIG_HOST_PUB_DER_MAX */
 };
 /* flags: MSIG_KEYINFO_F_* (msig_types.h) */
 
-#define MSIG_PLUGIN_F_THREADSAFE   (1u << 0) /* distinct keys may run in parallel */
-#define MSIG_PLUGIN_F_NO_UNLOAD    (1u << 1) /* core must not dlclose */
+#define MSIG_PLUGIN_F_THREADSAFE (1u << 0) /* distinct keys may run in parallel */
+#define MSIG_PLUGIN_F_NO_UNLOAD (1u << 1)  /* core must not dlclose */
 
 struct msig_plugin {
-    uint32_t           struct_size;   /* sizeof at plugin build time */
-    uint16_t           abi_major;     /* MSIG_PLUGIN_ABI_MAJOR */
-    uint16_t           abi_minor;     /* MSIG_PLUGIN_ABI_MINOR at build time */
-    const char        *name;          /* unique, [a-z0-9-]+ */
-    const char        *version;       /* free text, shown by "msig plugins" */
-    const char *const *schemes;       /* NULL-terminated, without colon, e.g. "pkcs11" */
-    uint64_t           flags;         /* MSIG_PLUGIN_F_* */
+    uint32_t struct_size;       /* sizeof at plugin build time */
+    uint16_t abi_major;         /* MSIG_PLUGIN_ABI_MAJOR */
+    uint16_t abi_minor;         /* MSIG_PLUGIN_ABI_MINOR at build time */
+    const char *name;           /* unique, [a-z0-9-]+ */
+    const char *version;        /* free text, shown by "msig plugins" */
+    const char *const *schemes; /* NULL-terminated, without colon, e.g. "pkcs11" */
+    uint64_t flags;             /* MSIG_PLUGIN_F_* */
 
     /* Creates the instance (see "Instances"). host stays valid until instance_free. */
-    int  (*instance_new)(const struct msig_host *host, void **inst);
+    int (*instance_new)(const struct msig_host *host, void **inst);
     void (*instance_free)(void *inst);
 
     /* Opens a key. spec is the whole spec, scheme included ("vendorhsm:/k.pem"); a bare
@@ -166,17 +166,17 @@ struct msig_plugin {
      * with MSIG_KEY_OPEN_F_NO_PROMPT the host's get_pin never prompts (it still answers
      * from its non-interactive sources). Unknown flag bits: MSIG_E_UNSUPPORTED. On success
      * *key is non-NULL. */
-    int  (*key_open)(void *inst, const char *spec, uint32_t flags, void **key);
+    int (*key_open)(void *inst, const char *spec, uint32_t flags, void **key);
     /* Cannot fail; the handle is not used again. */
     void (*key_close)(void *key);
     /* The capability query; see struct msig_key_info. */
-    int  (*key_info)(void *key, struct msig_key_info *info);
+    int (*key_info)(void *key, struct msig_key_info *info);
     /* The public key as DER SubjectPublicKeyInfo. cap is pub_der_len from key_info (16384
      * when 0). buf is never NULL; *len is cap on entry. Too small: return
      * MSIG_E_BUFFER_TOO_SMALL with the size needed in *len (the host retries once). The core
      * believes this key, not key_info: it refuses RSA below 2048 bits and any curve but
      * P-256, and checks every signature against it. */
-    int  (*key_public_der)(void *key, uint8_t *buf, size_t cap, size_t *len);
+    int (*key_public_der)(void *key, uint8_t *buf, size_t cap, size_t *len);
     /* Signs a digest. scheme: one MSIG_SIG_* bit (MSIG_SIG_RSA_PKCS1_SHA256 or
      * MSIG_SIG_ECDSA_SHA256); digest: the SHA-256 of the message, digest_len 32 (for RSA
      * the plugin builds the DigestInfo itself, or uses a mechanism that does). sig is never
@@ -187,16 +187,12 @@ struct msig_plugin {
      * Mender stores (strict DER only). Too small: MSIG_E_BUFFER_TOO_SMALL with *sig_len set
      * to the size needed (one retry). The host verifies every signature with the public key
      * before it uses it. */
-    int  (*sign_digest)(void *key, uint32_t scheme,
-                        const uint8_t *digest, size_t digest_len,
-                        uint8_t *sig, size_t cap, size_t *sig_len,
-                        uint32_t *sig_fmt);
+    int (*sign_digest)(void *key, uint32_t scheme, const uint8_t *digest, size_t digest_len,
+                       uint8_t *sig, size_t cap, size_t *sig_len, uint32_t *sig_fmt);
     /* Optional (NULL): signs the message itself (the host hashes nothing), for keys that
      * set MSIG_KEYINFO_F_PREFER_MESSAGE. Buffers as for sign_digest. */
-    int  (*sign_message)(void *key, uint32_t scheme,
-                         const uint8_t *msg, size_t msg_len,
-                         uint8_t *sig, size_t cap, size_t *sig_len,
-                         uint32_t *sig_fmt);
+    int (*sign_message)(void *key, uint32_t scheme, const uint8_t *msg, size_t msg_len,
+                        uint8_t *sig, size_t cap, size_t *sig_len, uint32_t *sig_fmt);
 
     /* ---- ABI 1.1 ---- */
 
@@ -206,8 +202,8 @@ struct msig_plugin {
      * flags: MSIG_KEY_OPEN_F_*; a listing that needs a login asks get_pin like key_open.
      * Returns 0 (also when nothing matches), an error, or the first non-zero value cb
      * returned. Shown by "msig keys SPEC". */
-    int  (*key_list)(void *inst, const char *spec, uint32_t flags,
-                     msig_key_list_fn *cb, void *cb_data);
+    int (*key_list)(void *inst, const char *spec, uint32_t flags, msig_key_list_fn *cb,
+                    void *cb_data);
     /* Optional (NULL): NULL-terminated list of the full parameter names the plugin reads
      * ("vendorhsm.slot"). When set, the host refuses any other name in the plugin's
      * namespace, with the list in the message. */
@@ -215,10 +211,8 @@ struct msig_plugin {
     /* 1.2+ members are appended here; the core checks struct_size first. */
 };
 
-#define MSIG_PLUGIN_SIZE_1_0 \
-    (offsetof(struct msig_plugin, sign_message) + sizeof(void (*)(void)))
-#define MSIG_PLUGIN_SIZE_1_1 \
-    (offsetof(struct msig_plugin, params) + sizeof(const char *const *))
+#define MSIG_PLUGIN_SIZE_1_0 (offsetof(struct msig_plugin, sign_message) + sizeof(void (*)(void)))
+#define MSIG_PLUGIN_SIZE_1_1 (offsetof(struct msig_plugin, params) + sizeof(const char *const *))
 
 typedef const struct msig_plugin *msig_plugin_entry_fn(void);
 
@@ -226,15 +220,19 @@ typedef const struct msig_plugin *msig_plugin_entry_fn(void);
  *   module:   exports msig_plugin_entry_v1
  *   built-in: defines msig_plugin_<id>_entry_v1 for the core's static table */
 #ifdef MSIG_PLUGIN_BUILTIN
-#  define MSIG_PLUGIN_DEFINE(id, desc)                                   \
-     const struct msig_plugin *msig_plugin_##id##_entry_v1(void);        \
-     const struct msig_plugin *msig_plugin_##id##_entry_v1(void)         \
-     { return &(desc); }
+#define MSIG_PLUGIN_DEFINE(id, desc)                             \
+    const struct msig_plugin *msig_plugin_##id##_entry_v1(void); \
+    const struct msig_plugin *msig_plugin_##id##_entry_v1(void)  \
+    {                                                            \
+        return &(desc);                                          \
+    }
 #else
-#  define MSIG_PLUGIN_DEFINE(id, desc)                                   \
-     MSIG_PLUGIN_EXPORT const struct msig_plugin *msig_plugin_entry_v1(void); \
-     MSIG_PLUGIN_EXPORT const struct msig_plugin *msig_plugin_entry_v1(void)  \
-     { return &(desc); }
+#define MSIG_PLUGIN_DEFINE(id, desc)                                         \
+    MSIG_PLUGIN_EXPORT const struct msig_plugin *msig_plugin_entry_v1(void); \
+    MSIG_PLUGIN_EXPORT const struct msig_plugin *msig_plugin_entry_v1(void)  \
+    {                                                                        \
+        return &(desc);                                                      \
+    }
 #endif
 
 #ifdef __cplusplus

@@ -30,7 +30,7 @@ struct ex_inst {
 
 struct ex_key {
     struct ex_inst *inst;
-    const char *command;        /* owned by the host, valid until instance_free */
+    const char *command; /* owned by the host, valid until instance_free */
     uint8_t pub[PUB_MAX];
     size_t pub_len;
     int is_ec;
@@ -74,7 +74,8 @@ static int ex_key_open(void *p, const char *spec, uint32_t flags, void **out)
         return fail(inst, MSIG_E_UNSUPPORTED, "unknown key_open flags");
     if (h->get_param(h->host_data, "example.command", &command) != 0 ||
         h->get_param(h->host_data, "example.pubkey", &pubfile) != 0)
-        return fail(inst, MSIG_E_INVALID, "set the parameters example.command and "
+        return fail(inst, MSIG_E_INVALID,
+                    "set the parameters example.command and "
                     "example.pubkey");
     struct ex_key *k = h->mem_alloc(h->host_data, sizeof(*k));
     if (!k)
@@ -91,7 +92,7 @@ static int ex_key_open(void *p, const char *spec, uint32_t flags, void **out)
     k->pub_len = fread(k->pub, 1, sizeof(k->pub), f);
     fclose(f);
     /* id-ecPublicKey (1.2.840.10045.2.1): EC keys give DER ECDSA signatures. */
-    static const uint8_t ec_oid[] = {0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01};
+    static const uint8_t ec_oid[] = { 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01 };
     k->is_ec = memmem(k->pub, k->pub_len, ec_oid, sizeof(ec_oid)) != NULL;
     *out = k;
     return 0;
@@ -127,19 +128,25 @@ static int ex_sign_digest(void *p, uint32_t scheme, const uint8_t *digest, size_
                           uint8_t *sig, size_t cap, size_t *sig_len, uint32_t *sig_fmt)
 {
     struct ex_key *k = p;
-    int in[2] = {-1, -1}, outp[2] = {-1, -1};
+    int in[2] = { -1, -1 }, outp[2] = { -1, -1 };
     (void)scheme;
     if (pipe(in) != 0 || pipe(outp) != 0)
         return fail(k->inst, MSIG_E_FAILED, "pipe failed");
     pid_t pid = fork();
     if (pid < 0) {
-        close(in[0]); close(in[1]); close(outp[0]); close(outp[1]);
+        close(in[0]);
+        close(in[1]);
+        close(outp[0]);
+        close(outp[1]);
         return fail(k->inst, MSIG_E_FAILED, "fork failed");
     }
     if (pid == 0) {
         dup2(in[0], 0);
         dup2(outp[1], 1);
-        close(in[0]); close(in[1]); close(outp[0]); close(outp[1]);
+        close(in[0]);
+        close(in[1]);
+        close(outp[0]);
+        close(outp[1]);
         execl("/bin/sh", "sh", "-c", k->command, (char *)NULL);
         _exit(127);
     }
@@ -169,7 +176,7 @@ static int ex_sign_digest(void *p, uint32_t scheme, const uint8_t *digest, size_
     return 0;
 }
 
-static const char *const ex_schemes[] = {"example", NULL};
+static const char *const ex_schemes[] = { "example", NULL };
 
 static const struct msig_plugin ex_plugin = {
     .struct_size = sizeof(struct msig_plugin),

@@ -38,8 +38,8 @@ struct pass_state {
     struct file_inst *inst;
     const char *spec;
     uint32_t flags;
-    int asked;        /* the decoder wanted a passphrase */
-    int rc;           /* why none could be given */
+    int asked; /* the decoder wanted a passphrase */
+    int rc;    /* why none could be given */
 };
 
 static int file_instance_new(const struct msig_host *host, void **out)
@@ -56,7 +56,8 @@ static int file_instance_new(const struct msig_host *host, void **out)
     inst->libctx = OSSL_LIB_CTX_new();
     if (!inst->libctx) {
         host->mem_free(host->host_data, inst, sizeof(*inst));
-        host->set_error(host->host_data, MSIG_E_NOMEM, "cannot create an OpenSSL library "
+        host->set_error(host->host_data, MSIG_E_NOMEM,
+                        "cannot create an OpenSSL library "
                         "context");
         return MSIG_E_NOMEM;
     }
@@ -80,8 +81,9 @@ static int pass_cb(char *buf, size_t cap, size_t *len, const OSSL_PARAM params[]
     struct pass_state *st = arg;
     const struct msig_host *h = st->inst->host;
     const char *v = NULL;
-    struct msig_pin_request req = {.struct_size = sizeof(req), .key_spec = st->spec,
-                                   .label = "key file passphrase"};
+    struct msig_pin_request req = { .struct_size = sizeof(req),
+                                    .key_spec = st->spec,
+                                    .label = "key file passphrase" };
     struct msigu_secret s;
 
     (void)params;
@@ -121,7 +123,7 @@ static int read_file(struct file_inst *inst, const char *path, uint8_t **out, si
     }
     if (n > KEYFILE_MAX || n == 0) {
         rc = msigu_error(inst->host, MSIG_E_KEY, "%s",
-                  n ? "larger than 1 MiB, not a key file" : "empty file");
+                         n ? "larger than 1 MiB, not a key file" : "empty file");
         goto out;
     }
     *out = buf;
@@ -170,7 +172,8 @@ static int file_key_open(void *pinst, const char *spec, uint32_t flags, void **o
 
     *out = NULL;
     if (flags & ~(uint32_t)MSIG_KEY_OPEN_F_NO_PROMPT)
-        return msigu_error(inst->host, MSIG_E_UNSUPPORTED, "unknown key_open flags 0x%x", (unsigned)flags);
+        return msigu_error(inst->host, MSIG_E_UNSUPPORTED, "unknown key_open flags 0x%x",
+                           (unsigned)flags);
     const char *path = strncmp(spec, "file:", 5) == 0 ? spec + 5 : spec;
     if (!*path)
         return msigu_error(inst->host, MSIG_E_INVALID, "key spec %s has no file name", spec);
@@ -185,26 +188,31 @@ static int file_key_open(void *pinst, const char *spec, uint32_t flags, void **o
     memset(k, 0, sizeof(*k));
     k->inst = inst;
 
-    struct pass_state st = {.inst = inst, .spec = spec, .flags = flags};
+    struct pass_state st = { .inst = inst, .spec = spec, .flags = flags };
     k->pkey = decode(inst, data, len, EVP_PKEY_KEYPAIR, &st);
     if (!k->pkey) {
         if (st.asked && st.rc == MSIG_E_PIN_REQUIRED) {
-            rc = msigu_error(inst->host, MSIG_E_PIN_REQUIRED, "the key file is encrypted and no passphrase "
-                      "was given (parameter file.passphrase or a prompt)");
+            rc = msigu_error(inst->host, MSIG_E_PIN_REQUIRED,
+                             "the key file is encrypted and no passphrase "
+                             "was given (parameter file.passphrase or a prompt)");
         } else if (st.asked && st.rc) {
-            rc = msigu_error(inst->host, st.rc, "the key file is encrypted; getting its passphrase "
-                      "failed");
+            rc = msigu_error(inst->host, st.rc,
+                             "the key file is encrypted; getting its passphrase "
+                             "failed");
         } else if (st.asked) {
-            rc = msigu_error(inst->host, MSIG_E_PIN_INCORRECT, "wrong passphrase for the encrypted key file (or "
-                      "the key is damaged)");
+            rc = msigu_error(inst->host, MSIG_E_PIN_INCORRECT,
+                             "wrong passphrase for the encrypted key file (or "
+                             "the key is damaged)");
         } else {
             EVP_PKEY *pub = decode(inst, data, len, EVP_PKEY_PUBLIC_KEY, NULL);
             if (pub)
-                rc = msigu_error(inst->host, MSIG_E_KEY, "the file holds a public key; signing needs the "
-                          "private key");
+                rc = msigu_error(inst->host, MSIG_E_KEY,
+                                 "the file holds a public key; signing needs the "
+                                 "private key");
             else
-                rc = msigu_error(inst->host, MSIG_E_KEY, "the file is not a private key (PEM or DER: "
-                          "PKCS#1, SEC1 or PKCS#8)");
+                rc = msigu_error(inst->host, MSIG_E_KEY,
+                                 "the file is not a private key (PEM or DER: "
+                                 "PKCS#1, SEC1 or PKCS#8)");
             EVP_PKEY_free(pub);
         }
         goto out;
@@ -296,9 +304,9 @@ static int file_key_list(void *pinst, const char *spec, uint32_t flags, msig_key
     return rc;
 }
 
-static const char *const file_params[] = {"file.passphrase", NULL};
+static const char *const file_params[] = { "file.passphrase", NULL };
 
-static const char *const file_schemes[] = {"file", NULL};
+static const char *const file_schemes[] = { "file", NULL };
 
 static const struct msig_plugin file_plugin = {
     .struct_size = sizeof(struct msig_plugin),

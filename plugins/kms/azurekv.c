@@ -10,12 +10,12 @@
 #include <string.h>
 
 struct azure {
-    char *key_url;       /* {vault}/keys/{name}/{version} */
-    char *api;           /* api-version */
+    char *key_url; /* {vault}/keys/{name}/{version} */
+    char *api;     /* api-version */
     char *token_url;
     char *identity;
-    char *mi_url;        /* managed identity: the token URL (plain HTTP, no proxy) */
-    char *mi_hdr;        /* "Metadata: true" or "X-IDENTITY-HEADER: ..." (wiped) */
+    char *mi_url; /* managed identity: the token URL (plain HTTP, no proxy) */
+    char *mi_hdr; /* "Metadata: true" or "X-IDENTITY-HEADER: ..." (wiped) */
     int rsa;
 };
 
@@ -51,17 +51,19 @@ static int valid_vault_name(const char *s)
  * expires_in comes as a string of digits there. */
 static int managed_token(struct kms_key *k, struct azure *a, struct kms_token **t)
 {
-    const char *hdrs[] = {a->mi_hdr, "Accept: application/json", NULL};
-    struct msigu_http_req req = {"GET", a->mi_url, hdrs, NULL, 0, MSIGU_HTTP_F_METADATA};
-    struct msigu_http_reply rep = {0};
+    const char *hdrs[] = { a->mi_hdr, "Accept: application/json", NULL };
+    struct msigu_http_req req = { "GET", a->mi_url, hdrs, NULL, 0, MSIGU_HTTP_F_METADATA };
+    struct msigu_http_reply rep = { 0 };
     const json_t *e;
     const char *at;
     long exp = 300;
     int rc = msigu_http_set_opts(k->inst->http, &k->http);
 
     if (rc == 0)
-        rc = msigu_http_call(k->inst->http, &req, "get a managed-identity token (no "
-                             "AZURE_CLIENT_SECRET credentials are set)", &rep);
+        rc = msigu_http_call(k->inst->http, &req,
+                             "get a managed-identity token (no "
+                             "AZURE_CLIENT_SECRET credentials are set)",
+                             &rep);
     if (rc != 0)
         return rc;
     if (rep.status != 200) {
@@ -76,8 +78,9 @@ static int managed_token(struct kms_key *k, struct azure *a, struct kms_token **
     else if (json_is_integer(e))
         exp = (long)json_integer_value(e);
     if (at == NULL)
-        rc = msigu_error(k->inst->host, MSIG_E_AUTH, "the managed-identity endpoint answered without "
-                      "an access_token");
+        rc = msigu_error(k->inst->host, MSIG_E_AUTH,
+                         "the managed-identity endpoint answered without "
+                         "an access_token");
     else
         rc = kms_token_store(k->inst, a->identity, at, exp > 0 ? exp : 300, t);
     kms_json_wipe(rep.json, "access_token");
@@ -102,8 +105,10 @@ static int get_token(struct kms_key *k, struct kms_token **t)
     if (a->mi_url != NULL)
         return managed_token(k, a, t);
     if (msigu_http_escape(k->inst->http, id, &e1) || msigu_http_escape(k->inst->http, sec, &e2) ||
-        asprintf(&form, "grant_type=client_credentials&client_id=%s&client_secret=%s&scope="
-                 "https%%3A%%2F%%2Fvault.azure.net%%2F.default", e1, e2) < 0) {
+        asprintf(&form,
+                 "grant_type=client_credentials&client_id=%s&client_secret=%s&scope="
+                 "https%%3A%%2F%%2Fvault.azure.net%%2F.default",
+                 e1, e2) < 0) {
         form = NULL;
         rc = MSIG_E_NOMEM;
         goto out;
@@ -144,12 +149,15 @@ static int managed_settings(struct kms_key *k, struct azure *a)
     if (rc != 0)
         return rc;
     if (ep != NULL && hdr != NULL) {
-        if (asprintf(&a->mi_url, "%s?api-version=2019-08-01&resource=https%%3A%%2F%%2F"
-                     "vault.azure.net", ep) < 0)
+        if (asprintf(&a->mi_url,
+                     "%s?api-version=2019-08-01&resource=https%%3A%%2F%%2F"
+                     "vault.azure.net",
+                     ep) < 0)
             a->mi_url = NULL;
         a->mi_hdr = kms_header("X-IDENTITY-HEADER", hdr);
     } else {
-        if (asprintf(&a->mi_url, "http://%s/metadata/identity/oauth2/token?api-version="
+        if (asprintf(&a->mi_url,
+                     "http://%s/metadata/identity/oauth2/token?api-version="
                      "2018-02-01&resource=https%%3A%%2F%%2Fvault.azure.net",
                      imds ? imds : "169.254.169.254") < 0)
             a->mi_url = NULL;
@@ -159,8 +167,9 @@ static int managed_settings(struct kms_key *k, struct azure *a)
         a->identity = NULL;
         return MSIG_E_NOMEM;
     }
-    msigu_log(k->inst->host, MSIG_LOG_DEBUG, "no AZURE_TENANT_ID, AZURE_CLIENT_ID or AZURE_CLIENT_SECRET: "
-            "using the managed identity");
+    msigu_log(k->inst->host, MSIG_LOG_DEBUG,
+              "no AZURE_TENANT_ID, AZURE_CLIENT_ID or AZURE_CLIENT_SECRET: "
+              "using the managed identity");
     return 0;
 }
 
@@ -174,9 +183,10 @@ static int azure_settings(struct kms_key *k, struct azure *a, const char **vault
     if ((rc = kms_param_req(k->inst, "azurekv.vault-name", "KEY_VAULT_NAME", vault)))
         return rc;
     if (!valid_vault_name(*vault))
-        return msigu_error(k->inst->host, MSIG_E_INVALID, "KEY_VAULT_NAME '%s' is not a vault name (3 "
-                        "to 24 letters, digits and single hyphens, starting with a letter)",
-                        *vault);
+        return msigu_error(k->inst->host, MSIG_E_INVALID,
+                           "KEY_VAULT_NAME '%s' is not a vault name (3 "
+                           "to 24 letters, digits and single hyphens, starting with a letter)",
+                           *vault);
     tenant = kms_param(k->inst, "azurekv.tenant-id");
     id = kms_param(k->inst, "azurekv.client-id");
     sec = kms_param(k->inst, "azurekv.client-secret");
@@ -215,22 +225,26 @@ static int azure_check(struct kms_key *k, struct azure *a, const json_t *reply, 
     int sign = 0, rc;
 
     if (kty == NULL)
-        return msigu_error(k->inst->host, MSIG_E_FAILED, "%s: the key reply has no key.kty", k->what);
+        return msigu_error(k->inst->host, MSIG_E_FAILED, "%s: the key reply has no key.kty",
+                           k->what);
     if (strcmp(kty, "RSA") == 0 || strcmp(kty, "RSA-HSM") == 0) {
         a->rsa = 1;
     } else if ((strcmp(kty, "EC") == 0 || strcmp(kty, "EC-HSM") == 0) && crv &&
                strcmp(crv, "P-256") == 0) {
         a->rsa = 0;
     } else {
-        return msigu_error(k->inst->host, MSIG_E_KEY, "Azure key %s has type %s%s%s: only RSA and EC "
-                        "P-256 keys can sign Mender artifacts", name, kty, crv ? " " : "",
-                        crv ? crv : "");
+        return msigu_error(k->inst->host, MSIG_E_KEY,
+                           "Azure key %s has type %s%s%s: only RSA and EC "
+                           "P-256 keys can sign Mender artifacts",
+                           name, kty, crv ? " " : "", crv ? crv : "");
     }
-    json_array_foreach(ops, i, op)
+    json_array_foreach (ops, i, op)
         sign |= json_is_string(op) && strcmp(json_string_value(op), "sign") == 0;
     if (!sign)
-        return msigu_error(k->inst->host, MSIG_E_KEY, "Azure key %s (%s) does not allow the sign "
-                        "operation (key_ops)", name, kty);
+        return msigu_error(k->inst->host, MSIG_E_KEY,
+                           "Azure key %s (%s) does not allow the sign "
+                           "operation (key_ops)",
+                           name, kty);
     if (json_is_false(json_object_get(attr, "enabled")))
         return msigu_error(k->inst->host, MSIG_E_KEY, "Azure key %s is disabled", name);
     rc = msigu_pubkey_from_jwk_obj(k->inst->host, jwk, k->what, &pub);
@@ -259,8 +273,7 @@ static int azure_open(struct kms_key *k, const char *name, uint32_t flags)
     if (msigu_http_escape(k->inst->http, name, &ename) ||
         (vurl ? asprintf(&base, "%s/keys/%s", vurl, ename)
               : asprintf(&base, "https://%s.vault.azure.net/keys/%s", vault, ename)) < 0 ||
-        asprintf(&url, "%s%s%s?api-version=%s", base, ver ? "/" : "", ver ? ver : "",
-                 a->api) < 0) {
+        asprintf(&url, "%s%s%s?api-version=%s", base, ver ? "/" : "", ver ? ver : "", a->api) < 0) {
         base = url = NULL;
         rc = MSIG_E_NOMEM;
         goto out;
@@ -268,15 +281,15 @@ static int azure_open(struct kms_key *k, const char *name, uint32_t flags)
     rc = azure_call(k, "GET", url, NULL, "get the Azure key", &reply);
     if (rc == MSIG_E_NOT_FOUND)
         rc = msigu_error(k->inst->host, rc, "vault %s has no key %s%s%s", vault, name,
-                      ver ? " version " : "", ver ? ver : "");
+                         ver ? " version " : "", ver ? ver : "");
     if (rc != 0)
         goto out;
     kid = json_string_value(json_object_get(json_object_get(reply, "key"), "kid"));
     if (ver == NULL)
         ver = kid && strrchr(kid, '/') ? strrchr(kid, '/') + 1 : NULL;
     if (ver == NULL || ver[0] == '\0') {
-        rc = msigu_error(k->inst->host, MSIG_E_FAILED, "%s: the key reply has no kid with a version",
-                      k->what);
+        rc = msigu_error(k->inst->host, MSIG_E_FAILED,
+                         "%s: the key reply has no kid with a version", k->what);
         goto out;
     }
     snprintf(k->what, sizeof(k->what), "Azure key %s (version %s)", name, ver);
@@ -299,8 +312,9 @@ static int azure_sign(struct kms_key *k, const uint8_t digest[32], uint8_t *sig,
 {
     struct azure *a = k->svc_data;
     char *v = NULL, *url = NULL;
-    json_t *body = msigu_b64url_encode(k->inst->host, digest, 32, &v) == 0 ? json_pack("{s:s, s:s}", "alg", a->rsa ? "RS256" : "ES256", "value", v)
-                     : NULL;
+    json_t *body = msigu_b64url_encode(k->inst->host, digest, 32, &v) == 0
+                       ? json_pack("{s:s, s:s}", "alg", a->rsa ? "RS256" : "ES256", "value", v)
+                       : NULL;
     json_t *reply = NULL;
     const char *s;
     uint8_t raw[1024];
@@ -320,10 +334,10 @@ static int azure_sign(struct kms_key *k, const uint8_t digest[32], uint8_t *sig,
     s = json_string_value(json_object_get(reply, "value"));
     if (s == NULL || msigu_b64_decode(k->inst->host, s, strlen(s), raw, sizeof(raw), &rlen) != 0)
         rc = msigu_error(k->inst->host, MSIG_E_FAILED, "%s: the sign reply has no base64url value",
-                      k->what);
+                         k->what);
     else if (a->rsa ? rlen != (k->bits + 7) / 8 : rlen != 64)
         rc = msigu_error(k->inst->host, MSIG_E_FAILED, "%s: signature of %zu bytes, expected %u",
-                      k->what, rlen, a->rsa ? (k->bits + 7) / 8 : 64u);
+                         k->what, rlen, a->rsa ? (k->bits + 7) / 8 : 64u);
     else {
         *sig_fmt = a->rsa ? MSIG_SIGFMT_NATIVE : MSIG_SIGFMT_ECDSA_RAW;
         rc = kms_put_sig(k, raw, rlen, sig, cap, sig_len);
@@ -337,8 +351,10 @@ static int list_one(struct kms_key *k, struct azure *a, const char *vault, const
                     msig_key_list_fn *cb, void *cb_data)
 {
     const char *vurl = kms_param(k->inst, "azurekv.vault-url");
-    struct msig_key_entry e = {sizeof(e), 0, 0, MSIG_KEYINFO_F_HARDWARE | MSIG_KEYINFO_F_REMOTE,
-                               NULL, vault, name, NULL, NULL};
+    struct msig_key_entry e = {
+        sizeof(e), 0,    0,   MSIG_KEYINFO_F_HARDWARE | MSIG_KEYINFO_F_REMOTE, NULL, vault,
+        name,      NULL, NULL
+    };
     char *ename = NULL, *url = NULL, *spec = NULL, detail[256];
     const json_t *jwk;
     const char *kty, *crv, *kid;
@@ -348,7 +364,8 @@ static int list_one(struct kms_key *k, struct azure *a, const char *vault, const
     if (msigu_http_escape(k->inst->http, name, &ename) ||
         (vurl ? asprintf(&url, "%s/keys/%s?api-version=%s", vurl, ename, a->api)
               : asprintf(&url, "https://%s.vault.azure.net/keys/%s?api-version=%s", vault, ename,
-                         a->api)) < 0 || asprintf(&spec, "azurekv:%s", name) < 0) {
+                         a->api)) < 0 ||
+        asprintf(&spec, "azurekv:%s", name) < 0) {
         url = spec = NULL;
         rc = MSIG_E_NOMEM;
         goto out;
@@ -377,10 +394,11 @@ static int list_one(struct kms_key *k, struct azure *a, const char *vault, const
         e.key_type = MSIG_KEY_EC_P384, e.bits = 384;
     }
     e.id = kid && strrchr(kid, '/') ? strrchr(kid, '/') + 1 : NULL;
-    snprintf(detail, sizeof(detail), "Azure type %s%s%s%s", kty ? kty : "unknown",
-             crv ? " " : "", crv ? crv : "",
+    snprintf(detail, sizeof(detail), "Azure type %s%s%s%s", kty ? kty : "unknown", crv ? " " : "",
+             crv ? crv : "",
              e.key_type == MSIG_KEY_RSA || e.key_type == MSIG_KEY_EC_P256
-                 ? "" : " (cannot sign Mender artifacts)");
+                 ? ""
+                 : " (cannot sign Mender artifacts)");
     e.spec = spec;
     e.detail = detail;
     rc = cb(cb_data, &e);
@@ -410,13 +428,13 @@ int kms_azure_list(struct kms_key *k, const char *rest, msig_key_list_fn *cb, vo
     if (rest[0] != '\0')
         return list_one(k, a, vault, rest, cb, cb_data);
     /* One page (25 keys by default); nextLink is not followed. */
-    if ((vurl ? asprintf(&url, "%s/keys?api-version=%s", vurl, a->api)
-              : asprintf(&url, "https://%s.vault.azure.net/keys?api-version=%s", vault,
-                         a->api)) < 0)
+    if ((vurl
+             ? asprintf(&url, "%s/keys?api-version=%s", vurl, a->api)
+             : asprintf(&url, "https://%s.vault.azure.net/keys?api-version=%s", vault, a->api)) < 0)
         return MSIG_E_NOMEM;
     rc = azure_call(k, "GET", url, NULL, "list Azure keys", &reply);
     free(url);
-    json_array_foreach(json_object_get(reply, "value"), i, item) {
+    json_array_foreach (json_object_get(reply, "value"), i, item) {
         kid = json_string_value(json_object_get(item, "kid"));
         if (rc == 0 && kid && strrchr(kid, '/'))
             rc = list_one(k, a, vault, strrchr(kid, '/') + 1, cb, cb_data);
@@ -425,4 +443,4 @@ int kms_azure_list(struct kms_key *k, const char *rest, msig_key_list_fn *cb, vo
     return rc;
 }
 
-const struct kms_service kms_azurekv = {"azurekv", azure_open, azure_sign, azure_close};
+const struct kms_service kms_azurekv = { "azurekv", azure_open, azure_sign, azure_close };

@@ -15,10 +15,10 @@
 #define SCOPE "https://www.googleapis.com/auth/cloudkms"
 
 struct gcp {
-    char *cred;          /* credentials file, or NULL for the metadata server */
-    char *name;          /* the CryptoKeyVersion resource */
+    char *cred; /* credentials file, or NULL for the metadata server */
+    char *name; /* the CryptoKeyVersion resource */
     char *endpoint;
-    char *identity;      /* token cache key */
+    char *identity; /* token cache key */
 };
 
 static void gcp_close(struct kms_key *k)
@@ -37,8 +37,8 @@ static void gcp_close(struct kms_key *k)
 /* projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/V, no empty part. */
 static int valid_name(const char *s)
 {
-    static const char *const fixed[] = {"projects", "locations", "keyRings", "cryptoKeys",
-                                        "cryptoKeyVersions"};
+    static const char *const fixed[] = { "projects", "locations", "keyRings", "cryptoKeys",
+                                         "cryptoKeyVersions" };
     for (int i = 0; i < 5; i++) {
         size_t n = strlen(fixed[i]), m;
 
@@ -63,8 +63,10 @@ static int read_file(struct kms_key *k, const char *path, char **out)
 
     *out = NULL;
     if (f == NULL)
-        return msigu_error(k->inst->host, MSIG_E_NOT_FOUND, "cannot open the credentials file %s "
-                        "(GOOGLE_APPLICATION_CREDENTIALS)", path);
+        return msigu_error(k->inst->host, MSIG_E_NOT_FOUND,
+                           "cannot open the credentials file %s "
+                           "(GOOGLE_APPLICATION_CREDENTIALS)",
+                           path);
     buf = malloc(CRED_MAX + 1);
     if (buf == NULL) {
         fclose(f);
@@ -75,8 +77,8 @@ static int read_file(struct kms_key *k, const char *path, char **out)
     if (n > CRED_MAX) {
         explicit_bzero(buf, CRED_MAX + 1);
         free(buf);
-        return msigu_error(k->inst->host, MSIG_E_INVALID, "credentials file %s is larger than %d bytes",
-                        path, CRED_MAX);
+        return msigu_error(k->inst->host, MSIG_E_INVALID,
+                           "credentials file %s is larger than %d bytes", path, CRED_MAX);
     }
     buf[n] = '\0';
     *out = buf;
@@ -114,11 +116,13 @@ static int make_jwt(struct kms_key *k, const char *pem, const char *kid, const c
     if (key == NULL || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA ||
         EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
         EVP_DigestSign(md, sig, &slen, (uint8_t *)input, strlen(input)) != 1) {
-        rc = msigu_error(k->inst->host, MSIG_E_INVALID, "the service account's private_key is not a "
-                      "usable RSA key");
+        rc = msigu_error(k->inst->host, MSIG_E_INVALID,
+                         "the service account's private_key is not a "
+                         "usable RSA key");
         goto out;
     }
-    if (msigu_b64url_encode(k->inst->host, sig, slen, &sb) != 0 || asprintf(out, "%s.%s", input, sb) < 0) {
+    if (msigu_b64url_encode(k->inst->host, sig, slen, &sb) != 0 ||
+        asprintf(out, "%s.%s", input, sb) < 0) {
         *out = NULL;
         goto out;
     }
@@ -144,13 +148,13 @@ static int token_reply(struct kms_key *k, struct gcp *g, json_t *reply, struct k
     json_int_t exp = json_integer_value(json_object_get(reply, "expires_in"));
 
     if (at == NULL)
-        return msigu_error(k->inst->host, MSIG_E_AUTH, "the token endpoint answered without an "
-                        "access_token");
+        return msigu_error(k->inst->host, MSIG_E_AUTH,
+                           "the token endpoint answered without an "
+                           "access_token");
     return kms_token_store(k->inst, g->identity, at, exp > 0 ? (long)exp : 300, t);
 }
 
-static int token_from_file(struct kms_key *k, struct gcp *g, const char *path,
-                           struct kms_token **t)
+static int token_from_file(struct kms_key *k, struct gcp *g, const char *path, struct kms_token **t)
 {
     char *text = NULL, *jwt = NULL, *form = NULL, *e1 = NULL, *e2 = NULL, *e3 = NULL;
     json_t *cred = NULL, *reply = NULL;
@@ -166,20 +170,24 @@ static int token_from_file(struct kms_key *k, struct gcp *g, const char *path,
     if (uri == NULL)
         uri = "https://oauth2.googleapis.com/token";
     if (type == NULL) {
-        rc = msigu_error(k->inst->host, MSIG_E_INVALID, "credentials file %s is not JSON with a type",
-                      path);
+        rc = msigu_error(k->inst->host, MSIG_E_INVALID,
+                         "credentials file %s is not JSON with a type", path);
     } else if (strcmp(type, "service_account") == 0) {
         const char *pem = json_string_value(json_object_get(cred, "private_key"));
         const char *iss = json_string_value(json_object_get(cred, "client_email"));
         const char *kid = json_string_value(json_object_get(cred, "private_key_id"));
 
         if (pem == NULL || iss == NULL)
-            rc = msigu_error(k->inst->host, MSIG_E_INVALID, "service-account file %s lacks private_key "
-                          "or client_email", path);
+            rc = msigu_error(k->inst->host, MSIG_E_INVALID,
+                             "service-account file %s lacks private_key "
+                             "or client_email",
+                             path);
         else if ((rc = make_jwt(k, pem, kid, iss, uri, &jwt)) == 0 &&
                  (rc = msigu_http_escape(k->inst->http, jwt, &e1)) == 0 &&
-                 asprintf(&form, "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type"
-                          "%%3Ajwt-bearer&assertion=%s", e1) < 0)
+                 asprintf(&form,
+                          "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type"
+                          "%%3Ajwt-bearer&assertion=%s",
+                          e1) < 0)
             rc = MSIG_E_NOMEM, form = NULL;
     } else if (strcmp(type, "authorized_user") == 0) {
         const char *id = json_string_value(json_object_get(cred, "client_id"));
@@ -187,16 +195,23 @@ static int token_from_file(struct kms_key *k, struct gcp *g, const char *path,
         const char *rt = json_string_value(json_object_get(cred, "refresh_token"));
 
         if (!id || !sec || !rt)
-            rc = msigu_error(k->inst->host, MSIG_E_INVALID, "authorized-user file %s lacks client_id, "
-                          "client_secret or refresh_token", path);
-        else if (msigu_http_escape(k->inst->http, id, &e1) || msigu_http_escape(k->inst->http,
-                 sec, &e2) || msigu_http_escape(k->inst->http, rt, &e3) ||
-                 asprintf(&form, "grant_type=refresh_token&client_id=%s&client_secret=%s&"
-                          "refresh_token=%s", e1, e2, e3) < 0)
+            rc = msigu_error(k->inst->host, MSIG_E_INVALID,
+                             "authorized-user file %s lacks client_id, "
+                             "client_secret or refresh_token",
+                             path);
+        else if (msigu_http_escape(k->inst->http, id, &e1) ||
+                 msigu_http_escape(k->inst->http, sec, &e2) ||
+                 msigu_http_escape(k->inst->http, rt, &e3) ||
+                 asprintf(&form,
+                          "grant_type=refresh_token&client_id=%s&client_secret=%s&"
+                          "refresh_token=%s",
+                          e1, e2, e3) < 0)
             rc = MSIG_E_NOMEM, form = NULL;
     } else {
-        rc = msigu_error(k->inst->host, MSIG_E_INVALID, "credentials file %s has type %s: only "
-                      "service_account and authorized_user are supported", path, type);
+        rc = msigu_error(k->inst->host, MSIG_E_INVALID,
+                         "credentials file %s has type %s: only "
+                         "service_account and authorized_user are supported",
+                         path, type);
     }
     if (rc == 0 && form != NULL)
         rc = kms_form_call(k, uri, NULL, form, "get a Google access token", &reply);
@@ -219,9 +234,9 @@ static int token_from_file(struct kms_key *k, struct gcp *g, const char *path,
 static int token_from_metadata(struct kms_key *k, struct gcp *g, struct kms_token **t)
 {
     const char *host = kms_param(k->inst, "gcpkms.metadata-host");
-    const char *hdrs[] = {"Metadata-Flavor: Google", "Accept: application/json", NULL};
-    struct msigu_http_req req = {"GET", NULL, hdrs, NULL, 0, MSIGU_HTTP_F_METADATA};
-    struct msigu_http_reply rep = {0};
+    const char *hdrs[] = { "Metadata-Flavor: Google", "Accept: application/json", NULL };
+    struct msigu_http_req req = { "GET", NULL, hdrs, NULL, 0, MSIGU_HTTP_F_METADATA };
+    struct msigu_http_reply rep = { 0 };
     char *url = NULL;
     json_t *reply = NULL;
     int rc;
@@ -232,10 +247,13 @@ static int token_from_metadata(struct kms_key *k, struct gcp *g, struct kms_toke
     req.url = url;
     rc = msigu_http_set_opts(k->inst->http, &k->http);
     if (rc == 0)
-        rc = msigu_http_call(k->inst->http, &req, "get a token from the GCE metadata server "
-                             "(no GOOGLE_APPLICATION_CREDENTIALS)", &rep);
+        rc = msigu_http_call(k->inst->http, &req,
+                             "get a token from the GCE metadata server "
+                             "(no GOOGLE_APPLICATION_CREDENTIALS)",
+                             &rep);
     if (rc == 0 && rep.status != 200)
-        rc = msigu_http_status_error(k->inst->http, &req, &rep, "get a token from the GCE "
+        rc = msigu_http_status_error(k->inst->http, &req, &rep,
+                                     "get a token from the GCE "
                                      "metadata server");
     if (rc == 0)
         reply = json_incref(rep.json);
@@ -274,10 +292,10 @@ static int find_credentials(struct kms_key *k, char **out)
         *out = strdup(cred);
         return *out ? 0 : MSIG_E_NOMEM;
     }
-    if (dir != NULL ? asprintf(&p, "%s/application_default_credentials.json", dir) < 0
-                    : home != NULL &&
-                      asprintf(&p, "%s/.config/gcloud/application_default_credentials.json",
-                               home) < 0)
+    if (dir != NULL
+            ? asprintf(&p, "%s/application_default_credentials.json", dir) < 0
+            : home != NULL &&
+                  asprintf(&p, "%s/.config/gcloud/application_default_credentials.json", home) < 0)
         return MSIG_E_NOMEM;
     if (p != NULL && access(p, F_OK) == 0)
         *out = p;
@@ -294,8 +312,11 @@ static int gcp_call(struct kms_key *k, const char *method, const char *url, cons
 }
 
 static const char *const accepted[] = {
-    "RSA_SIGN_PKCS1_2048_SHA256", "RSA_SIGN_PKCS1_3072_SHA256", "RSA_SIGN_PKCS1_4096_SHA256",
-    "EC_SIGN_P256_SHA256", NULL,
+    "RSA_SIGN_PKCS1_2048_SHA256",
+    "RSA_SIGN_PKCS1_3072_SHA256",
+    "RSA_SIGN_PKCS1_4096_SHA256",
+    "EC_SIGN_P256_SHA256",
+    NULL,
 };
 
 static int gcp_open(struct kms_key *k, const char *name, uint32_t flags)
@@ -312,9 +333,11 @@ static int gcp_open(struct kms_key *k, const char *name, uint32_t flags)
     (void)flags;
     snprintf(k->what, sizeof(k->what), "Cloud KMS key %s", name);
     if (!valid_name(name))
-        return msigu_error(k->inst->host, MSIG_E_INVALID, "--gcp-kms-key needs a key version "
-                        "projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/N, "
-                        "got '%s'", name);
+        return msigu_error(k->inst->host, MSIG_E_INVALID,
+                           "--gcp-kms-key needs a key version "
+                           "projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/N, "
+                           "got '%s'",
+                           name);
     g = calloc(1, sizeof(*g));
     if (g == NULL)
         return MSIG_E_NOMEM;
@@ -327,7 +350,9 @@ static int gcp_open(struct kms_key *k, const char *name, uint32_t flags)
     g->endpoint = strdup(ep ? ep : "https://cloudkms.googleapis.com");
     if (!g->name || !g->endpoint ||
         asprintf(&g->identity, "%s%s", g->cred ? "file:" : "metadata:",
-                 g->cred ? g->cred : host ? host : "") < 0 ||
+                 g->cred ? g->cred
+                 : host  ? host
+                         : "") < 0 ||
         asprintf(&url, "%s/v1/%s/publicKey", g->endpoint, name) < 0) {
         g->identity = NULL;
         return MSIG_E_NOMEM;
@@ -340,21 +365,25 @@ static int gcp_open(struct kms_key *k, const char *name, uint32_t flags)
     alg = json_string_value(json_object_get(reply, "algorithm"));
     crc = json_string_value(json_object_get(reply, "pemCrc32c"));
     if (pem == NULL || alg == NULL) {
-        rc = msigu_error(k->inst->host, MSIG_E_FAILED, "%s: the public key reply lacks pem or algorithm",
-                      k->what);
+        rc = msigu_error(k->inst->host, MSIG_E_FAILED,
+                         "%s: the public key reply lacks pem or algorithm", k->what);
         goto out;
     }
     if (crc != NULL && strtoull(crc, NULL, 10) != kms_crc32c((const uint8_t *)pem, strlen(pem))) {
-        rc = msigu_error(k->inst->host, MSIG_E_FAILED, "%s: the public key's CRC32C does not match "
-                      "pemCrc32c %s", k->what, crc);
+        rc = msigu_error(k->inst->host, MSIG_E_FAILED,
+                         "%s: the public key's CRC32C does not match "
+                         "pemCrc32c %s",
+                         k->what, crc);
         goto out;
     }
     for (int i = 0; accepted[i]; i++)
         ok |= strcmp(alg, accepted[i]) == 0;
     if (!ok) {
-        rc = msigu_error(k->inst->host, MSIG_E_KEY, "Cloud KMS key %s has algorithm %s: only "
-                      "RSA_SIGN_PKCS1_{2048,3072,4096}_SHA256 and EC_SIGN_P256_SHA256 can sign "
-                      "Mender artifacts", name, alg);
+        rc = msigu_error(k->inst->host, MSIG_E_KEY,
+                         "Cloud KMS key %s has algorithm %s: only "
+                         "RSA_SIGN_PKCS1_{2048,3072,4096}_SHA256 and EC_SIGN_P256_SHA256 can sign "
+                         "Mender artifacts",
+                         name, alg);
         goto out;
     }
     rc = msigu_pubkey_parse(k->inst->host, pem, strlen(pem), k->what, &pub);
@@ -410,12 +439,13 @@ static int gcp_sign(struct kms_key *k, const uint8_t digest[32], uint8_t *sig, s
         if (rc != 0)
             break;
         s = json_string_value(json_object_get(reply, "signature"));
-        if (s == NULL || msigu_b64_decode(k->inst->host, s, strlen(s), raw, sizeof(raw), &rlen) != 0) {
-            rc = msigu_error(k->inst->host, MSIG_E_FAILED, "%s: the sign reply has no base64 signature",
-                          k->what);
+        if (s == NULL ||
+            msigu_b64_decode(k->inst->host, s, strlen(s), raw, sizeof(raw), &rlen) != 0) {
+            rc = msigu_error(k->inst->host, MSIG_E_FAILED,
+                             "%s: the sign reply has no base64 signature", k->what);
         } else if (damaged(k, reply, raw, rlen, &why)) {
-            rc = msigu_error(k->inst->host, MSIG_E_FAILED, "%s: %s (after %d attempts)", k->what, why,
-                          i + 1);
+            rc = msigu_error(k->inst->host, MSIG_E_FAILED, "%s: %s (after %d attempts)", k->what,
+                             why, i + 1);
             msigu_log(k->inst->host, MSIG_LOG_DEBUG, "%s: %s", k->what, why);
             json_decref(reply);
             continue;
@@ -431,4 +461,4 @@ static int gcp_sign(struct kms_key *k, const uint8_t digest[32], uint8_t *sig, s
     return rc;
 }
 
-const struct kms_service kms_gcpkms = {"gcpkms", gcp_open, gcp_sign, gcp_close};
+const struct kms_service kms_gcpkms = { "gcpkms", gcp_open, gcp_sign, gcp_close };

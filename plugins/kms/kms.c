@@ -7,7 +7,10 @@
 #include <string.h>
 
 static const struct kms_service *const services[] = {
-    &kms_vault, &kms_gcpkms, &kms_azurekv, &kms_signserver,
+    &kms_vault,
+    &kms_gcpkms,
+    &kms_azurekv,
+    &kms_signserver,
 };
 
 static int kms_instance_new(const struct msig_host *host, void **out)
@@ -87,7 +90,7 @@ static int kms_key_open(void *p, const char *spec, uint32_t flags, void **out)
         return rc;
     }
     msigu_log(inst->host, MSIG_LOG_DEBUG, "%s: %s key of %u bits", k->what,
-            k->key_type == MSIG_KEY_RSA ? "RSA" : "EC P-256", k->bits);
+              k->key_type == MSIG_KEY_RSA ? "RSA" : "EC P-256", k->bits);
     *out = k;
     return 0;
 }
@@ -101,8 +104,8 @@ static int kms_key_info(void *p, struct msig_key_info *info)
     if (MSIG_HAS_FIELD(info, struct msig_key_info, bits))
         info->bits = k->bits;
     if (MSIG_HAS_FIELD(info, struct msig_key_info, sig_schemes))
-        info->sig_schemes = k->key_type == MSIG_KEY_RSA ? MSIG_SIG_RSA_PKCS1_SHA256
-                                                         : MSIG_SIG_ECDSA_SHA256;
+        info->sig_schemes =
+            k->key_type == MSIG_KEY_RSA ? MSIG_SIG_RSA_PKCS1_SHA256 : MSIG_SIG_ECDSA_SHA256;
     if (MSIG_HAS_FIELD(info, struct msig_key_info, flags))
         info->flags = MSIG_KEYINFO_F_HARDWARE | MSIG_KEYINFO_F_REMOTE;
     if (MSIG_HAS_FIELD(info, struct msig_key_info, max_sig_len))
@@ -127,16 +130,15 @@ static int kms_sign_digest(void *p, uint32_t scheme, const uint8_t *digest, size
                            uint8_t *sig, size_t cap, size_t *sig_len, uint32_t *sig_fmt)
 {
     struct kms_key *k = p;
-    uint32_t want = k->key_type == MSIG_KEY_RSA ? MSIG_SIG_RSA_PKCS1_SHA256
-                                                : MSIG_SIG_ECDSA_SHA256;
+    uint32_t want = k->key_type == MSIG_KEY_RSA ? MSIG_SIG_RSA_PKCS1_SHA256 : MSIG_SIG_ECDSA_SHA256;
     int rc;
 
     if (scheme != want)
-        return msigu_error(k->inst->host, MSIG_E_UNSUPPORTED, "%s cannot make signature scheme 0x%x",
-                        k->what, scheme);
+        return msigu_error(k->inst->host, MSIG_E_UNSUPPORTED,
+                           "%s cannot make signature scheme 0x%x", k->what, scheme);
     if (digest_len != 32)
         return msigu_error(k->inst->host, MSIG_E_INVALID, "digest of %zu bytes (SHA-256 has 32)",
-                        digest_len);
+                           digest_len);
     rc = k->svc->sign(k, digest, sig, cap, sig_len, sig_fmt);
     if (rc != 0 && rc != MSIG_E_BUFFER_TOO_SMALL) {
         explicit_bzero(sig, cap);
@@ -154,8 +156,9 @@ static int kms_key_list(void *p, const char *spec, uint32_t flags, msig_key_list
 
     (void)flags;
     if (strncmp(spec, "vault:", 6) != 0 && strncmp(spec, "azurekv:", 8) != 0)
-        return msigu_error(inst->host, MSIG_E_UNSUPPORTED, "only Vault and Azure Key Vault keys can be "
-                        "listed (vault:, azurekv:, or with a key name)");
+        return msigu_error(inst->host, MSIG_E_UNSUPPORTED,
+                           "only Vault and Azure Key Vault keys can be "
+                           "listed (vault:, azurekv:, or with a key name)");
     k = calloc(1, sizeof(*k));
     if (k == NULL)
         return MSIG_E_NOMEM;
@@ -167,43 +170,47 @@ static int kms_key_list(void *p, const char *spec, uint32_t flags, msig_key_list
     return rc;
 }
 
-static const char *const schemes[] = {"vault", "gcpkms", "azurekv", "signserver", NULL};
+static const char *const schemes[] = { "vault", "gcpkms", "azurekv", "signserver", NULL };
 
 /* Every parameter read, with the variable the CLI maps onto it (cli/envparams.c). */
 static const char *const params[] = {
-    "kms.ssl-cert-file",        /* SSL_CERT_FILE */
-    "kms.ssl-cert-dir",         /* SSL_CERT_DIR */
-    "kms.connect-to",           /* MSIG_KMS_CONNECT_TO */
-    "kms.timeout-ms", "kms.connect-timeout-ms", "kms.max-retries", "kms.deadline-ms",
-    "vault.addr",               /* VAULT_ADDR */
-    "vault.token",              /* VAULT_TOKEN */
-    "vault.mount-path",         /* VAULT_MOUNT_PATH */
-    "vault.key-version",        /* VAULT_KEY_VERSION */
-    "vault.cacert",             /* VAULT_CACERT */
-    "vault.capath",             /* VAULT_CAPATH */
-    "vault.namespace",          /* VAULT_NAMESPACE */
-    "vault.agent-addr",         /* VAULT_AGENT_ADDR */
-    "vault.client-cert",        /* VAULT_CLIENT_CERT */
-    "vault.client-key",         /* VAULT_CLIENT_KEY */
-    "gcpkms.credentials",       /* GOOGLE_APPLICATION_CREDENTIALS */
-    "gcpkms.metadata-host",     /* GCE_METADATA_HOST */
-    "gcpkms.cloudsdk-config",   /* CLOUDSDK_CONFIG (gcloud's well-known ADC file) */
-    "gcpkms.home",              /* HOME (~/.config/gcloud/application_default_credentials.json) */
+    "kms.ssl-cert-file", /* SSL_CERT_FILE */
+    "kms.ssl-cert-dir",  /* SSL_CERT_DIR */
+    "kms.connect-to",    /* MSIG_KMS_CONNECT_TO */
+    "kms.timeout-ms",
+    "kms.connect-timeout-ms",
+    "kms.max-retries",
+    "kms.deadline-ms",
+    "vault.addr",             /* VAULT_ADDR */
+    "vault.token",            /* VAULT_TOKEN */
+    "vault.mount-path",       /* VAULT_MOUNT_PATH */
+    "vault.key-version",      /* VAULT_KEY_VERSION */
+    "vault.cacert",           /* VAULT_CACERT */
+    "vault.capath",           /* VAULT_CAPATH */
+    "vault.namespace",        /* VAULT_NAMESPACE */
+    "vault.agent-addr",       /* VAULT_AGENT_ADDR */
+    "vault.client-cert",      /* VAULT_CLIENT_CERT */
+    "vault.client-key",       /* VAULT_CLIENT_KEY */
+    "gcpkms.credentials",     /* GOOGLE_APPLICATION_CREDENTIALS */
+    "gcpkms.metadata-host",   /* GCE_METADATA_HOST */
+    "gcpkms.cloudsdk-config", /* CLOUDSDK_CONFIG (gcloud's well-known ADC file) */
+    "gcpkms.home",            /* HOME (~/.config/gcloud/application_default_credentials.json) */
     "gcpkms.endpoint",
-    "azurekv.vault-name",       /* KEY_VAULT_NAME */
-    "azurekv.key-version",      /* KEY_VAULT_KEY_VERSION */
-    "azurekv.tenant-id",        /* AZURE_TENANT_ID */
-    "azurekv.client-id",        /* AZURE_CLIENT_ID */
-    "azurekv.client-secret",    /* AZURE_CLIENT_SECRET */
-    "azurekv.authority-host",   /* AZURE_AUTHORITY_HOST */
+    "azurekv.vault-name",        /* KEY_VAULT_NAME */
+    "azurekv.key-version",       /* KEY_VAULT_KEY_VERSION */
+    "azurekv.tenant-id",         /* AZURE_TENANT_ID */
+    "azurekv.client-id",         /* AZURE_CLIENT_ID */
+    "azurekv.client-secret",     /* AZURE_CLIENT_SECRET */
+    "azurekv.authority-host",    /* AZURE_AUTHORITY_HOST */
     "azurekv.identity-endpoint", /* IDENTITY_ENDPOINT (App Service managed identity) */
-    "azurekv.identity-header",  /* IDENTITY_HEADER */
-    "azurekv.imds-host",        /* IMDS address (default 169.254.169.254) */
-    "azurekv.vault-url", "azurekv.api-version",
-    "signserver.hostname",      /* SIGNSERVER_HOSTNAME */
-    "signserver.client-cert",   /* SIGNSERVER_CLIENT_CERT_PATH */
-    "signserver.client-key",    /* SIGNSERVER_CLIENT_CERT_KEY_PATH */
-    "signserver.ca-cert",       /* SIGNSERVER_CA_CERT_PATH */
+    "azurekv.identity-header",   /* IDENTITY_HEADER */
+    "azurekv.imds-host",         /* IMDS address (default 169.254.169.254) */
+    "azurekv.vault-url",
+    "azurekv.api-version",
+    "signserver.hostname",    /* SIGNSERVER_HOSTNAME */
+    "signserver.client-cert", /* SIGNSERVER_CLIENT_CERT_PATH */
+    "signserver.client-key",  /* SIGNSERVER_CLIENT_CERT_KEY_PATH */
+    "signserver.ca-cert",     /* SIGNSERVER_CA_CERT_PATH */
     "signserver.signer-cert",
     NULL,
 };

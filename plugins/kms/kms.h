@@ -19,12 +19,11 @@
 #include "plugin_util.h"
 #include "pubkey.h"
 
-
 /* An access token obtained for one identity (token endpoint + client), kept until 60 s before
  * it expires, so several keys and artifacts in one process ask once. */
 struct kms_token {
     char *identity;
-    char *value;        /* wiped on every path */
+    char *value; /* wiped on every path */
     time_t expires;
 };
 #define KMS_TOKENS 4
@@ -51,13 +50,13 @@ struct kms_service {
 struct kms_key {
     struct kms_inst *inst;
     const struct kms_service *svc;
-    struct msigu_http_opts http;      /* strings borrowed from host params */
+    struct msigu_http_opts http; /* strings borrowed from host params */
     EVP_PKEY *pub;
     uint8_t *pub_der;
     size_t pub_der_len;
     uint32_t key_type, bits;
-    char what[512];                   /* "Vault key k1 (transit, version 1)" for messages */
-    void *svc_data;                   /* the service's own state */
+    char what[512]; /* "Vault key k1 (transit, version 1)" for messages */
+    void *svc_data; /* the service's own state */
 };
 
 extern const struct kms_service kms_vault, kms_gcpkms, kms_azurekv, kms_signserver;
@@ -95,11 +94,11 @@ int kms_put_sig(const struct kms_key *k, const uint8_t *s, size_t len, uint8_t *
  * non-2xx statuses become errors (msigu_http_status_error) with what; on success *out holds
  * the reply JSON object (caller json_decref). */
 int kms_json_call(struct kms_key *k, const char *method, const char *url,
-                  const char *const *headers, const json_t *body, const char *what,
-                  json_t **out, long *status);
+                  const char *const *headers, const json_t *body, const char *what, json_t **out,
+                  long *status);
 /* Form POST for token endpoints: body wiped after. */
-int kms_form_call(struct kms_key *k, const char *url, const char *const *headers,
-                  char *form, const char *what, json_t **out);
+int kms_form_call(struct kms_key *k, const char *url, const char *const *headers, char *form,
+                  const char *what, json_t **out);
 /* A header line "Name: value" (malloc'd, free with kms_secret_free). */
 char *kms_header(const char *name, const char *value);
 void kms_secret_free(char *s);
@@ -110,14 +109,14 @@ void kms_json_wipe(json_t *obj, const char *key);
 /* ---- tokens */
 struct kms_token *kms_token_find(struct kms_inst *inst, const char *identity);
 /* Stores value for identity, valid expires_in seconds (minus a 60 s margin). */
-int kms_token_store(struct kms_inst *inst, const char *identity, const char *value,
-                    long expires_in, struct kms_token **out);
+int kms_token_store(struct kms_inst *inst, const char *identity, const char *value, long expires_in,
+                    struct kms_token **out);
 void kms_token_drop(struct kms_token *t);
 /* Gets an access token for k (cached or new). */
 typedef int kms_token_fn(struct kms_key *k, struct kms_token **t);
 /* One JSON request with "Authorization: Bearer TOKEN"; a 401 drops the cached token and
  * the request is tried once more with a new one. */
-int kms_bearer_call(struct kms_key *k, kms_token_fn *get_token, const char *method,
-                    const char *url, const json_t *body, const char *what, json_t **out);
+int kms_bearer_call(struct kms_key *k, kms_token_fn *get_token, const char *method, const char *url,
+                    const json_t *body, const char *what, json_t **out);
 
 #endif

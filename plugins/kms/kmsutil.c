@@ -25,12 +25,10 @@ int kms_param_req(const struct kms_inst *inst, const char *name, const char *env
     return 0;
 }
 
-static int param_long(const struct kms_inst *inst, const char *name, long min, long max,
-                      long *out)
+static int param_long(const struct kms_inst *inst, const char *name, long min, long max, long *out)
 {
     uint64_t v = 0;
-    int rc = msigu_param_uint(inst->host, name, (uint64_t)min, (uint64_t)max, (uint64_t)*out,
-                              &v);
+    int rc = msigu_param_uint(inst->host, name, (uint64_t)min, (uint64_t)max, (uint64_t)*out, &v);
 
     if (rc == 0)
         *out = (long)v;
@@ -71,8 +69,7 @@ int kms_key_set_public(struct kms_key *k, EVP_PKEY *pub)
     int len = rc == 0 ? i2d_PUBKEY(pub, &der) : 0;
 
     if (rc == 0 && len <= 0)
-        rc = msigu_error(k->inst->host, MSIG_E_FAILED, "%s: cannot encode the public key",
-                         k->what);
+        rc = msigu_error(k->inst->host, MSIG_E_FAILED, "%s: cannot encode the public key", k->what);
     if (rc != 0) {
         EVP_PKEY_free(pub);
         return rc;
@@ -166,8 +163,10 @@ static int finish_reply(struct kms_key *k, const struct msigu_http_req *req,
     }
     if (!json_is_object(rep->json)) {
         msigu_http_url_shown(req->url, u, sizeof(u));
-        rc = msigu_error(k->inst->host, MSIG_E_FAILED, "%s: %s answered HTTP %ld with a body that is not "
-                      "a JSON object", what, u, rep->status);
+        rc = msigu_error(k->inst->host, MSIG_E_FAILED,
+                         "%s: %s answered HTTP %ld with a body that is not "
+                         "a JSON object",
+                         what, u, rep->status);
         msigu_http_reply_free(rep);
         return rc;
     }
@@ -177,14 +176,14 @@ static int finish_reply(struct kms_key *k, const struct msigu_http_req *req,
 }
 
 int kms_json_call(struct kms_key *k, const char *method, const char *url,
-                  const char *const *headers, const json_t *body, const char *what,
-                  json_t **out, long *status)
+                  const char *const *headers, const json_t *body, const char *what, json_t **out,
+                  long *status)
 {
     const char *hdrs[16];
     size_t n = 0;
     char *text = NULL;
     struct msigu_http_reply rep;
-    struct msigu_http_req req = {method, url, hdrs, NULL, 0, 0};
+    struct msigu_http_req req = { method, url, hdrs, NULL, 0, 0 };
     int rc;
 
     *out = NULL;
@@ -219,7 +218,7 @@ int kms_form_call(struct kms_key *k, const char *url, const char *const *headers
     const char *hdrs[8];
     size_t n = 0;
     struct msigu_http_reply rep;
-    struct msigu_http_req req = {"POST", url, hdrs, form, strlen(form), 0};
+    struct msigu_http_req req = { "POST", url, hdrs, form, strlen(form), 0 };
     int rc;
 
     for (size_t i = 0; headers && headers[i] && n < 5; i++)
@@ -264,14 +263,13 @@ void kms_token_drop(struct kms_token *t)
     memset(t, 0, sizeof(*t));
 }
 
-int kms_token_store(struct kms_inst *inst, const char *identity, const char *value,
-                    long expires_in, struct kms_token **out)
+int kms_token_store(struct kms_inst *inst, const char *identity, const char *value, long expires_in,
+                    struct kms_token **out)
 {
     struct kms_token *t = &inst->tokens[0];
 
     for (int i = 0; i < KMS_TOKENS; i++) {
-        if (inst->tokens[i].identity == NULL ||
-            strcmp(inst->tokens[i].identity, identity) == 0) {
+        if (inst->tokens[i].identity == NULL || strcmp(inst->tokens[i].identity, identity) == 0) {
             t = &inst->tokens[i];
             break;
         }
@@ -288,8 +286,8 @@ int kms_token_store(struct kms_inst *inst, const char *identity, const char *val
     return 0;
 }
 
-int kms_bearer_call(struct kms_key *k, kms_token_fn *get_token, const char *method,
-                    const char *url, const json_t *body, const char *what, json_t **out)
+int kms_bearer_call(struct kms_key *k, kms_token_fn *get_token, const char *method, const char *url,
+                    const json_t *body, const char *what, json_t **out)
 {
     for (int i = 0;; i++) {
         struct kms_token *t;

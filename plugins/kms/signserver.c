@@ -27,11 +27,13 @@ static int ss_process(struct kms_key *k, const uint8_t digest[32], json_t **out)
 {
     struct signserver *s = k->svc_data;
     /* SignServer's REST API refuses requests without it (CSRF protection). */
-    const char *hdrs[] = {"X-Keyfactor-Requested-With: XMLHttpRequest", NULL};
+    const char *hdrs[] = { "X-Keyfactor-Requested-With: XMLHttpRequest", NULL };
     char *d = NULL;
-    json_t *body = msigu_b64_encode(k->inst->host, digest, 32, &d) == 0 ? json_pack("{s:s, s:s, s:{s:s, s:s}}", "data", d, "encoding", "BASE64",
-                                 "metaData", "USING_CLIENTSUPPLIED_HASH", "true",
-                                 "CLIENTSIDE_HASHDIGESTALGORITHM", "SHA-256") : NULL;
+    json_t *body = msigu_b64_encode(k->inst->host, digest, 32, &d) == 0
+                       ? json_pack("{s:s, s:s, s:{s:s, s:s}}", "data", d, "encoding", "BASE64",
+                                   "metaData", "USING_CLIENTSUPPLIED_HASH", "true",
+                                   "CLIENTSIDE_HASHDIGESTALGORITHM", "SHA-256")
+                       : NULL;
     int rc;
 
     msigu_strfree(k->inst->host, d);
@@ -45,10 +47,10 @@ static int ss_process(struct kms_key *k, const uint8_t digest[32], json_t **out)
 static int ss_signer_cert(struct kms_key *k, const char *worker)
 {
     const char *path = kms_param(k->inst, "signserver.signer-cert");
-    static const uint8_t empty_sha256[32] = {
-        0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9,
-        0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52,
-        0xb8, 0x55};
+    static const uint8_t empty_sha256[32] = { 0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14,
+                                              0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
+                                              0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c,
+                                              0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55 };
     EVP_PKEY *pub = NULL;
     json_t *reply = NULL;
     const char *c;
@@ -62,8 +64,8 @@ static int ss_signer_cert(struct kms_key *k, const char *worker)
         size_t n;
 
         if (f == NULL)
-            return msigu_error(k->inst->host, MSIG_E_NOT_FOUND, "cannot open the signer certificate %s",
-                            path);
+            return msigu_error(k->inst->host, MSIG_E_NOT_FOUND,
+                               "cannot open the signer certificate %s", path);
         n = fread(buf, 1, sizeof(buf), f);
         fclose(f);
         rc = msigu_pubkey_parse(k->inst->host, buf, n, k->what, &pub);
@@ -77,8 +79,8 @@ static int ss_signer_cert(struct kms_key *k, const char *worker)
     c = json_string_value(json_object_get(reply, "signerCertificate"));
     if (c == NULL || (der = malloc(strlen(c))) == NULL ||
         msigu_b64_decode(k->inst->host, c, strlen(c), der, strlen(c), &dlen) != 0)
-        rc = msigu_error(k->inst->host, MSIG_E_FAILED, "%s: the reply has no base64 signerCertificate",
-                      k->what);
+        rc = msigu_error(k->inst->host, MSIG_E_FAILED,
+                         "%s: the reply has no base64 signerCertificate", k->what);
     else
         rc = msigu_pubkey_parse(k->inst->host, der, dlen, k->what, &pub);
     free(der);
@@ -113,7 +115,7 @@ static int ss_open(struct kms_key *k, const char *worker, uint32_t flags)
     if ((rc = kms_http_setup(k, "signserver.ca-cert")))
         return rc;
     if (kms_param(k->inst, "kms.timeout-ms") == NULL)
-        k->http.timeout_ms = 10000;      /* the SignServer Go SDK's default */
+        k->http.timeout_ms = 10000; /* the SignServer Go SDK's default */
     k->http.client_cert = cert;
     k->http.client_key = kms_param(k->inst, "signserver.client-key");
     if (msigu_http_escape(k->inst->http, worker, &ew) != 0 ||
@@ -150,4 +152,4 @@ static int ss_sign(struct kms_key *k, const uint8_t digest[32], uint8_t *sig, si
     return rc;
 }
 
-const struct kms_service kms_signserver = {"signserver", ss_open, ss_sign, ss_close};
+const struct kms_service kms_signserver = { "signserver", ss_open, ss_sign, ss_close };

@@ -10,9 +10,9 @@
 
 struct vault {
     char *addr, *mount;
-    char *base;          /* {addr}/v1/{mount} */
+    char *base; /* {addr}/v1/{mount} */
     char *sign_url;
-    char *token_hdr;     /* "X-Vault-Token: ..." wiped on close */
+    char *token_hdr; /* "X-Vault-Token: ..." wiped on close */
     char *ns_hdr;
     const char *hdrs[4];
     long version;
@@ -43,14 +43,15 @@ static int parse_version(struct kms_key *k, const char *s, long *out)
     }
     *out = strtol(s, &end, 10);
     if (end == s || *end != '\0' || *out < 1)
-        return msigu_error(k->inst->host, MSIG_E_INVALID, "VAULT_KEY_VERSION '%s' is not a version "
-                        "number (1, 2, ...) or 'latest'", s);
+        return msigu_error(k->inst->host, MSIG_E_INVALID,
+                           "VAULT_KEY_VERSION '%s' is not a version "
+                           "number (1, 2, ...) or 'latest'",
+                           s);
     return 0;
 }
 
 /* Type, signing support, version and public key from the key's description (section 1.2). */
-static int vault_check_key(struct kms_key *k, struct vault *v, const json_t *data,
-                           const char *name)
+static int vault_check_key(struct kms_key *k, struct vault *v, const json_t *data, const char *name)
 {
     const char *type = json_string_value(json_object_get(data, "type"));
     const json_t *keys = json_object_get(data, "keys");
@@ -61,32 +62,37 @@ static int vault_check_key(struct kms_key *k, struct vault *v, const json_t *dat
     int rc;
 
     if (type == NULL || !json_is_object(keys))
-        return msigu_error(k->inst->host, MSIG_E_FAILED, "%s: the key description has no type or keys",
-                        k->what);
+        return msigu_error(k->inst->host, MSIG_E_FAILED,
+                           "%s: the key description has no type or keys", k->what);
     if (strcmp(type, "ecdsa-p256") != 0 && strcmp(type, "rsa-2048") != 0 &&
         strcmp(type, "rsa-3072") != 0 && strcmp(type, "rsa-4096") != 0)
-        return msigu_error(k->inst->host, MSIG_E_KEY, "Vault key %s has type %s: only rsa-2048, "
-                        "rsa-3072, rsa-4096 and ecdsa-p256 can sign Mender artifacts", name,
-                        type);
+        return msigu_error(k->inst->host, MSIG_E_KEY,
+                           "Vault key %s has type %s: only rsa-2048, "
+                           "rsa-3072, rsa-4096 and ecdsa-p256 can sign Mender artifacts",
+                           name, type);
     if (json_is_false(json_object_get(data, "supports_signing")))
         return msigu_error(k->inst->host, MSIG_E_KEY, "Vault key %s (%s) does not support signing",
-                        name, type);
+                           name, type);
     if (v->version == 0) {
         json_int_t l = json_integer_value(json_object_get(data, "latest_version"));
         if (l < 1)
-            return msigu_error(k->inst->host, MSIG_E_FAILED, "%s: no latest_version in the key "
-                            "description", k->what);
+            return msigu_error(k->inst->host, MSIG_E_FAILED,
+                               "%s: no latest_version in the key "
+                               "description",
+                               k->what);
         v->version = (long)l;
     }
     snprintf(vs, sizeof(vs), "%ld", v->version);
     ver = json_object_get(keys, vs);
     if (ver == NULL)
-        return msigu_error(k->inst->host, MSIG_E_NOT_FOUND, "Vault key %s has no version %ld "
-                        "(VAULT_KEY_VERSION)", name, v->version);
+        return msigu_error(k->inst->host, MSIG_E_NOT_FOUND,
+                           "Vault key %s has no version %ld "
+                           "(VAULT_KEY_VERSION)",
+                           name, v->version);
     pem = json_string_value(json_object_get(ver, "public_key"));
     if (pem == NULL)
-        return msigu_error(k->inst->host, MSIG_E_FAILED, "%s: version %ld has no public_key", k->what,
-                        v->version);
+        return msigu_error(k->inst->host, MSIG_E_FAILED, "%s: version %ld has no public_key",
+                           k->what, v->version);
     snprintf(k->what, sizeof(k->what), "Vault key %s (version %ld)", name, v->version);
     rc = msigu_pubkey_parse(k->inst->host, pem, strlen(pem), k->what, &pub);
     return rc ? rc : kms_key_set_public(k, pub);
@@ -106,9 +112,10 @@ static int vault_settings(struct kms_key *k, struct vault *v)
     if (addr == NULL)
         addr = kms_param(k->inst, "vault.addr");
     if ((cert == NULL) != (key == NULL))
-        return msigu_error(k->inst->host, MSIG_E_INVALID, "VAULT_CLIENT_CERT and VAULT_CLIENT_KEY go "
-                        "together (only %s is set)", cert ? "VAULT_CLIENT_CERT"
-                                                          : "VAULT_CLIENT_KEY");
+        return msigu_error(k->inst->host, MSIG_E_INVALID,
+                           "VAULT_CLIENT_CERT and VAULT_CLIENT_KEY go "
+                           "together (only %s is set)",
+                           cert ? "VAULT_CLIENT_CERT" : "VAULT_CLIENT_KEY");
 
     if ((rc = kms_param_req(k->inst, "vault.token", "VAULT_TOKEN", &token)) ||
         (rc = kms_param_req(k->inst, "vault.mount-path", "VAULT_MOUNT_PATH", &mount)))
@@ -122,10 +129,10 @@ static int vault_settings(struct kms_key *k, struct vault *v)
         return rc;
     kms_http_ca_dir(k, "vault.capath");
     if (kms_param(k->inst, "kms.max-retries") == NULL)
-        k->http.max_retries = 2;      /* VAULT_MAX_RETRIES default of the Go client */
+        k->http.max_retries = 2; /* VAULT_MAX_RETRIES default of the Go client */
     k->http.retry_412 = 1;
     if (kms_param(k->inst, "kms.timeout-ms") == NULL)
-        k->http.timeout_ms = 60000;   /* VAULT_CLIENT_TIMEOUT default */
+        k->http.timeout_ms = 60000; /* VAULT_CLIENT_TIMEOUT default */
     k->http.client_cert = cert;
     k->http.client_key = key;
     v->token_hdr = kms_header("X-Vault-Token", token);
@@ -173,7 +180,7 @@ static int vault_open(struct kms_key *k, const char *name, uint32_t flags)
     rc = kms_json_call(k, "GET", url, v->hdrs, NULL, "read Vault key", &reply, NULL);
     if (rc == MSIG_E_NOT_FOUND)
         rc = msigu_error(k->inst->host, rc, "Vault has no transit key %s under mount %s at %s",
-                      name, v->mount, v->addr);
+                         name, v->mount, v->addr);
     if (rc == 0)
         rc = vault_check_key(k, v, json_object_get(reply, "data"), name);
 out:
@@ -187,8 +194,10 @@ out:
 static int list_one(struct kms_key *k, struct vault *v, const char *name, msig_key_list_fn *cb,
                     void *cb_data)
 {
-    struct msig_key_entry e = {sizeof(e), 0, 0, MSIG_KEYINFO_F_HARDWARE | MSIG_KEYINFO_F_REMOTE,
-                               NULL, v->addr, name, NULL, NULL};
+    struct msig_key_entry e = {
+        sizeof(e), 0,    0,   MSIG_KEYINFO_F_HARDWARE | MSIG_KEYINFO_F_REMOTE, NULL, v->addr,
+        name,      NULL, NULL
+    };
     char *ename = NULL, *url = NULL, *spec = NULL, detail[256], id[32];
     json_t *reply = NULL;
     const json_t *data;
@@ -217,9 +226,11 @@ static int list_one(struct kms_key *k, struct vault *v, const char *name, msig_k
     }
     snprintf(id, sizeof(id), "%lld",
              (long long)json_integer_value(json_object_get(data, "latest_version")));
-    snprintf(detail, sizeof(detail), "Vault type %s, mount %s, latest version %s%s", type,
-             v->mount, id, e.key_type == MSIG_KEY_RSA || e.key_type == MSIG_KEY_EC_P256
-                               ? "" : " (cannot sign Mender artifacts)");
+    snprintf(detail, sizeof(detail), "Vault type %s, mount %s, latest version %s%s", type, v->mount,
+             id,
+             e.key_type == MSIG_KEY_RSA || e.key_type == MSIG_KEY_EC_P256
+                 ? ""
+                 : " (cannot sign Mender artifacts)");
     e.spec = spec;
     e.id = id;
     e.detail = detail;
@@ -252,9 +263,9 @@ int kms_vault_list(struct kms_key *k, const char *rest, msig_key_list_fn *cb, vo
         return MSIG_E_NOMEM;
     rc = kms_json_call(k, "GET", url, v->hdrs, NULL, "list Vault keys", &reply, NULL);
     free(url);
-    if (rc == MSIG_E_NOT_FOUND)       /* Vault answers 404 for an empty list */
+    if (rc == MSIG_E_NOT_FOUND) /* Vault answers 404 for an empty list */
         return 0;
-    json_array_foreach(json_object_get(json_object_get(reply, "data"), "keys"), i, name) {
+    json_array_foreach (json_object_get(json_object_get(reply, "data"), "keys"), i, name) {
         if (rc == 0 && json_is_string(name))
             rc = list_one(k, v, json_string_value(name), cb, cb_data);
     }
@@ -280,9 +291,9 @@ static int vault_sign(struct kms_key *k, const uint8_t digest[32], uint8_t *sig,
     body = json_pack("{s:s, s:b, s:I}", "input", in, "prehashed", 1, "key_version",
                      (json_int_t)v->version);
     msigu_strfree(k->inst->host, in);
-    if (body == NULL || json_object_set_new(body, rsa ? "signature_algorithm"
-                                                      : "marshaling_algorithm",
-                                            json_string(rsa ? "pkcs1v15" : "jws")) != 0) {
+    if (body == NULL ||
+        json_object_set_new(body, rsa ? "signature_algorithm" : "marshaling_algorithm",
+                            json_string(rsa ? "pkcs1v15" : "jws")) != 0) {
         json_decref(body);
         return MSIG_E_NOMEM;
     }
@@ -295,17 +306,21 @@ static int vault_sign(struct kms_key *k, const uint8_t digest[32], uint8_t *sig,
     c2 = c1 ? strchr(c1 + 1, ':') : NULL;
     snprintf(prefix, sizeof(prefix), "vault:v%ld:", v->version);
     if (c2 == NULL) {
-        rc = msigu_error(k->inst->host, MSIG_E_FAILED, "%s: the sign reply has no signature of the form "
-                      "vault:vN:...", k->what);
+        rc = msigu_error(k->inst->host, MSIG_E_FAILED,
+                         "%s: the sign reply has no signature of the form "
+                         "vault:vN:...",
+                         k->what);
     } else if ((size_t)(c2 + 1 - s) != strlen(prefix) || strncmp(s, prefix, strlen(prefix))) {
-        rc = msigu_error(k->inst->host, MSIG_E_FAILED, "%s: Vault signed with another key version "
-                      "(signature prefix '%.*s', expected '%s')", k->what, (int)(c2 + 1 - s),
-                      s, prefix);
-    } else if (msigu_b64_decode(k->inst->host, c2 + 1, strlen(c2 + 1), raw, sizeof(raw), &rlen) != 0) {
+        rc = msigu_error(k->inst->host, MSIG_E_FAILED,
+                         "%s: Vault signed with another key version "
+                         "(signature prefix '%.*s', expected '%s')",
+                         k->what, (int)(c2 + 1 - s), s, prefix);
+    } else if (msigu_b64_decode(k->inst->host, c2 + 1, strlen(c2 + 1), raw, sizeof(raw), &rlen) !=
+               0) {
         rc = msigu_error(k->inst->host, MSIG_E_FAILED, "%s: the signature is not base64", k->what);
     } else if (rsa ? rlen != (k->bits + 7) / 8 : rlen != 64) {
         rc = msigu_error(k->inst->host, MSIG_E_FAILED, "%s: signature of %zu bytes, expected %u",
-                      k->what, rlen, rsa ? (k->bits + 7) / 8 : 64u);
+                         k->what, rlen, rsa ? (k->bits + 7) / 8 : 64u);
     } else {
         *sig_fmt = rsa ? MSIG_SIGFMT_NATIVE : MSIG_SIGFMT_ECDSA_RAW;
         rc = kms_put_sig(k, raw, rlen, sig, cap, sig_len);
@@ -314,4 +329,4 @@ static int vault_sign(struct kms_key *k, const uint8_t digest[32], uint8_t *sig,
     return rc;
 }
 
-const struct kms_service kms_vault = {"vault", vault_open, vault_sign, vault_close};
+const struct kms_service kms_vault = { "vault", vault_open, vault_sign, vault_close };

@@ -30,7 +30,7 @@ struct okey {
     EVP_PKEY *pkey;
     char propq[300];
     uint32_t key_type, bits;
-    int had_password;             /* the store asked for one (a wrong one shows at signing) */
+    int had_password; /* the store asked for one (a wrong one shows at signing) */
     char uri[1024];
 };
 
@@ -45,8 +45,9 @@ struct pass_state {
 static int pass_cb(char *buf, int size, int rwflag, void *u)
 {
     struct pass_state *st = u;
-    struct msig_pin_request req = {.struct_size = sizeof(req), .key_spec = st->uri,
-                                   .label = "password or auth value of the provider key"};
+    struct msig_pin_request req = { .struct_size = sizeof(req),
+                                    .key_spec = st->uri,
+                                    .label = "password or auth value of the provider key" };
     struct msigu_secret s;
     int n;
 
@@ -86,7 +87,7 @@ static void oinst_free(void *p)
 /* Exactly one private key from the store at k->uri. */
 static int store_load(struct okey *k, uint32_t flags)
 {
-    struct pass_state st = {.host = k->host, .uri = k->uri, .flags = flags};
+    struct pass_state st = { .host = k->host, .uri = k->uri, .flags = flags };
     UI_METHOD *ui = UI_UTIL_wrap_read_pem_callback(pass_cb, 0);
     const char *pq = NULL;
     OSSL_STORE_CTX *sc;
@@ -117,14 +118,19 @@ static int store_load(struct okey *k, uint32_t flags)
     if (k->pkey != NULL)
         return 0;
     if (st.asked && st.rc != 0)
-        return msigu_error(k->host, st.rc, "the key %s needs a password or auth value and none "
+        return msigu_error(k->host, st.rc,
+                           "the key %s needs a password or auth value and none "
                            "was given (--passphrase-file, MSIG_KEY_PASSPHRASE, or a terminal)",
                            k->uri);
     if (st.asked)
-        return msigu_error(k->host, MSIG_E_PIN_INCORRECT, "wrong password or auth value for "
-                           "the key %s%s%s", k->uri, err[0] ? ": " : "", err);
-    return msigu_error(k->host, MSIG_E_NOT_FOUND, "no private key found at %s with the providers "
-                       "loaded%s%s", k->uri, err[0] ? ": " : "", err);
+        return msigu_error(k->host, MSIG_E_PIN_INCORRECT,
+                           "wrong password or auth value for "
+                           "the key %s%s%s",
+                           k->uri, err[0] ? ": " : "", err);
+    return msigu_error(k->host, MSIG_E_NOT_FOUND,
+                       "no private key found at %s with the providers "
+                       "loaded%s%s",
+                       k->uri, err[0] ? ": " : "", err);
 }
 
 static void okey_close(void *p)
@@ -151,7 +157,8 @@ static int okey_open(void *pinst, const char *spec, uint32_t flags, void **out)
         return msigu_error(inst->host, MSIG_E_UNSUPPORTED, "unknown key_open flags 0x%x",
                            (unsigned)flags);
     if (uri == NULL || *uri == '\0' || strlen(uri) >= sizeof(k->uri))
-        return msigu_error(inst->host, MSIG_E_INVALID, "give the key as ossl:URI (an OSSL_STORE "
+        return msigu_error(inst->host, MSIG_E_INVALID,
+                           "give the key as ossl:URI (an OSSL_STORE "
                            "URI such as handle:0x81000001 or a key file)");
     if ((k = msigu_zalloc(inst->host, sizeof(*k))) == NULL)
         return MSIG_E_NOMEM;
@@ -180,8 +187,7 @@ static int okey_info(void *p, struct msig_key_info *info)
     struct okey *k = p;
 
     /* The provider hashes: restricted TPM keys sign only what the TPM hashed itself. */
-    return msigu_evp_key_info(k->pkey, k->key_type, k->bits,
-                              MSIG_KEYINFO_F_PREFER_MESSAGE, info);
+    return msigu_evp_key_info(k->pkey, k->key_type, k->bits, MSIG_KEYINFO_F_PREFER_MESSAGE, info);
 }
 
 static int okey_public_der(void *p, uint8_t *buf, size_t cap, size_t *len)
@@ -214,8 +220,10 @@ static int okey_sign_message(void *p, uint32_t scheme, const uint8_t *msg, size_
     int ok;
 
     if (scheme != want)
-        return msigu_error(k->host, MSIG_E_UNSUPPORTED, "signature scheme 0x%x does not fit "
-                           "this %s key", (unsigned)scheme, rsa ? "RSA" : "EC");
+        return msigu_error(k->host, MSIG_E_UNSUPPORTED,
+                           "signature scheme 0x%x does not fit "
+                           "this %s key",
+                           (unsigned)scheme, rsa ? "RSA" : "EC");
     if (cap < need) {
         *sig_len = need;
         return MSIG_E_BUFFER_TOO_SMALL;
@@ -228,9 +236,10 @@ static int okey_sign_message(void *p, uint32_t scheme, const uint8_t *msg, size_
     ok = ok && EVP_DigestSign(md, sig, &n, msg, msg_len) == 1;
     EVP_MD_CTX_free(md);
     if (!ok && k->had_password)
-        return msigu_error(k->host, MSIG_E_PIN_INCORRECT, "the provider refused to sign with "
-                           "%s: wrong password or auth value? (%s)", k->uri,
-                           msigu_ossl_error(err, sizeof(err)));
+        return msigu_error(k->host, MSIG_E_PIN_INCORRECT,
+                           "the provider refused to sign with "
+                           "%s: wrong password or auth value? (%s)",
+                           k->uri, msigu_ossl_error(err, sizeof(err)));
     if (!ok)
         return msigu_error(k->host, MSIG_E_DEVICE, "signing with %s failed: %s", k->uri,
                            msigu_ossl_error(err, sizeof(err)));
@@ -239,9 +248,9 @@ static int okey_sign_message(void *p, uint32_t scheme, const uint8_t *msg, size_
     return 0;
 }
 
-static const char *const o_schemes[] = {"ossl", NULL};
-static const char *const o_params[] = {"ossl.provider", "ossl.provider_path", "ossl.propquery",
-                                       "ossl.conf", NULL};
+static const char *const o_schemes[] = { "ossl", NULL };
+static const char *const o_params[] = { "ossl.provider", "ossl.provider_path", "ossl.propquery",
+                                        "ossl.conf", NULL };
 
 static const struct msig_plugin o_plugin = {
     .struct_size = sizeof(struct msig_plugin),

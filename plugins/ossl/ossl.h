@@ -18,7 +18,7 @@
 /* A private library context with the providers a key needs. */
 struct ossl_ctx {
     OSSL_LIB_CTX *libctx;
-    OSSL_PROVIDER *prov[OSSL_MAX_PROVIDERS + 1];   /* the named ones, then "default" */
+    OSSL_PROVIDER *prov[OSSL_MAX_PROVIDERS + 1]; /* the named ones, then "default" */
     size_t n_prov;
 };
 

@@ -48,13 +48,18 @@ static int load_one(const struct msig_host *host, struct ossl_ctx *c, const char
         missing = strchr(name, '/') == NULL && access(path, F_OK) != 0;
         msigu_ossl_error(err, sizeof(err));
         if (missing)
-            return msigu_error(host, MSIG_E_NOT_FOUND, "unknown OpenSSL provider '%s': there "
-                               "is no %s (set --key-provider-path or OPENSSL_MODULES)", name,
-                               path);
-        return msigu_error(host, MSIG_E_DEVICE, "the OpenSSL provider '%s' (in %s) failed to "
-                           "start%s%s%s", name, dir, err[0] ? ": " : "", err,
-                           strcmp(name, "tpm2") == 0 ? " (is the TPM reachable? check "
-                           "TPM2OPENSSL_TCTI, /dev/tpmrm0 or the TPM simulator)" : "");
+            return msigu_error(host, MSIG_E_NOT_FOUND,
+                               "unknown OpenSSL provider '%s': there "
+                               "is no %s (set --key-provider-path or OPENSSL_MODULES)",
+                               name, path);
+        return msigu_error(host, MSIG_E_DEVICE,
+                           "the OpenSSL provider '%s' (in %s) failed to "
+                           "start%s%s%s",
+                           name, dir, err[0] ? ": " : "", err,
+                           strcmp(name, "tpm2") == 0
+                               ? " (is the TPM reachable? check "
+                                 "TPM2OPENSSL_TCTI, /dev/tpmrm0 or the TPM simulator)"
+                               : "");
     }
     c->prov[c->n_prov++] = p;
     return 0;
@@ -98,12 +103,13 @@ int ossl_ctx_open(const struct msig_host *host, struct ossl_ctx *c)
                            "cannot load the OpenSSL config %s (ossl.conf): %s", conf,
                            msigu_ossl_error(err, sizeof(err)));
     if (dir != NULL && !OSSL_PROVIDER_set_default_search_path(c->libctx, dir))
-        return msigu_error(host, MSIG_E_INVALID, "cannot use %s as the provider directory",
-                           dir);
+        return msigu_error(host, MSIG_E_INVALID, "cannot use %s as the provider directory", dir);
     if (names == NULL && conf == NULL)
-        return msigu_error(host, MSIG_E_INVALID, "no OpenSSL provider named: give "
+        return msigu_error(host, MSIG_E_INVALID,
+                           "no OpenSSL provider named: give "
                            "--key-provider NAME (parameter ossl.provider) or ossl.conf");
-    if (names != NULL && (rc = load_named(host, c, names, module_dir(dir, where, sizeof(where)))) != 0)
+    if (names != NULL &&
+        (rc = load_named(host, c, names, module_dir(dir, where, sizeof(where)))) != 0)
         return rc;
     return load_one(host, c, "default", module_dir(dir, where, sizeof(where)));
 }

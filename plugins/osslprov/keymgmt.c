@@ -97,7 +97,7 @@ static int km_get_params(void *kd, OSSL_PARAM params[])
         if (strcmp(p->key, OSSL_PKEY_PARAM_DEFAULT_DIGEST) == 0 ||
             strcmp(p->key, OSSL_PKEY_PARAM_MANDATORY_DIGEST) == 0)
             continue;
-        OSSL_PARAM one[2] = {*p, OSSL_PARAM_END};
+        OSSL_PARAM one[2] = { *p, OSSL_PARAM_END };
         if (EVP_PKEY_get_params(k->pub, one) == 1)
             *p = one[0];
     }
@@ -114,7 +114,8 @@ static const OSSL_PARAM *km_gettable(const char *type, void *provctx)
         OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_MANDATORY_DIGEST, NULL, 0),
         OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_N, NULL, 0),
         OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_E, NULL, 0),
-        OSSL_PARAM_END};
+        OSSL_PARAM_END
+    };
     static const OSSL_PARAM ec[] = {
         OSSL_PARAM_int(OSSL_PKEY_PARAM_BITS, NULL),
         OSSL_PARAM_int(OSSL_PKEY_PARAM_SECURITY_BITS, NULL),
@@ -124,14 +125,21 @@ static const OSSL_PARAM *km_gettable(const char *type, void *provctx)
         OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, NULL, 0),
         OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, NULL, 0),
         OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, NULL, 0),
-        OSSL_PARAM_END};
+        OSSL_PARAM_END
+    };
 
     (void)provctx;
     return strcmp(type, "RSA") == 0 ? rsa : ec;
 }
 
-static const OSSL_PARAM *km_rsa_gettable(void *provctx) { return km_gettable("RSA", provctx); }
-static const OSSL_PARAM *km_ec_gettable(void *provctx) { return km_gettable("EC", provctx); }
+static const OSSL_PARAM *km_rsa_gettable(void *provctx)
+{
+    return km_gettable("RSA", provctx);
+}
+static const OSSL_PARAM *km_ec_gettable(void *provctx)
+{
+    return km_gettable("EC", provctx);
+}
 
 /* Only the public half (and domain parameters) leaves the provider. */
 static int km_export(void *kd, int selection, OSSL_CALLBACK *cb, void *cbarg)
@@ -145,20 +153,26 @@ static int km_export(void *kd, int selection, OSSL_CALLBACK *cb, void *cbarg)
 
 static const OSSL_PARAM *km_export_types(const char *type, int selection)
 {
-    static const OSSL_PARAM rsa[] = {OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_N, NULL, 0),
-                                     OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_E, NULL, 0),
-                                     OSSL_PARAM_END};
-    static const OSSL_PARAM ec[] = {
-        OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, NULL, 0),
-        OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, NULL, 0), OSSL_PARAM_END};
+    static const OSSL_PARAM rsa[] = { OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_N, NULL, 0),
+                                      OSSL_PARAM_BN(OSSL_PKEY_PARAM_RSA_E, NULL, 0),
+                                      OSSL_PARAM_END };
+    static const OSSL_PARAM ec[] = { OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, NULL, 0),
+                                     OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, NULL, 0),
+                                     OSSL_PARAM_END };
 
     if (selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY)
         return NULL;
     return strcmp(type, "RSA") == 0 ? rsa : ec;
 }
 
-static const OSSL_PARAM *km_rsa_export_types(int s) { return km_export_types("RSA", s); }
-static const OSSL_PARAM *km_ec_export_types(int s) { return km_export_types("EC", s); }
+static const OSSL_PARAM *km_rsa_export_types(int s)
+{
+    return km_export_types("RSA", s);
+}
+static const OSSL_PARAM *km_ec_export_types(int s)
+{
+    return km_export_types("EC", s);
+}
 
 /* A public key from another provider (verification only). */
 static int km_import(void *kd, int selection, const OSSL_PARAM params[], const char *type)
@@ -181,35 +195,51 @@ static int km_import(void *kd, int selection, const OSSL_PARAM params[], const c
     return ok;
 }
 
-static int km_rsa_import(void *kd, int s, const OSSL_PARAM p[]) { return km_import(kd, s, p, "RSA"); }
-static int km_ec_import(void *kd, int s, const OSSL_PARAM p[]) { return km_import(kd, s, p, "EC"); }
+static int km_rsa_import(void *kd, int s, const OSSL_PARAM p[])
+{
+    return km_import(kd, s, p, "RSA");
+}
+static int km_ec_import(void *kd, int s, const OSSL_PARAM p[])
+{
+    return km_import(kd, s, p, "EC");
+}
 
-static const char *km_rsa_opname(int op) { return op == OSSL_OP_SIGNATURE ? "RSA" : NULL; }
-static const char *km_ec_opname(int op) { return op == OSSL_OP_SIGNATURE ? "ECDSA" : NULL; }
+static const char *km_rsa_opname(int op)
+{
+    return op == OSSL_OP_SIGNATURE ? "RSA" : NULL;
+}
+static const char *km_ec_opname(int op)
+{
+    return op == OSSL_OP_SIGNATURE ? "ECDSA" : NULL;
+}
 
-#define KM_COMMON                                                              \
-    {OSSL_FUNC_KEYMGMT_NEW, (void (*)(void))km_new},                           \
-    {OSSL_FUNC_KEYMGMT_FREE, (void (*)(void))km_free},                         \
-    {OSSL_FUNC_KEYMGMT_LOAD, (void (*)(void))km_load},                         \
-    {OSSL_FUNC_KEYMGMT_HAS, (void (*)(void))km_has},                           \
-    {OSSL_FUNC_KEYMGMT_MATCH, (void (*)(void))km_match},                       \
-    {OSSL_FUNC_KEYMGMT_GET_PARAMS, (void (*)(void))km_get_params},             \
-    {OSSL_FUNC_KEYMGMT_EXPORT, (void (*)(void))km_export}
+#define KM_COMMON                                                        \
+    { OSSL_FUNC_KEYMGMT_NEW, (void (*)(void))km_new },                   \
+        { OSSL_FUNC_KEYMGMT_FREE, (void (*)(void))km_free },             \
+        { OSSL_FUNC_KEYMGMT_LOAD, (void (*)(void))km_load },             \
+        { OSSL_FUNC_KEYMGMT_HAS, (void (*)(void))km_has },               \
+        { OSSL_FUNC_KEYMGMT_MATCH, (void (*)(void))km_match },           \
+        { OSSL_FUNC_KEYMGMT_GET_PARAMS, (void (*)(void))km_get_params }, \
+    {                                                                    \
+        OSSL_FUNC_KEYMGMT_EXPORT, (void (*)(void))km_export              \
+    }
 
 const OSSL_DISPATCH prov_rsa_keymgmt_functions[] = {
     KM_COMMON,
-    {OSSL_FUNC_KEYMGMT_GETTABLE_PARAMS, (void (*)(void))km_rsa_gettable},
-    {OSSL_FUNC_KEYMGMT_EXPORT_TYPES, (void (*)(void))km_rsa_export_types},
-    {OSSL_FUNC_KEYMGMT_IMPORT, (void (*)(void))km_rsa_import},
-    {OSSL_FUNC_KEYMGMT_IMPORT_TYPES, (void (*)(void))km_rsa_export_types},
-    {OSSL_FUNC_KEYMGMT_QUERY_OPERATION_NAME, (void (*)(void))km_rsa_opname},
-    {0, NULL}};
+    { OSSL_FUNC_KEYMGMT_GETTABLE_PARAMS, (void (*)(void))km_rsa_gettable },
+    { OSSL_FUNC_KEYMGMT_EXPORT_TYPES, (void (*)(void))km_rsa_export_types },
+    { OSSL_FUNC_KEYMGMT_IMPORT, (void (*)(void))km_rsa_import },
+    { OSSL_FUNC_KEYMGMT_IMPORT_TYPES, (void (*)(void))km_rsa_export_types },
+    { OSSL_FUNC_KEYMGMT_QUERY_OPERATION_NAME, (void (*)(void))km_rsa_opname },
+    { 0, NULL }
+};
 
 const OSSL_DISPATCH prov_ec_keymgmt_functions[] = {
     KM_COMMON,
-    {OSSL_FUNC_KEYMGMT_GETTABLE_PARAMS, (void (*)(void))km_ec_gettable},
-    {OSSL_FUNC_KEYMGMT_EXPORT_TYPES, (void (*)(void))km_ec_export_types},
-    {OSSL_FUNC_KEYMGMT_IMPORT, (void (*)(void))km_ec_import},
-    {OSSL_FUNC_KEYMGMT_IMPORT_TYPES, (void (*)(void))km_ec_export_types},
-    {OSSL_FUNC_KEYMGMT_QUERY_OPERATION_NAME, (void (*)(void))km_ec_opname},
-    {0, NULL}};
+    { OSSL_FUNC_KEYMGMT_GETTABLE_PARAMS, (void (*)(void))km_ec_gettable },
+    { OSSL_FUNC_KEYMGMT_EXPORT_TYPES, (void (*)(void))km_ec_export_types },
+    { OSSL_FUNC_KEYMGMT_IMPORT, (void (*)(void))km_ec_import },
+    { OSSL_FUNC_KEYMGMT_IMPORT_TYPES, (void (*)(void))km_ec_export_types },
+    { OSSL_FUNC_KEYMGMT_QUERY_OPERATION_NAME, (void (*)(void))km_ec_opname },
+    { 0, NULL }
+};

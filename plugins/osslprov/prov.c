@@ -17,13 +17,13 @@
 static int prov_lib;
 static pthread_once_t prov_lib_once = PTHREAD_ONCE_INIT;
 static ERR_STRING_DATA prov_reasons[] = {
-    {ERR_PACK(0, 0, PROV_R_KEY), "msig key"},
-    {ERR_PACK(0, 0, PROV_R_SIGN), "msig signing"},
-    {ERR_PACK(0, 0, PROV_R_ARG), "unsupported argument"},
-    {ERR_PACK(0, 0, PROV_R_INTERNAL), "internal error"},
-    {0, NULL},
+    { ERR_PACK(0, 0, PROV_R_KEY), "msig key" },
+    { ERR_PACK(0, 0, PROV_R_SIGN), "msig signing" },
+    { ERR_PACK(0, 0, PROV_R_ARG), "unsupported argument" },
+    { ERR_PACK(0, 0, PROV_R_INTERNAL), "internal error" },
+    { 0, NULL },
 };
-static ERR_STRING_DATA prov_libname[] = {{0, "msig provider"}, {0, NULL}};
+static ERR_STRING_DATA prov_libname[] = { { 0, "msig provider" }, { 0, NULL } };
 
 static void lib_init(void)
 {
@@ -52,21 +52,23 @@ void prov_error(int reason, const char *fmt, ...)
 /* ------------------------------------------------------------------ algorithms */
 
 #define PROPS "provider=msig"
-static const OSSL_ALGORITHM prov_store[] = {
-    {"msig", PROPS, prov_store_functions, "msig: URIs, keys of every msig signer plugin"},
-    {NULL, NULL, NULL, NULL}};
+static const OSSL_ALGORITHM prov_store[] = { { "msig", PROPS, prov_store_functions,
+                                               "msig: URIs, keys of every msig signer plugin" },
+                                             { NULL, NULL, NULL, NULL } };
 static const OSSL_ALGORITHM prov_keymgmt[] = {
-    {"RSA:rsaEncryption:1.2.840.113549.1.1.1", PROPS, prov_rsa_keymgmt_functions,
-     "an RSA key held by an msig signer plugin"},
-    {"EC:id-ecPublicKey:1.2.840.10045.2.1", PROPS, prov_ec_keymgmt_functions,
-     "an EC P-256 key held by an msig signer plugin"},
-    {NULL, NULL, NULL, NULL}};
+    { "RSA:rsaEncryption:1.2.840.113549.1.1.1", PROPS, prov_rsa_keymgmt_functions,
+      "an RSA key held by an msig signer plugin" },
+    { "EC:id-ecPublicKey:1.2.840.10045.2.1", PROPS, prov_ec_keymgmt_functions,
+      "an EC P-256 key held by an msig signer plugin" },
+    { NULL, NULL, NULL, NULL }
+};
 static const OSSL_ALGORITHM prov_signature[] = {
-    {"RSA:rsaEncryption:1.2.840.113549.1.1.1", PROPS, prov_rsa_signature_functions,
-     "RSA PKCS#1 v1.5 with SHA-256 by an msig signer plugin"},
-    {"ECDSA", PROPS, prov_ecdsa_signature_functions,
-     "ECDSA with SHA-256 by an msig signer plugin"},
-    {NULL, NULL, NULL, NULL}};
+    { "RSA:rsaEncryption:1.2.840.113549.1.1.1", PROPS, prov_rsa_signature_functions,
+      "RSA PKCS#1 v1.5 with SHA-256 by an msig signer plugin" },
+    { "ECDSA", PROPS, prov_ecdsa_signature_functions,
+      "ECDSA with SHA-256 by an msig signer plugin" },
+    { NULL, NULL, NULL, NULL }
+};
 
 static const OSSL_ALGORITHM *prov_query(void *provctx, int op, int *no_cache)
 {
@@ -90,8 +92,8 @@ static const OSSL_PARAM *prov_gettable(void *provctx)
         OSSL_PARAM_DEFN(OSSL_PROV_PARAM_NAME, OSSL_PARAM_UTF8_PTR, NULL, 0),
         OSSL_PARAM_DEFN(OSSL_PROV_PARAM_VERSION, OSSL_PARAM_UTF8_PTR, NULL, 0),
         OSSL_PARAM_DEFN(OSSL_PROV_PARAM_BUILDINFO, OSSL_PARAM_UTF8_PTR, NULL, 0),
-        OSSL_PARAM_DEFN(OSSL_PROV_PARAM_STATUS, OSSL_PARAM_INTEGER, NULL, 0),
-        OSSL_PARAM_END};
+        OSSL_PARAM_DEFN(OSSL_PROV_PARAM_STATUS, OSSL_PARAM_INTEGER, NULL, 0), OSSL_PARAM_END
+    };
 
     (void)provctx;
     return p;
@@ -130,11 +132,12 @@ static void prov_teardown(void *provctx)
 }
 
 static const OSSL_DISPATCH prov_functions[] = {
-    {OSSL_FUNC_PROVIDER_TEARDOWN, (void (*)(void))prov_teardown},
-    {OSSL_FUNC_PROVIDER_QUERY_OPERATION, (void (*)(void))prov_query},
-    {OSSL_FUNC_PROVIDER_GETTABLE_PARAMS, (void (*)(void))prov_gettable},
-    {OSSL_FUNC_PROVIDER_GET_PARAMS, (void (*)(void))prov_get_params},
-    {0, NULL}};
+    { OSSL_FUNC_PROVIDER_TEARDOWN, (void (*)(void))prov_teardown },
+    { OSSL_FUNC_PROVIDER_QUERY_OPERATION, (void (*)(void))prov_query },
+    { OSSL_FUNC_PROVIDER_GETTABLE_PARAMS, (void (*)(void))prov_gettable },
+    { OSSL_FUNC_PROVIDER_GET_PARAMS, (void (*)(void))prov_get_params },
+    { 0, NULL }
+};
 
 /* The config section (openssl.cnf: [msig_sect]): plugin-dir = DIR, and
  * params = NAME=VALUE;NAME=VALUE for the plugins (values without ';'). */
@@ -143,8 +146,8 @@ static void read_config(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
 {
     OSSL_FUNC_core_get_params_fn *get = NULL;
     char *dir = NULL, *params = NULL;
-    OSSL_PARAM p[] = {OSSL_PARAM_utf8_ptr("plugin-dir", &dir, 0),
-                      OSSL_PARAM_utf8_ptr("params", &params, 0), OSSL_PARAM_END};
+    OSSL_PARAM p[] = { OSSL_PARAM_utf8_ptr("plugin-dir", &dir, 0),
+                       OSSL_PARAM_utf8_ptr("params", &params, 0), OSSL_PARAM_END };
 
     for (; in != NULL && in->function_id != 0; in++)
         if (in->function_id == OSSL_FUNC_CORE_GET_PARAMS)
@@ -182,9 +185,10 @@ static int set_params(struct prov_ctx *pc)
 
 int OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
                        const OSSL_DISPATCH **out, void **provctx);
-__attribute__((visibility("default"))) int
-OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
-                   const OSSL_DISPATCH **out, void **provctx)
+__attribute__((visibility("default"))) int OSSL_provider_init(const OSSL_CORE_HANDLE *handle,
+                                                              const OSSL_DISPATCH *in,
+                                                              const OSSL_DISPATCH **out,
+                                                              void **provctx)
 {
     struct prov_ctx *pc = calloc(1, sizeof(*pc));
 

@@ -18,18 +18,18 @@
 
 struct prov_ctx {
     const OSSL_CORE_HANDLE *handle;
-    OSSL_LIB_CTX *libctx;        /* private, default provider: digests and verification */
-    struct msig_ctx *mctx;       /* plugins loaded once; calls serialised by lock */
+    OSSL_LIB_CTX *libctx;  /* private, default provider: digests and verification */
+    struct msig_ctx *mctx; /* plugins loaded once; calls serialised by lock */
     pthread_mutex_t lock;
-    char plugin_dir[1024];       /* config "plugin-dir", else MSIG_PLUGIN_PATH or installed */
-    char params[4096];           /* config "params": NAME=VALUE;... for the plugins */
+    char plugin_dir[1024]; /* config "plugin-dir", else MSIG_PLUGIN_PATH or installed */
+    char params[4096];     /* config "params": NAME=VALUE;... for the plugins */
 };
 
 /* A key: the msig key (for signing) and its public half (for everything else). */
 struct prov_key {
     struct prov_ctx *pc;
-    struct msig_key *key;        /* NULL for a key that has only its public half */
-    EVP_PKEY *pub;               /* in pc->libctx */
+    struct msig_key *key; /* NULL for a key that has only its public half */
+    EVP_PKEY *pub;        /* in pc->libctx */
     uint32_t key_type, bits;
     int refs;
 };

@@ -16,7 +16,7 @@ struct sig_ctx {
     struct prov_ctx *pc;
     struct prov_key *k;
     int ecdsa;
-    EVP_MD_CTX *md;               /* digest_sign/digest_verify: SHA-256 so far */
+    EVP_MD_CTX *md; /* digest_sign/digest_verify: SHA-256 so far */
 };
 
 static void *sig_newctx(void *provctx, const char *propq, int ecdsa)
@@ -31,8 +31,14 @@ static void *sig_newctx(void *provctx, const char *propq, int ecdsa)
     return c;
 }
 
-static void *sig_rsa_newctx(void *provctx, const char *propq) { return sig_newctx(provctx, propq, 0); }
-static void *sig_ec_newctx(void *provctx, const char *propq) { return sig_newctx(provctx, propq, 1); }
+static void *sig_rsa_newctx(void *provctx, const char *propq)
+{
+    return sig_newctx(provctx, propq, 0);
+}
+static void *sig_ec_newctx(void *provctx, const char *propq)
+{
+    return sig_newctx(provctx, propq, 1);
+}
 
 static void sig_freectx(void *vc)
 {
@@ -54,7 +60,8 @@ static void *sig_dupctx(void *vc)
     *d = *c;
     d->k = prov_key_ref(c->k);
     d->md = NULL;
-    if (c->md != NULL && ((d->md = EVP_MD_CTX_new()) == NULL || !EVP_MD_CTX_copy_ex(d->md, c->md))) {
+    if (c->md != NULL &&
+        ((d->md = EVP_MD_CTX_new()) == NULL || !EVP_MD_CTX_copy_ex(d->md, c->md))) {
         sig_freectx(d);
         return NULL;
     }
@@ -80,10 +87,10 @@ static int sig_set_ctx_params(void *vc, const OSSL_PARAM params[])
         return 0;
     }
     if ((p = OSSL_PARAM_locate_const(params, OSSL_SIGNATURE_PARAM_PAD_MODE)) != NULL) {
-        if (p->data_type == OSSL_PARAM_UTF8_STRING ? !OSSL_PARAM_get_utf8_string_ptr(p, &s) ||
-                                                         strcmp(s, OSSL_PKEY_RSA_PAD_MODE_PKCSV15)
-                                                   : !OSSL_PARAM_get_int(p, &pad) ||
-                                                         pad != RSA_PKCS1_PADDING) {
+        if (p->data_type == OSSL_PARAM_UTF8_STRING
+                ? !OSSL_PARAM_get_utf8_string_ptr(p, &s) ||
+                      strcmp(s, OSSL_PKEY_RSA_PAD_MODE_PKCSV15)
+                : !OSSL_PARAM_get_int(p, &pad) || pad != RSA_PKCS1_PADDING) {
             prov_error(PROV_R_ARG, "RSA padding: msig keys sign with PKCS#1 v1.5 only");
             return 0;
         }
@@ -93,20 +100,19 @@ static int sig_set_ctx_params(void *vc, const OSSL_PARAM params[])
 
 static const OSSL_PARAM *sig_settable(void *vc, void *provctx)
 {
-    static const OSSL_PARAM p[] = {
-        OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, NULL, 0),
-        OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PAD_MODE, NULL, 0),
-        OSSL_PARAM_END};
+    static const OSSL_PARAM p[] = { OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, NULL, 0),
+                                    OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PAD_MODE, NULL, 0),
+                                    OSSL_PARAM_END };
 
     (void)vc, (void)provctx;
     return p;
 }
 
 /* AlgorithmIdentifier DER of sha256WithRSAEncryption and ecdsa-with-SHA256 (for X.509, CMS). */
-static const unsigned char algid_rsa[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7,
-                                          0x0d, 0x01, 0x01, 0x0b, 0x05, 0x00};
-static const unsigned char algid_ec[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d,
-                                         0x04, 0x03, 0x02};
+static const unsigned char algid_rsa[] = { 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+                                           0xf7, 0x0d, 0x01, 0x01, 0x0b, 0x05, 0x00 };
+static const unsigned char algid_ec[] = { 0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86,
+                                          0x48, 0xce, 0x3d, 0x04, 0x03, 0x02 };
 
 static int sig_get_ctx_params(void *vc, OSSL_PARAM params[])
 {
@@ -131,8 +137,8 @@ static const OSSL_PARAM *sig_gettable(void *vc, void *provctx)
     static const OSSL_PARAM p[] = {
         OSSL_PARAM_octet_string(OSSL_SIGNATURE_PARAM_ALGORITHM_ID, NULL, 0),
         OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, NULL, 0),
-        OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PAD_MODE, NULL, 0),
-        OSSL_PARAM_END};
+        OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PAD_MODE, NULL, 0), OSSL_PARAM_END
+    };
 
     (void)vc, (void)provctx;
     return p;
@@ -144,8 +150,10 @@ static int sig_init(void *vc, void *kd, const OSSL_PARAM params[], int need_priv
     struct prov_key *k = kd;
 
     if (k == NULL || k->pub == NULL || (need_private && k->key == NULL)) {
-        prov_error(PROV_R_KEY, "%s", need_private ? "the key has no msig signer (a public key "
-                   "only)" : "no key");
+        prov_error(PROV_R_KEY, "%s",
+                   need_private ? "the key has no msig signer (a public key "
+                                  "only)"
+                                : "no key");
         return 0;
     }
     if ((k->key_type == MSIG_KEY_RSA) == c->ecdsa) {
@@ -158,8 +166,14 @@ static int sig_init(void *vc, void *kd, const OSSL_PARAM params[], int need_priv
     return sig_set_ctx_params(c, params);
 }
 
-static int sig_sign_init(void *vc, void *kd, const OSSL_PARAM p[]) { return sig_init(vc, kd, p, 1); }
-static int sig_verify_init(void *vc, void *kd, const OSSL_PARAM p[]) { return sig_init(vc, kd, p, 0); }
+static int sig_sign_init(void *vc, void *kd, const OSSL_PARAM p[])
+{
+    return sig_init(vc, kd, p, 1);
+}
+static int sig_verify_init(void *vc, void *kd, const OSSL_PARAM p[])
+{
+    return sig_init(vc, kd, p, 0);
+}
 
 /* The signature of a 32-byte SHA-256 digest, through libmsig and the plugin. */
 static int sig_sign(void *vc, unsigned char *sig, size_t *siglen, size_t sigsize,
@@ -179,17 +193,17 @@ static int sig_sign(void *vc, unsigned char *sig, size_t *siglen, size_t sigsize
         return 0;
     }
     pthread_mutex_lock(&c->pc->lock);
-    rc = msig_key_sign_digest(c->k->key, c->ecdsa ? MSIG_SIG_ECDSA_SHA256
-                                                  : MSIG_SIG_RSA_PKCS1_SHA256,
-                              tbs, tbslen, MSIG_SIGOUT_DER, sig, sigsize, siglen);
+    rc = msig_key_sign_digest(c->k->key,
+                              c->ecdsa ? MSIG_SIG_ECDSA_SHA256 : MSIG_SIG_RSA_PKCS1_SHA256, tbs,
+                              tbslen, MSIG_SIGOUT_DER, sig, sigsize, siglen);
     if (rc != 0)
         prov_error(PROV_R_SIGN, "%s", msig_ctx_last_error(c->pc->mctx));
     pthread_mutex_unlock(&c->pc->lock);
     return rc == 0;
 }
 
-static int sig_verify(void *vc, const unsigned char *sig, size_t siglen,
-                      const unsigned char *tbs, size_t tbslen)
+static int sig_verify(void *vc, const unsigned char *sig, size_t siglen, const unsigned char *tbs,
+                      size_t tbslen)
 {
     struct sig_ctx *c = vc;
     EVP_PKEY_CTX *v = EVP_PKEY_CTX_new_from_pkey(c->pc->libctx, c->k->pub, NULL);
@@ -261,24 +275,28 @@ static int sig_dverify_final(void *vc, const unsigned char *sig, size_t siglen)
 }
 
 #define SIG_COMMON                                                                      \
-    {OSSL_FUNC_SIGNATURE_FREECTX, (void (*)(void))sig_freectx},                         \
-    {OSSL_FUNC_SIGNATURE_DUPCTX, (void (*)(void))sig_dupctx},                           \
-    {OSSL_FUNC_SIGNATURE_SIGN_INIT, (void (*)(void))sig_sign_init},                     \
-    {OSSL_FUNC_SIGNATURE_SIGN, (void (*)(void))sig_sign},                               \
-    {OSSL_FUNC_SIGNATURE_VERIFY_INIT, (void (*)(void))sig_verify_init},                 \
-    {OSSL_FUNC_SIGNATURE_VERIFY, (void (*)(void))sig_verify},                           \
-    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_INIT, (void (*)(void))sig_dsign_init},             \
-    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_UPDATE, (void (*)(void))sig_dupdate},              \
-    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_FINAL, (void (*)(void))sig_dsign_final},           \
-    {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_INIT, (void (*)(void))sig_dverify_init},         \
-    {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_UPDATE, (void (*)(void))sig_dupdate},            \
-    {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_FINAL, (void (*)(void))sig_dverify_final},       \
-    {OSSL_FUNC_SIGNATURE_GET_CTX_PARAMS, (void (*)(void))sig_get_ctx_params},           \
-    {OSSL_FUNC_SIGNATURE_GETTABLE_CTX_PARAMS, (void (*)(void))sig_gettable},            \
-    {OSSL_FUNC_SIGNATURE_SET_CTX_PARAMS, (void (*)(void))sig_set_ctx_params},           \
-    {OSSL_FUNC_SIGNATURE_SETTABLE_CTX_PARAMS, (void (*)(void))sig_settable}
+    { OSSL_FUNC_SIGNATURE_FREECTX, (void (*)(void))sig_freectx },                       \
+        { OSSL_FUNC_SIGNATURE_DUPCTX, (void (*)(void))sig_dupctx },                     \
+        { OSSL_FUNC_SIGNATURE_SIGN_INIT, (void (*)(void))sig_sign_init },               \
+        { OSSL_FUNC_SIGNATURE_SIGN, (void (*)(void))sig_sign },                         \
+        { OSSL_FUNC_SIGNATURE_VERIFY_INIT, (void (*)(void))sig_verify_init },           \
+        { OSSL_FUNC_SIGNATURE_VERIFY, (void (*)(void))sig_verify },                     \
+        { OSSL_FUNC_SIGNATURE_DIGEST_SIGN_INIT, (void (*)(void))sig_dsign_init },       \
+        { OSSL_FUNC_SIGNATURE_DIGEST_SIGN_UPDATE, (void (*)(void))sig_dupdate },        \
+        { OSSL_FUNC_SIGNATURE_DIGEST_SIGN_FINAL, (void (*)(void))sig_dsign_final },     \
+        { OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_INIT, (void (*)(void))sig_dverify_init },   \
+        { OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_UPDATE, (void (*)(void))sig_dupdate },      \
+        { OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_FINAL, (void (*)(void))sig_dverify_final }, \
+        { OSSL_FUNC_SIGNATURE_GET_CTX_PARAMS, (void (*)(void))sig_get_ctx_params },     \
+        { OSSL_FUNC_SIGNATURE_GETTABLE_CTX_PARAMS, (void (*)(void))sig_gettable },      \
+        { OSSL_FUNC_SIGNATURE_SET_CTX_PARAMS, (void (*)(void))sig_set_ctx_params },     \
+    {                                                                                   \
+        OSSL_FUNC_SIGNATURE_SETTABLE_CTX_PARAMS, (void (*)(void))sig_settable           \
+    }
 
 const OSSL_DISPATCH prov_rsa_signature_functions[] = {
-    {OSSL_FUNC_SIGNATURE_NEWCTX, (void (*)(void))sig_rsa_newctx}, SIG_COMMON, {0, NULL}};
+    { OSSL_FUNC_SIGNATURE_NEWCTX, (void (*)(void))sig_rsa_newctx }, SIG_COMMON, { 0, NULL }
+};
 const OSSL_DISPATCH prov_ecdsa_signature_functions[] = {
-    {OSSL_FUNC_SIGNATURE_NEWCTX, (void (*)(void))sig_ec_newctx}, SIG_COMMON, {0, NULL}};
+    { OSSL_FUNC_SIGNATURE_NEWCTX, (void (*)(void))sig_ec_newctx }, SIG_COMMON, { 0, NULL }
+};

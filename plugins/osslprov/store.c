@@ -43,7 +43,7 @@ static int st_set_params(void *vs, const OSSL_PARAM params[])
 
 static const OSSL_PARAM *st_settable(void *provctx)
 {
-    static const OSSL_PARAM p[] = {OSSL_PARAM_int(OSSL_STORE_PARAM_EXPECT, NULL), OSSL_PARAM_END};
+    static const OSSL_PARAM p[] = { OSSL_PARAM_int(OSSL_STORE_PARAM_EXPECT, NULL), OSSL_PARAM_END };
 
     (void)provctx;
     return p;
@@ -80,13 +80,12 @@ static int pin_cb(void *user, const struct msig_pin_request *req, char *buf, siz
  * libmsig against the public key, like every signature. */
 static int unlock(struct store_ctx *s, struct prov_key *k)
 {
-    static const uint8_t probe[32] = {0x6d, 0x73, 0x69, 0x67};
+    static const uint8_t probe[32] = { 0x6d, 0x73, 0x69, 0x67 };
     uint8_t sig[16384];
     size_t len = 0;
-    int rc = msig_key_sign_digest(k->key, k->key_type == MSIG_KEY_RSA
-                                              ? MSIG_SIG_RSA_PKCS1_SHA256
-                                              : MSIG_SIG_ECDSA_SHA256,
-                                  probe, sizeof(probe), MSIG_SIGOUT_DER, sig, sizeof(sig), &len);
+    int rc = msig_key_sign_digest(
+        k->key, k->key_type == MSIG_KEY_RSA ? MSIG_SIG_RSA_PKCS1_SHA256 : MSIG_SIG_ECDSA_SHA256,
+        probe, sizeof(probe), MSIG_SIGOUT_DER, sig, sizeof(sig), &len);
 
     if (rc != 0)
         prov_error(PROV_R_KEY, "%s", msig_ctx_last_error(s->pc->mctx));
@@ -134,7 +133,7 @@ static int st_load(void *vs, OSSL_CALLBACK *object_cb, void *object_cbarg,
                    OSSL_PASSPHRASE_CALLBACK *pw_cb, void *pw_cbarg)
 {
     struct store_ctx *s = vs;
-    struct pin_bridge b = {pw_cb, pw_cbarg};
+    struct pin_bridge b = { pw_cb, pw_cbarg };
     struct prov_key *k;
     int type = OSSL_OBJECT_PKEY, ok;
     OSSL_PARAM params[4];
@@ -174,10 +173,11 @@ static int st_close(void *vs)
 }
 
 const OSSL_DISPATCH prov_store_functions[] = {
-    {OSSL_FUNC_STORE_OPEN, (void (*)(void))st_open},
-    {OSSL_FUNC_STORE_SETTABLE_CTX_PARAMS, (void (*)(void))st_settable},
-    {OSSL_FUNC_STORE_SET_CTX_PARAMS, (void (*)(void))st_set_params},
-    {OSSL_FUNC_STORE_LOAD, (void (*)(void))st_load},
-    {OSSL_FUNC_STORE_EOF, (void (*)(void))st_eof},
-    {OSSL_FUNC_STORE_CLOSE, (void (*)(void))st_close},
-    {0, NULL}};
+    { OSSL_FUNC_STORE_OPEN, (void (*)(void))st_open },
+    { OSSL_FUNC_STORE_SETTABLE_CTX_PARAMS, (void (*)(void))st_settable },
+    { OSSL_FUNC_STORE_SET_CTX_PARAMS, (void (*)(void))st_set_params },
+    { OSSL_FUNC_STORE_LOAD, (void (*)(void))st_load },
+    { OSSL_FUNC_STORE_EOF, (void (*)(void))st_eof },
+    { OSSL_FUNC_STORE_CLOSE, (void (*)(void))st_close },
+    { 0, NULL }
+};

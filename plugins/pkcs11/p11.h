@@ -20,8 +20,8 @@
 
 #include "secret.h"
 
-#define P11_MAX_TOKENS 64   /* tokens considered per key spec */
-#define P11_MAX_OBJECTS 16  /* matching objects read per search (2 are enough to refuse) */
+#define P11_MAX_TOKENS 64  /* tokens considered per key spec */
+#define P11_MAX_OBJECTS 16 /* matching objects read per search (2 are enough to refuse) */
 
 struct p11_inst {
     const struct msig_host *host;
@@ -29,10 +29,10 @@ struct p11_inst {
 
 /* The modules a key uses: one loaded by path, or the p11-kit registry. */
 struct p11_modules {
-    CK_FUNCTION_LIST *single;     /* p11_kit_module_load + initialize */
-    CK_FUNCTION_LIST **registry;  /* p11_kit_modules_load_and_initialize */
-    char *how;                    /* where the choice came from, for messages */
-    char *only;                   /* module-name: the one registered module to use */
+    CK_FUNCTION_LIST *single;    /* p11_kit_module_load + initialize */
+    CK_FUNCTION_LIST **registry; /* p11_kit_modules_load_and_initialize */
+    char *how;                   /* where the choice came from, for messages */
+    char *only;                  /* module-name: the one registered module to use */
 };
 
 /* One token a URI may select. */
@@ -41,15 +41,15 @@ struct p11_token {
     CK_SLOT_ID slot;
     CK_TOKEN_INFO info;
     char label[33], serial[17], manufacturer[33], model[17];
-    char module[64];              /* the module's name, for messages */
+    char module[64]; /* the module's name, for messages */
 };
 
 struct p11_key {
     struct p11_inst *inst;
     const struct msig_host *host;
-    char *spec;                   /* for messages and prompts: pin-value hidden */
+    char *spec; /* for messages and prompts: pin-value hidden */
     uint32_t open_flags;
-    pid_t pid;                    /* the process that opened it */
+    pid_t pid; /* the process that opened it */
     P11KitUri *uri;
     struct p11_modules mods;
     struct p11_token tok;
@@ -61,9 +61,9 @@ struct p11_key {
     EVP_PKEY *pub;
     uint8_t *pub_der;
     size_t pub_der_len;
-    int rsa_combined;             /* token has CKM_SHA256_RSA_PKCS */
-    int ec_raw, ec_combined;      /* token has CKM_ECDSA / CKM_ECDSA_SHA256 */
-    struct msigu_secret pin;      /* kept only for CKA_ALWAYS_AUTHENTICATE keys */
+    int rsa_combined;        /* token has CKM_SHA256_RSA_PKCS */
+    int ec_raw, ec_combined; /* token has CKM_ECDSA / CKM_ECDSA_SHA256 */
+    struct msigu_secret pin; /* kept only for CKA_ALWAYS_AUTHENTICATE keys */
 };
 
 /* ---- p11module.c */

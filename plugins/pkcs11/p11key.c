@@ -22,7 +22,7 @@
 static int find(struct p11_key *k, CK_OBJECT_CLASS cls, CK_OBJECT_HANDLE *out, size_t cap,
                 size_t *n)
 {
-    CK_ATTRIBUTE tmpl[3] = {{CKA_CLASS, &cls, sizeof(cls)}};
+    CK_ATTRIBUTE tmpl[3] = { { CKA_CLASS, &cls, sizeof(cls) } };
     CK_ULONG nt = 1, got = 0;
     CK_ATTRIBUTE *a;
     CK_FUNCTION_LIST *m = k->tok.mod;
@@ -46,7 +46,7 @@ static int find(struct p11_key *k, CK_OBJECT_CLASS cls, CK_OBJECT_HANDLE *out, s
 static int attr_get(struct p11_key *k, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE t, uint8_t **val,
                     size_t *len)
 {
-    CK_ATTRIBUTE a = {t, NULL, 0};
+    CK_ATTRIBUTE a = { t, NULL, 0 };
 
     *val = NULL;
     *len = 0;
@@ -68,16 +68,15 @@ static CK_ULONG attr_ulong(struct p11_key *k, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_T
                            CK_ULONG dflt)
 {
     CK_ULONG v = dflt;
-    CK_ATTRIBUTE a = {t, &v, sizeof(v)};
+    CK_ATTRIBUTE a = { t, &v, sizeof(v) };
 
     return k->tok.mod->C_GetAttributeValue(k->session, o, &a, 1) == CKR_OK ? v : dflt;
 }
 
-static CK_BBOOL attr_bool(struct p11_key *k, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE t,
-                          CK_BBOOL dflt)
+static CK_BBOOL attr_bool(struct p11_key *k, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE t, CK_BBOOL dflt)
 {
     CK_BBOOL v = dflt;
-    CK_ATTRIBUTE a = {t, &v, sizeof(v)};
+    CK_ATTRIBUTE a = { t, &v, sizeof(v) };
 
     return k->tok.mod->C_GetAttributeValue(k->session, o, &a, 1) == CKR_OK ? v : dflt;
 }
@@ -113,9 +112,10 @@ static int ambiguous(struct p11_key *k, const char *what, CK_OBJECT_HANDLE *h, s
         used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", d);
     }
     p11_token_describe(&k->tok, tok, sizeof(tok));
-    return msigu_error(k->host, MSIG_E_INVALID, "%zu%s %s objects on %s match: %s; add "
-                       "object= or id= to the URI", n, n == P11_MAX_OBJECTS ? " or more" : "",
-                       what, tok, list);
+    return msigu_error(k->host, MSIG_E_INVALID,
+                       "%zu%s %s objects on %s match: %s; add "
+                       "object= or id= to the URI",
+                       n, n == P11_MAX_OBJECTS ? " or more" : "", what, tok, list);
 }
 
 /* ------------------------------------------------------------------ public key */
@@ -257,9 +257,10 @@ int p11_key_public(struct p11_key *k)
     if (n == 1) {
         if ((pk = key_from_attrs(k, h[0], &other)) != NULL)
             return keep_public(k, pk, "public-key object");
-        return msigu_error(k->host, MSIG_E_KEY, "the public-key object is %s", other ?
-                           "an EC key whose curve or point msig cannot read (Mender ECDSA "
-                           "signatures need P-256)" : "neither RSA nor EC P-256");
+        return msigu_error(k->host, MSIG_E_KEY, "the public-key object is %s",
+                           other ? "an EC key whose curve or point msig cannot read (Mender ECDSA "
+                                   "signatures need P-256)"
+                                 : "neither RSA nor EC P-256");
     }
     if ((rc = find(k, CKO_CERTIFICATE, h, P11_MAX_OBJECTS, &n)) != 0)
         return rc;
@@ -282,12 +283,16 @@ static int private_public(struct p11_key *k)
         return keep_public(k, pk, "private key's public attributes");
     p11_token_describe(&k->tok, tok, sizeof(tok));
     if (other)
-        return msigu_error(k->host, MSIG_E_KEY, "the private key on %s is an EC key whose "
+        return msigu_error(k->host, MSIG_E_KEY,
+                           "the private key on %s is an EC key whose "
                            "curve or point msig cannot read (Mender ECDSA signatures need "
-                           "P-256)", tok);
-    return msigu_error(k->host, MSIG_E_KEY, "%s has the private key but no public-key object, "
+                           "P-256)",
+                           tok);
+    return msigu_error(k->host, MSIG_E_KEY,
+                       "%s has the private key but no public-key object, "
                        "no certificate with its id and no public attributes on the private key:"
-                       " import the public key to the token, or verify with -k PUB.pem", tok);
+                       " import the public key to the token, or verify with -k PUB.pem",
+                       tok);
 }
 
 int p11_key_private(struct p11_key *k)
@@ -302,26 +307,33 @@ int p11_key_private(struct p11_key *k)
     if ((rc = find(k, CKO_PRIVATE_KEY, h, P11_MAX_OBJECTS, &n)) != 0)
         return msigu_error(k->host, rc, "cannot search the private keys of %s", tok);
     if (n == 0)
-        return msigu_error(k->host, MSIG_E_NOT_FOUND, "no private key on %s matches the URI's "
-                           "object and id", tok);
+        return msigu_error(k->host, MSIG_E_NOT_FOUND,
+                           "no private key on %s matches the URI's "
+                           "object and id",
+                           tok);
     if (n > 1)
         return ambiguous(k, "private-key", h, n);
     k->priv = h[0];
     describe_object(k, k->priv, d, sizeof(d));
     type = attr_ulong(k, k->priv, CKA_KEY_TYPE, (CK_ULONG)-1);
     if (type != CKK_RSA && type != CKK_EC)
-        return msigu_error(k->host, MSIG_E_KEY, "the private key %s on %s is of PKCS#11 key "
-                           "type 0x%lx: Mender Artifacts are signed with RSA or ECDSA P-256", d,
-                           tok, (unsigned long)type);
+        return msigu_error(k->host, MSIG_E_KEY,
+                           "the private key %s on %s is of PKCS#11 key "
+                           "type 0x%lx: Mender Artifacts are signed with RSA or ECDSA P-256",
+                           d, tok, (unsigned long)type);
     if (!attr_bool(k, k->priv, CKA_SIGN, CK_TRUE))
-        return msigu_error(k->host, MSIG_E_KEY, "the private key %s on %s may not sign "
-                           "(CKA_SIGN is false)", d, tok);
+        return msigu_error(k->host, MSIG_E_KEY,
+                           "the private key %s on %s may not sign "
+                           "(CKA_SIGN is false)",
+                           d, tok);
     k->always_auth = attr_bool(k, k->priv, CKA_ALWAYS_AUTHENTICATE, CK_FALSE) == CK_TRUE;
     if (k->pub == NULL && (rc = private_public(k)) != 0)
         return rc;
     if ((type == CKK_RSA) != (k->key_type == MSIG_KEY_RSA))
-        return msigu_error(k->host, MSIG_E_KEY, "the private key %s on %s is %s, its public "
-                           "key is %s", d, tok, type == CKK_RSA ? "RSA" : "EC",
+        return msigu_error(k->host, MSIG_E_KEY,
+                           "the private key %s on %s is %s, its public "
+                           "key is %s",
+                           d, tok, type == CKK_RSA ? "RSA" : "EC",
                            k->key_type == MSIG_KEY_RSA ? "RSA" : "EC");
     k->have_priv = 1;
     if (!k->always_auth)
@@ -357,15 +369,18 @@ static CK_BYTE_PTR in_ptr(const uint8_t *p)
 
 static const char *mech_name(CK_MECHANISM_TYPE m)
 {
-    return m == CKM_RSA_PKCS ? "CKM_RSA_PKCS" : m == CKM_SHA256_RSA_PKCS ? "CKM_SHA256_RSA_PKCS"
-           : m == CKM_ECDSA ? "CKM_ECDSA" : m == CKM_ECDSA_SHA256 ? "CKM_ECDSA_SHA256" : "?";
+    return m == CKM_RSA_PKCS          ? "CKM_RSA_PKCS"
+           : m == CKM_SHA256_RSA_PKCS ? "CKM_SHA256_RSA_PKCS"
+           : m == CKM_ECDSA           ? "CKM_ECDSA"
+           : m == CKM_ECDSA_SHA256    ? "CKM_ECDSA_SHA256"
+                                      : "?";
 }
 
 /* One C_SignInit/C_Sign into out (cap bytes); the context-specific login in between. */
 static int sign_once(struct p11_key *k, CK_MECHANISM_TYPE mt, const uint8_t *in, size_t len,
                      uint8_t *out, size_t cap, size_t *out_len)
 {
-    CK_MECHANISM mech = {mt, NULL, 0};
+    CK_MECHANISM mech = { mt, NULL, 0 };
     CK_ULONG n = (CK_ULONG)cap;
     CK_RV rv;
     int rc;
@@ -387,12 +402,11 @@ static int sign_once(struct p11_key *k, CK_MECHANISM_TYPE mt, const uint8_t *in,
                        mech_name(mt), p11_rv_text(rv, rvs, sizeof(rvs)));
 }
 
-static int sign_rsa(struct p11_key *k, int message, const uint8_t *in, size_t len,
-                    uint8_t *out, size_t cap, size_t *out_len)
+static int sign_rsa(struct p11_key *k, int message, const uint8_t *in, size_t len, uint8_t *out,
+                    size_t cap, size_t *out_len)
 {
-    static const uint8_t prefix[19] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48,
-                                       0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04,
-                                       0x20};
+    static const uint8_t prefix[19] = { 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+                                        0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20 };
     uint8_t di[sizeof(prefix) + 32];
     int rc;
 
@@ -410,8 +424,8 @@ static int sign_rsa(struct p11_key *k, int message, const uint8_t *in, size_t le
     return sign_once(k, CKM_RSA_PKCS, di, sizeof(di), out, cap, out_len);
 }
 
-static int sign_ec(struct p11_key *k, int message, const uint8_t *in, size_t len,
-                   uint8_t *out, size_t cap, size_t *out_len)
+static int sign_ec(struct p11_key *k, int message, const uint8_t *in, size_t len, uint8_t *out,
+                   size_t cap, size_t *out_len)
 {
     uint8_t dg[32];
 
@@ -425,20 +439,20 @@ static int sign_ec(struct p11_key *k, int message, const uint8_t *in, size_t len
 int p11_sign(struct p11_key *k, int message, uint32_t scheme, const uint8_t *in, size_t len,
              uint8_t *sig, size_t cap, size_t *sig_len, uint32_t *sig_fmt)
 {
-    uint32_t want = k->key_type == MSIG_KEY_RSA ? MSIG_SIG_RSA_PKCS1_SHA256
-                                                : MSIG_SIG_ECDSA_SHA256;
+    uint32_t want = k->key_type == MSIG_KEY_RSA ? MSIG_SIG_RSA_PKCS1_SHA256 : MSIG_SIG_ECDSA_SHA256;
     size_t expect = k->key_type == MSIG_KEY_RSA ? (size_t)EVP_PKEY_get_size(k->pub) : 64;
     uint8_t out[2048];
     size_t n = 0;
     int rc;
 
     if (scheme != want)
-        return msigu_error(k->host, MSIG_E_UNSUPPORTED, "signature scheme 0x%x does not fit "
-                           "this %s key", (unsigned)scheme, want == MSIG_SIG_RSA_PKCS1_SHA256
-                           ? "RSA" : "EC P-256");
+        return msigu_error(k->host, MSIG_E_UNSUPPORTED,
+                           "signature scheme 0x%x does not fit "
+                           "this %s key",
+                           (unsigned)scheme,
+                           want == MSIG_SIG_RSA_PKCS1_SHA256 ? "RSA" : "EC P-256");
     if (!message && len != 32)
-        return msigu_error(k->host, MSIG_E_INVALID, "a digest of %zu bytes: SHA-256 needs 32",
-                           len);
+        return msigu_error(k->host, MSIG_E_INVALID, "a digest of %zu bytes: SHA-256 needs 32", len);
     if (cap < expect) {
         *sig_len = expect;
         return MSIG_E_BUFFER_TOO_SMALL;
@@ -446,8 +460,10 @@ int p11_sign(struct p11_key *k, int message, uint32_t scheme, const uint8_t *in,
     rc = k->key_type == MSIG_KEY_RSA ? sign_rsa(k, message, in, len, out, sizeof(out), &n)
                                      : sign_ec(k, message, in, len, out, sizeof(out), &n);
     if (rc == 0 && n != expect)
-        rc = msigu_error(k->host, MSIG_E_FAILED, "the token returned a signature of %zu bytes, "
-                         "expected %zu", n, expect);
+        rc = msigu_error(k->host, MSIG_E_FAILED,
+                         "the token returned a signature of %zu bytes, "
+                         "expected %zu",
+                         n, expect);
     if (rc == 0) {
         memcpy(sig, out, n);
         *sig_len = n;
@@ -463,11 +479,11 @@ static int list_entry(struct p11_key *k, const struct p11_token *t, CK_OBJECT_HA
 {
     P11KitUri *u = p11_kit_uri_new();
     CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
-    CK_ATTRIBUTE ca = {CKA_CLASS, &cls, sizeof(cls)}, a;
+    CK_ATTRIBUTE ca = { CKA_CLASS, &cls, sizeof(cls) }, a;
     uint8_t *label = NULL, *id = NULL;
     size_t llen = 0, ilen = 0;
     char *spec = NULL, lbl[65] = "", hex[129] = "", detail[200];
-    struct msig_key_entry e = {.struct_size = sizeof(e)};
+    struct msig_key_entry e = { .struct_size = sizeof(e) };
     int rc = MSIG_E_NOMEM;
 
     if (u == NULL)
@@ -475,19 +491,19 @@ static int list_entry(struct p11_key *k, const struct p11_token *t, CK_OBJECT_HA
     *p11_kit_uri_get_token_info(u) = t->info;
     p11_kit_uri_set_attribute(u, &ca);
     if (attr_get(k, o, CKA_LABEL, &label, &llen) == 0 && llen > 0) {
-        a = (CK_ATTRIBUTE){CKA_LABEL, label, (CK_ULONG)llen};
+        a = (CK_ATTRIBUTE){ CKA_LABEL, label, (CK_ULONG)llen };
         p11_kit_uri_set_attribute(u, &a);
         p11_str(lbl, sizeof(lbl), label, llen);
     }
     if (attr_get(k, o, CKA_ID, &id, &ilen) == 0) {
-        a = (CK_ATTRIBUTE){CKA_ID, id, (CK_ULONG)ilen};
+        a = (CK_ATTRIBUTE){ CKA_ID, id, (CK_ULONG)ilen };
         p11_kit_uri_set_attribute(u, &a);
         for (size_t i = 0; i < ilen && 2 * i + 2 < sizeof(hex); i++)
             snprintf(hex + 2 * i, 3, "%02x", id[i]);
     }
     if (p11_kit_uri_format(u, P11_KIT_URI_FOR_OBJECT_ON_TOKEN, &spec) == P11_KIT_URI_OK) {
-        snprintf(detail, sizeof(detail), "serial %s, %s, module %s", t->serial,
-                 t->manufacturer, t->module);
+        snprintf(detail, sizeof(detail), "serial %s, %s, module %s", t->serial, t->manufacturer,
+                 t->module);
         e.key_type = k->key_type;
         e.bits = k->bits;
         e.spec = spec;

@@ -34,22 +34,24 @@ static int load_path(struct p11_key *k, const char *path, const char *source)
 
     if (access(path, R_OK) != 0) {
         int e = errno;
-        return msigu_error(h, e == ENOENT ? MSIG_E_NOT_FOUND : MSIG_E_IO, "PKCS#11 module %s "
-                           "(%s): %s", path, source, strerror(e));
+        return msigu_error(h, e == ENOENT ? MSIG_E_NOT_FOUND : MSIG_E_IO,
+                           "PKCS#11 module %s "
+                           "(%s): %s",
+                           path, source, strerror(e));
     }
     k->mods.single = p11_kit_module_load(path, 0);
     if (k->mods.single == NULL) {
         const char *m = p11_kit_message();
-        return msigu_error(h, MSIG_E_FAILED, "cannot load the PKCS#11 module %s (%s): %s",
-                           path, source, m != NULL && *m ? m : "p11-kit gave no reason");
+        return msigu_error(h, MSIG_E_FAILED, "cannot load the PKCS#11 module %s (%s): %s", path,
+                           source, m != NULL && *m ? m : "p11-kit gave no reason");
     }
     rv = p11_kit_module_initialize(k->mods.single);
     if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
         p11_kit_module_release(k->mods.single);
         k->mods.single = NULL;
         return msigu_error(h, rv == CKR_GENERAL_ERROR ? MSIG_E_DEVICE : p11_rv_code(rv),
-                           "the PKCS#11 module %s (%s) failed to initialise: %s%s", path,
-                           source, p11_rv_text(rv, rvs, sizeof(rvs)),
+                           "the PKCS#11 module %s (%s) failed to initialise: %s%s", path, source,
+                           p11_rv_text(rv, rvs, sizeof(rvs)),
                            strstr(path, "softhsm") != NULL
                                ? " (for SoftHSM: check SOFTHSM2_CONF and its token directory)"
                                : "");
@@ -69,8 +71,10 @@ static int load_registry(struct p11_key *k, const char *name, const char *source
     k->mods.registry = p11_kit_modules_load_and_initialize(0);
     if (k->mods.registry == NULL) {
         const char *m = p11_kit_message();
-        return msigu_error(h, MSIG_E_FAILED, "cannot load the modules registered with p11-kit:"
-                           " %s", m != NULL && *m ? m : "p11-kit gave no reason");
+        return msigu_error(h, MSIG_E_FAILED,
+                           "cannot load the modules registered with p11-kit:"
+                           " %s",
+                           m != NULL && *m ? m : "p11-kit gave no reason");
     }
     for (size_t i = 0; k->mods.registry[i] != NULL; i++) {
         p11_module_name(k->mods.registry[i], n, sizeof(n));
@@ -79,12 +83,15 @@ static int load_registry(struct p11_key *k, const char *name, const char *source
             used += (size_t)snprintf(have + used, sizeof(have) - used, "%s%s", i ? ", " : "", n);
     }
     if (k->mods.registry[0] == NULL)
-        return msigu_error(h, MSIG_E_NOT_FOUND, "no PKCS#11 module is registered with p11-kit "
+        return msigu_error(h, MSIG_E_NOT_FOUND,
+                           "no PKCS#11 module is registered with p11-kit "
                            "and none was named (give module-path in the URI, or "
                            "PKCS11_MODULE_PATH)");
     if (!found)
-        return msigu_error(h, MSIG_E_NOT_FOUND, "no PKCS#11 module named '%s' is registered "
-                           "with p11-kit (%s; registered: %s)", name, source, have);
+        return msigu_error(h, MSIG_E_NOT_FOUND,
+                           "no PKCS#11 module named '%s' is registered "
+                           "with p11-kit (%s; registered: %s)",
+                           name, source, have);
     if (name != NULL && (k->mods.only = msigu_strdup(h, name)) == NULL)
         return MSIG_E_NOMEM;
     k->mods.how = msigu_strdup(h, source);

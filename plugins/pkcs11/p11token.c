@@ -112,8 +112,7 @@ static void module_tokens(struct p11_key *k, CK_FUNCTION_LIST *mod, struct p11_t
         if (mod->C_GetSlotInfo(slots[i], &sinfo) != CKR_OK ||
             !p11_kit_uri_match_slot_info(k->uri, &sinfo) ||
             mod->C_GetTokenInfo(slots[i], &tinfo) != CKR_OK ||
-            !p11_kit_uri_match_token_info(k->uri, &tinfo) ||
-            !(tinfo.flags & CKF_TOKEN_INITIALIZED))
+            !p11_kit_uri_match_token_info(k->uri, &tinfo) || !(tinfo.flags & CKF_TOKEN_INITIALIZED))
             continue;
         p11_token_fill(&out[(*n)++], mod, slots[i], &tinfo);
     }
@@ -195,13 +194,16 @@ int p11_token_select(struct p11_key *k)
         module_tokens(k, mods[i], t, &n);
     if (n == 0) {
         all_tokens(k, list, sizeof(list));
-        rc = msigu_error(k->host, MSIG_E_NOT_FOUND, "no token matches (modules: %s; tokens "
-                         "present: %s)", k->mods.how, list[0] ? list : "none");
+        rc = msigu_error(k->host, MSIG_E_NOT_FOUND,
+                         "no token matches (modules: %s; tokens "
+                         "present: %s)",
+                         k->mods.how, list[0] ? list : "none");
     } else if (n > 1 && (hits = narrow(k, t, n)) != 1) {
         list_tokens(t, hits > 1 ? hits : n, list, sizeof(list));
-        rc = msigu_error(k->host, MSIG_E_INVALID, "the URI matches %zu tokens%s: %s; add "
-                         "token= or serial= to choose one", hits > 1 ? hits : n,
-                         hits > 1 ? " that hold such a key" : "", list);
+        rc = msigu_error(k->host, MSIG_E_INVALID,
+                         "the URI matches %zu tokens%s: %s; add "
+                         "token= or serial= to choose one",
+                         hits > 1 ? hits : n, hits > 1 ? " that hold such a key" : "", list);
     }
     if (rc == 0)
         k->tok = t[pick];
@@ -212,8 +214,7 @@ int p11_token_select(struct p11_key *k)
 int p11_session_open(struct p11_key *k)
 {
     char d[160], rvs[80];
-    CK_RV rv = k->tok.mod->C_OpenSession(k->tok.slot, CKF_SERIAL_SESSION, NULL, NULL,
-                                          &k->session);
+    CK_RV rv = k->tok.mod->C_OpenSession(k->tok.slot, CKF_SERIAL_SESSION, NULL, NULL, &k->session);
 
     if (rv != CKR_OK) {
         p11_token_describe(&k->tok, d, sizeof(d));
@@ -242,13 +243,16 @@ static int get_pin(struct p11_key *k, CK_FLAGS flags, struct msigu_secret *pin)
     const char *value = p11_kit_uri_get_pin_value(k->uri);
     const char *source = p11_kit_uri_get_pin_source(k->uri);
     char label[80];
-    struct msig_pin_request req = {.struct_size = sizeof(req), .key_spec = k->spec,
-                                   .label = label};
+    struct msig_pin_request req = { .struct_size = sizeof(req),
+                                    .key_spec = k->spec,
+                                    .label = label };
     int rc;
 
     if (source != NULL && source[0] == '|')
-        return msigu_error(k->host, MSIG_E_INVALID, "pin-source '%s' runs a command: msig "
-                           "reads PINs from files only (file:PATH or a path)", source);
+        return msigu_error(k->host, MSIG_E_INVALID,
+                           "pin-source '%s' runs a command: msig "
+                           "reads PINs from files only (file:PATH or a path)",
+                           source);
     if (value == NULL && source == NULL)
         msigu_param(k->host, "pkcs11.pin", &value);
     snprintf(label, sizeof(label), "PIN for token '%s'", k->tok.label);
@@ -258,10 +262,12 @@ static int get_pin(struct p11_key *k, CK_FLAGS flags, struct msigu_secret *pin)
         req.flags |= MSIG_PIN_F_FINAL_TRY;
     rc = msigu_secret_get(k->host, value, source, &req, k->open_flags, pin);
     if (rc == MSIG_E_PIN_REQUIRED)
-        return msigu_error(k->host, rc, "token '%s' needs its PIN and none was given "
+        return msigu_error(k->host, rc,
+                           "token '%s' needs its PIN and none was given "
                            "(pin-value or pin-source in the URI, MSIG_PKCS11_PIN, "
                            "--passphrase-file, MSIG_KEY_PASSPHRASE) and there is no terminal "
-                           "to ask on", k->tok.label);
+                           "to ask on",
+                           k->tok.label);
     return rc;
 }
 
@@ -271,17 +277,23 @@ static int login_allowed(struct p11_key *k, CK_FLAGS flags, const char *tok)
     int brave = 0;
 
     if (flags & CKF_USER_PIN_LOCKED)
-        return msigu_error(k->host, MSIG_E_PIN_LOCKED, "the user PIN of %s is locked (unlock "
-                           "it with the security officer PIN)", tok);
+        return msigu_error(k->host, MSIG_E_PIN_LOCKED,
+                           "the user PIN of %s is locked (unlock "
+                           "it with the security officer PIN)",
+                           tok);
     if (flags & CKF_USER_PIN_TO_BE_CHANGED)
-        return msigu_error(k->host, MSIG_E_AUTH, "the user PIN of %s must be changed before "
-                           "it can be used", tok);
+        return msigu_error(k->host, MSIG_E_AUTH,
+                           "the user PIN of %s must be changed before "
+                           "it can be used",
+                           tok);
     if (msigu_param_bool(k->host, "pkcs11.final-try", 0, &brave) != 0)
         return MSIG_E_INVALID;
     if ((flags & CKF_USER_PIN_FINAL_TRY) && !brave)
-        return msigu_error(k->host, MSIG_E_PIN_LOCKED, "%s allows one more PIN try before it "
+        return msigu_error(k->host, MSIG_E_PIN_LOCKED,
+                           "%s allows one more PIN try before it "
                            "locks: msig does not risk it (log in once with the token's own "
-                           "tool, or set pkcs11.final-try=yes)", tok);
+                           "tool, or set pkcs11.final-try=yes)",
+                           tok);
     if (flags & CKF_USER_PIN_COUNT_LOW)
         msigu_log(k->host, MSIG_LOG_WARN, "%s reports wrong PINs since the last login", tok);
     return 0;
@@ -291,14 +303,14 @@ static int login_failed(struct p11_key *k, CK_RV rv, const char *tok)
 {
     CK_FLAGS f = token_flags(k);
     char rvs[80];
-    const char *left = (f & CKF_USER_PIN_LOCKED)       ? "; the PIN is now locked"
-                       : (f & CKF_USER_PIN_FINAL_TRY)  ? "; one try is left before it locks"
-                       : (f & CKF_USER_PIN_COUNT_LOW)  ? "; the token counts wrong PINs"
-                                                       : "";
+    const char *left = (f & CKF_USER_PIN_LOCKED)      ? "; the PIN is now locked"
+                       : (f & CKF_USER_PIN_FINAL_TRY) ? "; one try is left before it locks"
+                       : (f & CKF_USER_PIN_COUNT_LOW) ? "; the token counts wrong PINs"
+                                                      : "";
 
     if (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_INVALID || rv == CKR_PIN_LEN_RANGE)
-        return msigu_error(k->host, (f & CKF_USER_PIN_LOCKED) ? MSIG_E_PIN_LOCKED
-                                                              : MSIG_E_PIN_INCORRECT,
+        return msigu_error(k->host,
+                           (f & CKF_USER_PIN_LOCKED) ? MSIG_E_PIN_LOCKED : MSIG_E_PIN_INCORRECT,
                            "wrong PIN for %s (not tried again)%s", tok, left);
     if (rv == CKR_PIN_LOCKED)
         return msigu_error(k->host, MSIG_E_PIN_LOCKED, "the user PIN of %s is locked", tok);
@@ -348,8 +360,10 @@ int p11_login_context(struct p11_key *k)
 
     p11_token_describe(&k->tok, tok, sizeof(tok));
     if (token_flags(k) & CKF_PROTECTED_AUTHENTICATION_PATH) {
-        msigu_log(k->host, MSIG_LOG_WARN, "enter the PIN of %s on its PIN pad to confirm the "
-                  "signature", tok);
+        msigu_log(k->host, MSIG_LOG_WARN,
+                  "enter the PIN of %s on its PIN pad to confirm the "
+                  "signature",
+                  tok);
         rv = k->tok.mod->C_Login(k->session, CKU_CONTEXT_SPECIFIC, NULL, 0);
     } else {
         if (k->pin.buf == NULL && (rc = get_pin(k, token_flags(k), &k->pin)) != 0)

@@ -43,7 +43,8 @@ static int parse_uri(struct p11_key *k, const char *spec)
         return msigu_error(k->host, MSIG_E_INVALID, "not a valid PKCS#11 URI (RFC 7512): %s",
                            p11_kit_uri_message(rc));
     if (p11_kit_uri_any_unrecognized(k->uri))
-        return msigu_error(k->host, MSIG_E_INVALID, "the URI has an attribute p11-kit does not "
+        return msigu_error(k->host, MSIG_E_INVALID,
+                           "the URI has an attribute p11-kit does not "
                            "know (RFC 7512 path attributes: token, manufacturer, serial, model, "
                            "library-*, slot-*, object, id, type; query: module-path, "
                            "module-name, pin-value, pin-source)");
@@ -132,8 +133,7 @@ static int p11_key_open(void *pinst, const char *spec, uint32_t flags, void **ou
 
     *out = NULL;
     if (flags & ~(uint32_t)MSIG_KEY_OPEN_F_NO_PROMPT)
-        return msigu_error(h, MSIG_E_UNSUPPORTED, "unknown key_open flags 0x%x",
-                           (unsigned)flags);
+        return msigu_error(h, MSIG_E_UNSUPPORTED, "unknown key_open flags 0x%x", (unsigned)flags);
     if ((k = msigu_zalloc(h, sizeof(*k))) == NULL)
         return MSIG_E_NOMEM;
     k->inst = inst;
@@ -195,8 +195,7 @@ static int p11_sign_digest(void *p, uint32_t scheme, const uint8_t *digest, size
     struct p11_key *k = p;
     int rc = key_ready(k);
 
-    return rc != 0 ? rc : p11_sign(k, 0, scheme, digest, digest_len, sig, cap, sig_len,
-                                   sig_fmt);
+    return rc != 0 ? rc : p11_sign(k, 0, scheme, digest, digest_len, sig, cap, sig_len, sig_fmt);
 }
 
 static int p11_sign_message(void *p, uint32_t scheme, const uint8_t *msg, size_t msg_len,
@@ -213,7 +212,7 @@ static int p11_key_list(void *pinst, const char *spec, uint32_t flags, msig_key_
                         void *cb_data)
 {
     struct p11_inst *inst = pinst;
-    struct p11_key k = {.inst = inst, .host = inst->host, .open_flags = flags};
+    struct p11_key k = { .inst = inst, .host = inst->host, .open_flags = flags };
     CK_FUNCTION_LIST *one[2];
     CK_SLOT_ID slots[P11_MAX_TOKENS];
     CK_TOKEN_INFO ti;
@@ -229,8 +228,7 @@ static int p11_key_list(void *pinst, const char *spec, uint32_t flags, msig_key_
             continue;
         for (CK_ULONG i = 0; rc == 0 && i < n; i++) {
             if (mods[m]->C_GetTokenInfo(slots[i], &ti) != CKR_OK ||
-                !p11_kit_uri_match_token_info(k.uri, &ti) ||
-                !(ti.flags & CKF_TOKEN_INITIALIZED))
+                !p11_kit_uri_match_token_info(k.uri, &ti) || !(ti.flags & CKF_TOKEN_INITIALIZED))
                 continue;
             p11_token_fill(&k.tok, mods[m], slots[i], &ti);
             if (p11_session_open(&k) != 0)
@@ -245,9 +243,9 @@ static int p11_key_list(void *pinst, const char *spec, uint32_t flags, msig_key_
     return rc;
 }
 
-static const char *const p11_schemes[] = {"pkcs11", NULL};
-static const char *const p11_params[] = {"pkcs11.module", "pkcs11.module-path", "pkcs11.pin",
-                                         "pkcs11.final-try", NULL};
+static const char *const p11_schemes[] = { "pkcs11", NULL };
+static const char *const p11_params[] = { "pkcs11.module", "pkcs11.module-path", "pkcs11.pin",
+                                          "pkcs11.final-try", NULL };
 
 static const struct msig_plugin p11_plugin = {
     .struct_size = sizeof(struct msig_plugin),

@@ -12,8 +12,8 @@
 #include "plugin_util.h"
 
 /* "what: " or "" */
-#define WHAT(w) ((w) != NULL && (w)[0] != '\0' ? (w) : ""), \
-                ((w) != NULL && (w)[0] != '\0' ? ": " : "")
+#define WHAT(w) \
+    ((w) != NULL && (w)[0] != '\0' ? (w) : ""), ((w) != NULL && (w)[0] != '\0' ? ": " : "")
 
 static int policy_ec(const struct msig_host *host, EVP_PKEY *pkey, const char *what,
                      uint32_t *key_type, uint32_t *bits)
@@ -24,8 +24,10 @@ static int policy_ec(const struct msig_host *host, EVP_PKEY *pkey, const char *w
     if (!EVP_PKEY_get_group_name(pkey, group, sizeof(group), &glen))
         snprintf(group, sizeof(group), "(unknown)");
     if (strcmp(group, "prime256v1") != 0)
-        return msigu_error(host, MSIG_E_KEY, "%s%sEC key on curve %s refused: Mender ECDSA "
-                           "signatures need P-256 (prime256v1)", WHAT(what), group);
+        return msigu_error(host, MSIG_E_KEY,
+                           "%s%sEC key on curve %s refused: Mender ECDSA "
+                           "signatures need P-256 (prime256v1)",
+                           WHAT(what), group);
     *key_type = MSIG_KEY_EC_P256;
     *bits = 256;
     return 0;
@@ -38,13 +40,17 @@ int msigu_evp_policy(const struct msig_host *host, EVP_PKEY *pkey, const char *w
     int n;
 
     if (EVP_PKEY_is_a(pkey, "RSA-PSS"))
-        return msigu_error(host, MSIG_E_KEY, "%s%sRSA-PSS keys are not supported: Mender "
-                           "verifies RSA PKCS#1 v1.5 signatures", WHAT(what));
+        return msigu_error(host, MSIG_E_KEY,
+                           "%s%sRSA-PSS keys are not supported: Mender "
+                           "verifies RSA PKCS#1 v1.5 signatures",
+                           WHAT(what));
     if (EVP_PKEY_is_a(pkey, "RSA")) {
         n = EVP_PKEY_get_bits(pkey);
         if (n < 2048)
-            return msigu_error(host, MSIG_E_KEY, "%s%sRSA key of %d bits refused: at least "
-                               "2048 bits are required", WHAT(what), n);
+            return msigu_error(host, MSIG_E_KEY,
+                               "%s%sRSA key of %d bits refused: at least "
+                               "2048 bits are required",
+                               WHAT(what), n);
         *key_type = MSIG_KEY_RSA;
         *bits = (uint32_t)n;
         return 0;
@@ -52,9 +58,10 @@ int msigu_evp_policy(const struct msig_host *host, EVP_PKEY *pkey, const char *w
     if (EVP_PKEY_is_a(pkey, "EC"))
         return policy_ec(host, pkey, what, key_type, bits);
     t = EVP_PKEY_get0_type_name(pkey);
-    return msigu_error(host, MSIG_E_KEY, "%s%s%s keys are not supported: Mender Artifacts are "
-                       "signed with RSA (>= 2048 bits) or ECDSA P-256", WHAT(what),
-                       t != NULL ? t : "unknown");
+    return msigu_error(host, MSIG_E_KEY,
+                       "%s%s%s keys are not supported: Mender Artifacts are "
+                       "signed with RSA (>= 2048 bits) or ECDSA P-256",
+                       WHAT(what), t != NULL ? t : "unknown");
 }
 
 int msigu_evp_key_info(EVP_PKEY *pkey, uint32_t key_type, uint32_t bits, uint32_t extra_flags,
@@ -68,8 +75,8 @@ int msigu_evp_key_info(EVP_PKEY *pkey, uint32_t key_type, uint32_t bits, uint32_
         return MSIG_E_FAILED;
     info->key_type = key_type;
     info->bits = bits;
-    info->sig_schemes = key_type == MSIG_KEY_RSA ? MSIG_SIG_RSA_PKCS1_SHA256
-                                                 : MSIG_SIG_ECDSA_SHA256;
+    info->sig_schemes =
+        key_type == MSIG_KEY_RSA ? MSIG_SIG_RSA_PKCS1_SHA256 : MSIG_SIG_ECDSA_SHA256;
     info->flags = extra_flags;
     info->max_sig_len = (size_t)EVP_PKEY_get_size(pkey);
     info->pub_der_len = (size_t)der_len;
@@ -134,8 +141,10 @@ int msigu_evp_sign_digest(const struct msig_host *host, EVP_PKEY *pkey, OSSL_LIB
     int rc;
 
     if (scheme != want)
-        return msigu_error(host, MSIG_E_UNSUPPORTED, "signature scheme 0x%x does not fit this "
-                           "%s key", (unsigned)scheme, rsa ? "RSA" : "EC");
+        return msigu_error(host, MSIG_E_UNSUPPORTED,
+                           "signature scheme 0x%x does not fit this "
+                           "%s key",
+                           (unsigned)scheme, rsa ? "RSA" : "EC");
     if (digest_len != 32)
         return msigu_error(host, MSIG_E_INVALID, "a digest of %zu bytes: SHA-256 needs 32",
                            digest_len);

@@ -164,9 +164,10 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
             time_t now = time(NULL);
 
             if (t != (time_t)-1)
-                h->retry_after_ms = t <= now ? 0 :
-                    (t - now > RETRY_AFTER_CAP_MS / 1000 ? RETRY_AFTER_CAP_MS
-                                                         : (long)(t - now) * 1000);
+                h->retry_after_ms =
+                    t <= now ? 0
+                             : (t - now > RETRY_AFTER_CAP_MS / 1000 ? RETRY_AFTER_CAP_MS
+                                                                    : (long)(t - now) * 1000);
         }
     }
     return len;
@@ -253,8 +254,8 @@ static CURLcode attempt(struct msigu_http *h, const struct msigu_http_req *req,
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-                     metadata ? 2000L : (h->o.connect_timeout_ms ? h->o.connect_timeout_ms
-                                                                 : 10000L));
+                     metadata ? 2000L
+                              : (h->o.connect_timeout_ms ? h->o.connect_timeout_ms : 10000L));
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->o.timeout_ms ? h->o.timeout_ms : 30000L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
@@ -304,15 +305,18 @@ static CURLcode attempt(struct msigu_http *h, const struct msigu_http_req *req,
 
 static int retryable_status(const struct msigu_http *h, long s)
 {
-    return s == 429 || s == 500 || s == 502 || s == 503 || s == 504 ||
-           (s == 412 && h->o.retry_412);
+    return s == 429 || s == 500 || s == 502 || s == 503 || s == 504 || (s == 412 && h->o.retry_412);
 }
 
 static int retryable_curl(CURLcode rc)
 {
     switch (rc) {
-    case CURLE_COULDNT_CONNECT: case CURLE_OPERATION_TIMEDOUT: case CURLE_GOT_NOTHING:
-    case CURLE_RECV_ERROR: case CURLE_SEND_ERROR: case CURLE_PARTIAL_FILE:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_GOT_NOTHING:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_PARTIAL_FILE:
     case CURLE_COULDNT_RESOLVE_HOST:
         return 1;
     default:
@@ -358,7 +362,7 @@ static long now_ms(void)
 
 static void sleep_ms(long ms)
 {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
     while (nanosleep(&ts, &ts) != 0)
         ;
@@ -370,33 +374,34 @@ const char *msigu_http_url_shown(const char *url, char *buf, size_t cap)
     return buf;
 }
 
-static int transport_error(struct msigu_http *h, const struct msigu_http_req *req,
-                           const char *what, CURLcode rc, unsigned attempts)
+static int transport_error(struct msigu_http *h, const struct msigu_http_req *req, const char *what,
+                           CURLcode rc, unsigned attempts)
 {
     char u[512];
     const char *why = h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc);
 
     msigu_http_url_shown(req->url, u, sizeof(u));
     if (h->too_big)
-        return msigu_error(h->host, MSIG_E_FAILED, "%s: reply from %s is larger than %zu bytes", what, u,
-                    h->max);
+        return msigu_error(h->host, MSIG_E_FAILED, "%s: reply from %s is larger than %zu bytes",
+                           what, u, h->max);
     if (tls_error(rc)) {
         /* A refused client certificate shows as an alert from the server during the
          * handshake or at the first read. */
         if (h->o.client_cert != NULL && (strstr(why, "alert") || strstr(why, "certificate "
-                                                                          "required")))
-            return msigu_error(h->host, MSIG_E_AUTH, "%s: %s refused the TLS client certificate %s: %s",
-                        what, u, h->o.client_cert, why);
+                                                                             "required")))
+            return msigu_error(h->host, MSIG_E_AUTH,
+                               "%s: %s refused the TLS client certificate %s: %s", what, u,
+                               h->o.client_cert, why);
         return msigu_error(h->host, MSIG_E_FAILED, "%s: TLS with %s failed: %s", what, u, why);
     }
     if (tls_alert(h, rc) && h->o.client_cert != NULL)
-        return msigu_error(h->host, MSIG_E_AUTH, "%s: %s refused the TLS client certificate %s: %s", what,
-                    u, h->o.client_cert, why);
+        return msigu_error(h->host, MSIG_E_AUTH, "%s: %s refused the TLS client certificate %s: %s",
+                           what, u, h->o.client_cert, why);
     if (tls_alert(h, rc))
         return msigu_error(h->host, MSIG_E_FAILED, "%s: TLS with %s failed: %s", what, u, why);
     if (retryable_curl(rc))
-        return msigu_error(h->host, MSIG_E_UNAVAILABLE, "%s: %s unreachable after %u attempt%s: %s", what,
-                    u, attempts, attempts == 1 ? "" : "s", why);
+        return msigu_error(h->host, MSIG_E_UNAVAILABLE, "%s: %s unreachable after %u attempt%s: %s",
+                           what, u, attempts, attempts == 1 ? "" : "s", why);
     return msigu_error(h->host, MSIG_E_FAILED, "%s: request to %s failed: %s", what, u, why);
 }
 
@@ -417,8 +422,9 @@ int msigu_http_call(struct msigu_http *h, const struct msigu_http_req *req, cons
     /* Tokens and digests never travel in clear; only metadata servers speak plain HTTP. */
     if (strncasecmp(req->url, "https://", 8) != 0 && !(req->flags & MSIGU_HTTP_F_METADATA)) {
         free_headers(hdrs);
-        return msigu_error(h->host, MSIG_E_INVALID, "%s: %s is not an https:// URL (plain HTTP is refused)",
-                    what, msigu_http_url_shown(req->url, u, sizeof(u)));
+        return msigu_error(h->host, MSIG_E_INVALID,
+                           "%s: %s is not an https:// URL (plain HTTP is refused)", what,
+                           msigu_http_url_shown(req->url, u, sizeof(u)));
     }
     h->max = h->o.reply_max ? h->o.reply_max : MSIGU_HTTP_REPLY_MAX;
     msigu_http_url_shown(req->url, u, sizeof(u));
@@ -429,11 +435,11 @@ int msigu_http_call(struct msigu_http *h, const struct msigu_http_req *req, cons
         rc = attempt(h, req, hdrs, &status);
         /* A TLS failure is retried by nobody: the same certificate fails the same way. */
         if (rc == CURLE_OK)
-            msigu_log(h->host, MSIG_LOG_DEBUG, "%s %s: HTTP %ld, %zu bytes (attempt %u)", req->method, u, status, h->len,
-                  n);
+            msigu_log(h->host, MSIG_LOG_DEBUG, "%s %s: HTTP %ld, %zu bytes (attempt %u)",
+                      req->method, u, status, h->len, n);
         else
             msigu_log(h->host, MSIG_LOG_DEBUG, "%s %s: %s (attempt %u)", req->method, u,
-                  h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc), n);
+                      h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc), n);
         if (rc == CURLE_OK ? !retryable_status(h, status)
                            : (!retryable_curl(rc) || h->too_big || tls_alert(h, rc)))
             break;
@@ -441,8 +447,8 @@ int msigu_http_call(struct msigu_http *h, const struct msigu_http_req *req, cons
             break;
         wait = rc == CURLE_OK && h->retry_after_ms >= 0 ? h->retry_after_ms : backoff_ms(n - 1);
         if (now_ms() - start + wait > deadline) {
-            msigu_log(h->host, MSIG_LOG_DEBUG, "%s %s: no retry, the %ld ms deadline would pass", req->method, u,
-                  deadline);
+            msigu_log(h->host, MSIG_LOG_DEBUG, "%s %s: no retry, the %ld ms deadline would pass",
+                      req->method, u, deadline);
             break;
         }
         msigu_log(h->host, MSIG_LOG_DEBUG, "%s %s: retrying in %ld ms", req->method, u, wait);
@@ -501,21 +507,20 @@ const char *msigu_http_error_text(const json_t *json, char *buf, size_t cap)
     const json_t *errs = json_object_get(json, "errors");
 
     buf[0] = '\0';
-    if (json_is_array(errs)) {                     /* Vault */
+    if (json_is_array(errs)) { /* Vault */
         size_t i, off = 0;
         json_t *v;
 
-        json_array_foreach(errs, i, v) {
+        json_array_foreach (errs, i, v) {
             if (json_is_string(v) && off < cap)
                 off += (size_t)snprintf(buf + off, cap - off, "%s%s", off ? "; " : "",
                                         json_string_value(v));
         }
-    } else if (json_is_object(err)) {              /* Google, Azure */
+    } else if (json_is_object(err)) { /* Google, Azure */
         const char *code = jstr(err, "status") ? jstr(err, "status") : jstr(err, "code");
         const char *msg = jstr(err, "message");
-        snprintf(buf, cap, "%s%s%s", code ? code : "", code && msg ? ": " : "",
-                 msg ? msg : "");
-    } else if (json_is_string(err)) {              /* OAuth, SignServer */
+        snprintf(buf, cap, "%s%s%s", code ? code : "", code && msg ? ": " : "", msg ? msg : "");
+    } else if (json_is_string(err)) { /* OAuth, SignServer */
         const char *d = jstr(json, "error_description");
         snprintf(buf, cap, "%s%s%s", json_string_value(err), d ? ": " : "", d ? d : "");
     }
@@ -542,10 +547,11 @@ int msigu_http_status_error(struct msigu_http *h, const struct msigu_http_req *r
     msigu_http_url_shown(req->url, u, sizeof(u));
     msigu_http_error_text(rep->json, text, sizeof(text));
     if (code == MSIG_E_UNAVAILABLE)
-        return msigu_error(h->host, code, "%s: %s answered HTTP %ld after %u attempt%s%s%s", what, u, s,
-                    rep->attempts, rep->attempts == 1 ? "" : "s", text[0] ? ": " : "", text);
-    return msigu_error(h->host, code, "%s: %s answered HTTP %ld%s%s", what, u, s, text[0] ? ": " : "",
-                text);
+        return msigu_error(h->host, code, "%s: %s answered HTTP %ld after %u attempt%s%s%s", what,
+                           u, s, rep->attempts, rep->attempts == 1 ? "" : "s", text[0] ? ": " : "",
+                           text);
+    return msigu_error(h->host, code, "%s: %s answered HTTP %ld%s%s", what, u, s,
+                       text[0] ? ": " : "", text);
 }
 
 int msigu_http_escape(struct msigu_http *h, const char *s, char **out)

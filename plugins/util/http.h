@@ -22,41 +22,41 @@
 
 #include <msig/msig_plugin.h>
 
-#define MSIGU_HTTP_REPLY_MAX (1024u * 1024u)  /* default cap on a reply body */
+#define MSIGU_HTTP_REPLY_MAX (1024u * 1024u) /* default cap on a reply body */
 
 /* Settings of the transport, read per key by the plugin (strings borrowed, may be NULL). */
 struct msigu_http_opts {
-    const char *ca_file;        /* service-specific trust anchors (VAULT_CACERT, ...) */
-    const char *ssl_cert_file;  /* SSL_CERT_FILE: more trust anchors */
-    const char *ca_dir;         /* service-specific hashed CA directory (VAULT_CAPATH) */
-    const char *ssl_cert_dir;   /* SSL_CERT_DIR: a hashed directory of more anchors */
-    const char *connect_to;     /* "H:P:CH:CP[,H:P:CH:CP...]" */
-    const char *client_cert;    /* PEM client certificate (may hold the key too) */
-    const char *client_key;     /* PEM private key of client_cert */
-    long connect_timeout_ms;    /* 0: 10000 */
-    long timeout_ms;            /* per attempt; 0: 30000 */
-    unsigned max_retries;       /* further attempts after the first */
-    unsigned retry_412;         /* Vault: 412 is retried too */
-    size_t reply_max;           /* 0: MSIGU_HTTP_REPLY_MAX */
-    long deadline_ms;           /* no retry would end past this, from the first try; 0: 120000 */
+    const char *ca_file;       /* service-specific trust anchors (VAULT_CACERT, ...) */
+    const char *ssl_cert_file; /* SSL_CERT_FILE: more trust anchors */
+    const char *ca_dir;        /* service-specific hashed CA directory (VAULT_CAPATH) */
+    const char *ssl_cert_dir;  /* SSL_CERT_DIR: a hashed directory of more anchors */
+    const char *connect_to;    /* "H:P:CH:CP[,H:P:CH:CP...]" */
+    const char *client_cert;   /* PEM client certificate (may hold the key too) */
+    const char *client_key;    /* PEM private key of client_cert */
+    long connect_timeout_ms;   /* 0: 10000 */
+    long timeout_ms;           /* per attempt; 0: 30000 */
+    unsigned max_retries;      /* further attempts after the first */
+    unsigned retry_412;        /* Vault: 412 is retried too */
+    size_t reply_max;          /* 0: MSIGU_HTTP_REPLY_MAX */
+    long deadline_ms;          /* no retry would end past this, from the first try; 0: 120000 */
 };
 
-#define MSIGU_HTTP_F_METADATA  (1u << 0)  /* plain http:// allowed, no proxy, 2 s connect */
+#define MSIGU_HTTP_F_METADATA (1u << 0) /* plain http:// allowed, no proxy, 2 s connect */
 
 struct msigu_http_req {
-    const char *method;              /* "GET" or "POST" */
+    const char *method; /* "GET" or "POST" */
     const char *url;
-    const char *const *headers;      /* NULL-terminated "Name: value" lines, or NULL */
-    const char *body;                /* POST body, or NULL */
+    const char *const *headers; /* NULL-terminated "Name: value" lines, or NULL */
+    const char *body;           /* POST body, or NULL */
     size_t body_len;
-    uint32_t flags;                  /* MSIGU_HTTP_F_* */
+    uint32_t flags; /* MSIGU_HTTP_F_* */
 };
 
 struct msigu_http_reply {
-    long status;                     /* HTTP status of the last attempt */
-    char *body;                      /* NUL-terminated; freed (wiped) by msigu_http_reply_free */
+    long status; /* HTTP status of the last attempt */
+    char *body;  /* NUL-terminated; freed (wiped) by msigu_http_reply_free */
     size_t len;
-    json_t *json;                    /* parsed body when it is JSON, else NULL */
+    json_t *json; /* parsed body when it is JSON, else NULL */
     unsigned attempts;
 };
 

@@ -68,16 +68,18 @@ int msigu_param_uint(const struct msig_host *host, const char *name, uint64_t mi
     errno = 0;
     n = strtoull(v, &end, 10);
     if (v[0] < '0' || v[0] > '9' || *end != '\0' || errno == ERANGE || n < min || n > max)
-        return msigu_error(host, MSIG_E_INVALID, "parameter %s: '%s' is not a whole number "
-                           "from %" PRIu64 " to %" PRIu64, name, v, min, max);
+        return msigu_error(host, MSIG_E_INVALID,
+                           "parameter %s: '%s' is not a whole number "
+                           "from %" PRIu64 " to %" PRIu64,
+                           name, v, min, max);
     *value = (uint64_t)n;
     return 0;
 }
 
 int msigu_param_bool(const struct msig_host *host, const char *name, int dflt, int *value)
 {
-    static const char *const yes[] = {"1", "true", "yes", "on"};
-    static const char *const no[] = {"0", "false", "no", "off"};
+    static const char *const yes[] = { "1", "true", "yes", "on" };
+    static const char *const no[] = { "0", "false", "no", "off" };
     const char *v;
 
     *value = dflt;
@@ -89,8 +91,10 @@ int msigu_param_bool(const struct msig_host *host, const char *name, int dflt, i
             return 0;
         }
     }
-    return msigu_error(host, MSIG_E_INVALID, "parameter %s: '%s' is not a boolean (1, true, "
-                       "yes, on or 0, false, no, off)", name, v);
+    return msigu_error(host, MSIG_E_INVALID,
+                       "parameter %s: '%s' is not a boolean (1, true, "
+                       "yes, on or 0, false, no, off)",
+                       name, v);
 }
 
 void *msigu_alloc(const struct msig_host *host, size_t len)

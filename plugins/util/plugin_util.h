@@ -12,9 +12,9 @@
 #include <msig/msig_plugin.h>
 
 #if defined(__GNUC__)
-#  define MSIGU_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define MSIGU_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
-#  define MSIGU_PRINTF(a, b)
+#define MSIGU_PRINTF(a, b)
 #endif
 
 /* Formats a message, hands it to host->set_error and returns code (so: return

@@ -21,8 +21,8 @@ static EVP_PKEY *decode_public(const void *data, size_t len)
     EVP_PKEY *pkey = NULL;
     const unsigned char *p = data;
     size_t left = len;
-    OSSL_DECODER_CTX *dc = OSSL_DECODER_CTX_new_for_pkey(&pkey, NULL, NULL, NULL,
-                                                         EVP_PKEY_PUBLIC_KEY, NULL, NULL);
+    OSSL_DECODER_CTX *dc =
+        OSSL_DECODER_CTX_new_for_pkey(&pkey, NULL, NULL, NULL, EVP_PKEY_PUBLIC_KEY, NULL, NULL);
 
     if (dc != NULL && !OSSL_DECODER_from_data(dc, &p, &left)) {
         EVP_PKEY_free(pkey);
@@ -47,13 +47,15 @@ static EVP_PKEY *decode_cert(const void *data, size_t len)
     return pkey;
 }
 
-int msigu_pubkey_parse(const struct msig_host *host, const void *data, size_t len,
-                       const char *what, EVP_PKEY **out)
+int msigu_pubkey_parse(const struct msig_host *host, const void *data, size_t len, const char *what,
+                       EVP_PKEY **out)
 {
     *out = NULL;
     if (len == 0 || len > PUBKEY_IN_MAX)
-        return msigu_error(host, MSIG_E_KEY, "%s: a public key of %zu bytes (1 to %d "
-                           "allowed)", what, len, PUBKEY_IN_MAX);
+        return msigu_error(host, MSIG_E_KEY,
+                           "%s: a public key of %zu bytes (1 to %d "
+                           "allowed)",
+                           what, len, PUBKEY_IN_MAX);
     *out = decode_public(data, len);
     if (*out == NULL)
         *out = decode_cert(data, len);
@@ -65,8 +67,7 @@ int msigu_pubkey_parse(const struct msig_host *host, const void *data, size_t le
 }
 
 /* A base64url JWK member as a big-endian number of at most cap bytes. */
-static int jwk_bytes(const json_t *jwk, const char *name, uint8_t *buf, size_t cap,
-                     size_t *len)
+static int jwk_bytes(const json_t *jwk, const char *name, uint8_t *buf, size_t cap, size_t *len)
 {
     const char *s = json_string_value(json_object_get(jwk, name));
     size_t n = s != NULL ? strlen(s) : 0;
@@ -134,8 +135,10 @@ int msigu_pubkey_from_jwk_obj(const struct msig_host *host, const json_t *jwk, c
     EVP_PKEY_CTX_free(pc);
     ERR_clear_error();
     if (bad)
-        return msigu_error(host, MSIG_E_KEY, "%s: a JWK that is not a valid RSA or EC P-256 "
-                           "public key (kty %s)", what, kty != NULL ? kty : "missing");
+        return msigu_error(host, MSIG_E_KEY,
+                           "%s: a JWK that is not a valid RSA or EC P-256 "
+                           "public key (kty %s)",
+                           what, kty != NULL ? kty : "missing");
     return 0;
 }
 
@@ -148,8 +151,8 @@ int msigu_pubkey_from_jwk(const struct msig_host *host, const char *json, size_t
 
     *out = NULL;
     if (len > PUBKEY_IN_MAX)
-        return msigu_error(host, MSIG_E_KEY, "%s: a JWK of %zu bytes (at most %d allowed)",
-                           what, len, PUBKEY_IN_MAX);
+        return msigu_error(host, MSIG_E_KEY, "%s: a JWK of %zu bytes (at most %d allowed)", what,
+                           len, PUBKEY_IN_MAX);
     obj = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!json_is_object(obj)) {
         json_decref(obj);
@@ -254,11 +257,12 @@ int msigu_b64_decode(const struct msig_host *host, const char *in, size_t len, u
     OPENSSL_clear_free(t, len + 1);
     OPENSSL_cleanse(tmp, sizeof(tmp));
     if (n == -2 && o + 3 > cap)
-        return msigu_error(host, MSIG_E_BUFFER_TOO_SMALL, "base64 data longer than the %zu "
-                           "bytes expected", cap);
+        return msigu_error(host, MSIG_E_BUFFER_TOO_SMALL,
+                           "base64 data longer than the %zu "
+                           "bytes expected",
+                           cap);
     if (n < 0)
-        return msigu_error(host, MSIG_E_INVALID, "not base64 or base64url (%zu characters)",
-                           len);
+        return msigu_error(host, MSIG_E_INVALID, "not base64 or base64url (%zu characters)", len);
     *out_len = o;
     return 0;
 }

@@ -14,8 +14,8 @@
 #include <msig/msig_plugin.h>
 
 /* PEM or DER public key or certificate -> EVP_PKEY; MSIG_E_KEY with a message on failure. */
-int msigu_pubkey_parse(const struct msig_host *host, const void *data, size_t len,
-                       const char *what, EVP_PKEY **out);
+int msigu_pubkey_parse(const struct msig_host *host, const void *data, size_t len, const char *what,
+                       EVP_PKEY **out);
 /* JWK object text (JSON) -> EVP_PKEY (kty RSA or EC with crv P-256). */
 int msigu_pubkey_from_jwk(const struct msig_host *host, const char *json, size_t len,
                           const char *what, EVP_PKEY **out);

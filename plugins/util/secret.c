@@ -33,8 +33,10 @@ int msigu_secret_set(const struct msig_host *host, const char *value, size_t len
     int rc;
 
     if (len > MSIGU_SECRET_MAX)
-        return msigu_error(host, MSIG_E_INVALID, "a secret of %zu bytes is longer than the "
-                           "%d bytes allowed", len, MSIGU_SECRET_MAX);
+        return msigu_error(host, MSIG_E_INVALID,
+                           "a secret of %zu bytes is longer than the "
+                           "%d bytes allowed",
+                           len, MSIGU_SECRET_MAX);
     if ((rc = secret_alloc(host, out)) != 0)
         return rc;
     memcpy(out->buf, value, len);
@@ -44,11 +46,11 @@ int msigu_secret_set(const struct msig_host *host, const char *value, size_t len
 }
 
 /* A pin-source: "file:" URI or a path; the content without one trailing newline. */
-static int secret_from_file(const struct msig_host *host, const char *src,
-                            struct msigu_secret *out)
+static int secret_from_file(const struct msig_host *host, const char *src, struct msigu_secret *out)
 {
     const char *path = strncmp(src, "file://", 7) == 0 ? src + 7
-                       : strncmp(src, "file:", 5) == 0 ? src + 5 : src;
+                       : strncmp(src, "file:", 5) == 0 ? src + 5
+                                                       : src;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), rc, e;
     ssize_t n = 0, r;
 
@@ -76,10 +78,11 @@ static int secret_from_file(const struct msig_host *host, const char *src,
     if (r != 0 || n > MSIGU_SECRET_MAX) {
         msigu_secret_wipe(host, out);
         if (r >= 0)
-            return msigu_error(host, MSIG_E_INVALID, "the PIN file %s is longer than %d "
-                               "bytes", path, MSIGU_SECRET_MAX);
-        return msigu_error(host, MSIG_E_IO, "cannot read the PIN file %s: %s", path,
-                           strerror(e));
+            return msigu_error(host, MSIG_E_INVALID,
+                               "the PIN file %s is longer than %d "
+                               "bytes",
+                               path, MSIGU_SECRET_MAX);
+        return msigu_error(host, MSIG_E_IO, "cannot read the PIN file %s: %s", path, strerror(e));
     }
     out->buf[n] = '\0';
     out->len = (size_t)n;

@@ -12,7 +12,7 @@
 
 /* A secret in host memory; len excludes the NUL that always follows. */
 struct msigu_secret {
-    char  *buf;
+    char *buf;
     size_t len;
     size_t cap;
 };

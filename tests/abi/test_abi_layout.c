@@ -7,19 +7,19 @@
 #include <stdint.h>
 
 #ifdef MSIG_ABI_FROZEN
-#  include "msig_plugin_1_0.h"
-#  define WHICH "frozen 1.0 header"
+#include "msig_plugin_1_0.h"
+#define WHICH "frozen 1.0 header"
 #elif defined(MSIG_ABI_EMBEDDER)
 /* An embedder includes msig.h only: it gets the shared vocabulary of msig_types.h, and not
  * the plugin ABI (struct msig_host and friends). */
-#  include <msig/msig.h>
-#  ifdef MSIG_PLUGIN_ABI_MAJOR
-#    error "msig.h must not pull in msig_plugin.h"
-#  endif
-#  define WHICH "msig.h (embedder view)"
+#include <msig/msig.h>
+#ifdef MSIG_PLUGIN_ABI_MAJOR
+#error "msig.h must not pull in msig_plugin.h"
+#endif
+#define WHICH "msig.h (embedder view)"
 #else
-#  include <msig/msig_plugin.h>
-#  define WHICH "current header"
+#include <msig/msig_plugin.h>
+#define WHICH "current header"
 #endif
 
 #include "tap.h"
@@ -27,7 +27,7 @@
 #define OFF(t, m, v) _Static_assert(offsetof(struct t, m) == (v), #t "." #m " moved")
 #define SIZE(t, v) _Static_assert(sizeof(struct t) >= (v), #t " shrank")
 #define P (sizeof(void *))
-#define ALIGN_UP(x, a) (((x) + (a) - 1) / (a) * (a))
+#define ALIGN_UP(x, a) (((x) + (a)-1) / (a) * (a))
 
 /* msig_pin_request */
 OFF(msig_pin_request, struct_size, 0);
@@ -122,28 +122,31 @@ _Static_assert(offsetof(struct msig_key_info, pub_der_len) == 24, "ILP32 key_inf
 _Static_assert(MSIG_PLUGIN_ABI_MAJOR == 1, "major");
 #endif
 _Static_assert(MSIG_E_FAILED == -1 && MSIG_E_NOMEM == -2 && MSIG_E_INVALID == -3 &&
-               MSIG_E_UNSUPPORTED == -4 && MSIG_E_NOT_FOUND == -5 &&
-               MSIG_E_BUFFER_TOO_SMALL == -6 && MSIG_E_PIN_REQUIRED == -7 &&
-               MSIG_E_PIN_INCORRECT == -8 && MSIG_E_PIN_LOCKED == -9 &&
-               MSIG_E_CANCELLED == -10 && MSIG_E_DEVICE == -11 && MSIG_E_AUTH == -12 &&
-               MSIG_E_UNAVAILABLE == -13 && MSIG_E_ABI == -14 && MSIG_E_IO == -15 &&
-               MSIG_E_FORMAT == -16 && MSIG_E_CHECKSUM == -17 && MSIG_E_SIGNATURE == -18 &&
-               MSIG_E_NO_SIGNATURE == -19 && MSIG_E_NO_VERIFIER == -20 &&
-               MSIG_E_LIMIT == -21 && MSIG_E_VERSION == -22 && MSIG_E_EXISTS == -23 &&
-               MSIG_E_KEY == -24,
+                   MSIG_E_UNSUPPORTED == -4 && MSIG_E_NOT_FOUND == -5 &&
+                   MSIG_E_BUFFER_TOO_SMALL == -6 && MSIG_E_PIN_REQUIRED == -7 &&
+                   MSIG_E_PIN_INCORRECT == -8 && MSIG_E_PIN_LOCKED == -9 &&
+                   MSIG_E_CANCELLED == -10 && MSIG_E_DEVICE == -11 && MSIG_E_AUTH == -12 &&
+                   MSIG_E_UNAVAILABLE == -13 && MSIG_E_ABI == -14 && MSIG_E_IO == -15 &&
+                   MSIG_E_FORMAT == -16 && MSIG_E_CHECKSUM == -17 && MSIG_E_SIGNATURE == -18 &&
+                   MSIG_E_NO_SIGNATURE == -19 && MSIG_E_NO_VERIFIER == -20 && MSIG_E_LIMIT == -21 &&
+                   MSIG_E_VERSION == -22 && MSIG_E_EXISTS == -23 && MSIG_E_KEY == -24,
                "error codes renumbered");
 _Static_assert(MSIG_LOG_ERROR == 0 && MSIG_LOG_WARN == 1 && MSIG_LOG_INFO == 2 &&
-               MSIG_LOG_DEBUG == 3, "log levels");
+                   MSIG_LOG_DEBUG == 3,
+               "log levels");
 _Static_assert(MSIG_KEY_RSA == 1 && MSIG_KEY_EC_P256 == 2 && MSIG_KEY_EC_P384 == 3 &&
-               MSIG_KEY_ED25519 == 4, "key types");
+                   MSIG_KEY_ED25519 == 4,
+               "key types");
 _Static_assert(MSIG_SIG_RSA_PKCS1_SHA256 == 1 && MSIG_SIG_RSA_PSS_SHA256 == 2 &&
-               MSIG_SIG_ECDSA_SHA256 == 4 && MSIG_SIG_ED25519 == 8, "sig schemes");
-_Static_assert(MSIG_SIGFMT_NATIVE == 0 && MSIG_SIGFMT_ECDSA_DER == 1 &&
-               MSIG_SIGFMT_ECDSA_RAW == 2, "sig formats");
+                   MSIG_SIG_ECDSA_SHA256 == 4 && MSIG_SIG_ED25519 == 8,
+               "sig schemes");
+_Static_assert(MSIG_SIGFMT_NATIVE == 0 && MSIG_SIGFMT_ECDSA_DER == 1 && MSIG_SIGFMT_ECDSA_RAW == 2,
+               "sig formats");
 _Static_assert(MSIG_KEYINFO_F_HARDWARE == 1 && MSIG_KEYINFO_F_REMOTE == 2 &&
-               MSIG_KEYINFO_F_PREFER_MESSAGE == 4, "key info flags");
-_Static_assert(MSIG_KEY_OPEN_F_NO_PROMPT == 1 && MSIG_PIN_F_RETRY == 1 &&
-               MSIG_PIN_F_FINAL_TRY == 2, "flags");
+                   MSIG_KEYINFO_F_PREFER_MESSAGE == 4,
+               "key info flags");
+_Static_assert(MSIG_KEY_OPEN_F_NO_PROMPT == 1 && MSIG_PIN_F_RETRY == 1 && MSIG_PIN_F_FINAL_TRY == 2,
+               "flags");
 #ifndef MSIG_ABI_EMBEDDER
 _Static_assert(MSIG_PLUGIN_F_THREADSAFE == 1 && MSIG_PLUGIN_F_NO_UNLOAD == 2, "plugin flags");
 #endif
@@ -151,7 +154,7 @@ _Static_assert(MSIG_PLUGIN_F_THREADSAFE == 1 && MSIG_PLUGIN_F_NO_UNLOAD == 2, "p
 int main(void)
 {
 #ifdef MSIG_ABI_EMBEDDER
-    struct msig_key_entry e = {.struct_size = sizeof(e)};
+    struct msig_key_entry e = { .struct_size = sizeof(e) };
     plan(2);
     ok(1, "/abi/%s vocabulary and constants (static asserts)", WHICH);
     ok(e.spec == NULL, "/abi/%s msig_key_entry usable without the plugin header", WHICH);
@@ -159,15 +162,14 @@ int main(void)
 #else
     /* The checks above run at compile time; this records that this build passed them and
      * that MSIG_HAS_FIELD works on a 1.0-sized host table. */
-    struct msig_host h = {.struct_size = (uint32_t)(offsetof(struct msig_host, get_pin) +
-                                                    sizeof(h.get_pin))};
+    struct msig_host h = { .struct_size = (uint32_t)(offsetof(struct msig_host, get_pin) +
+                                                     sizeof(h.get_pin)) };
     plan(3);
     ok(1, "/abi/%s layout and constants (static asserts)", WHICH);
     ok(MSIG_HAS_FIELD(&h, struct msig_host, get_pin), "/abi/%s MSIG_HAS_FIELD last 1.0 member",
        WHICH);
     h.struct_size = (uint32_t)offsetof(struct msig_host, get_pin);
-    ok(!MSIG_HAS_FIELD(&h, struct msig_host, get_pin), "/abi/%s MSIG_HAS_FIELD short table",
-       WHICH);
+    ok(!MSIG_HAS_FIELD(&h, struct msig_host, get_pin), "/abi/%s MSIG_HAS_FIELD short table", WHICH);
     return exit_status();
 #endif
 }

@@ -21,10 +21,9 @@ static int sign_some(struct msig_ctx *ctx, const char *spec, int n)
         size_t len = 0;
 
         memset(digest, i + 1, sizeof(digest));
-        rc = msig_key_sign_digest(key, type == MSIG_KEY_RSA ? MSIG_SIG_RSA_PKCS1_SHA256
-                                                            : MSIG_SIG_ECDSA_SHA256,
-                                  digest, sizeof(digest), MSIG_SIGOUT_RAW, sig, sizeof(sig),
-                                  &len);
+        rc = msig_key_sign_digest(
+            key, type == MSIG_KEY_RSA ? MSIG_SIG_RSA_PKCS1_SHA256 : MSIG_SIG_ECDSA_SHA256, digest,
+            sizeof(digest), MSIG_SIGOUT_RAW, sig, sizeof(sig), &len);
     }
     msig_key_close(key);
     return rc;

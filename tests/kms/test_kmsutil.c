@@ -13,20 +13,31 @@
 #include "tap.h"
 
 static char last_error[1024];
-static void t_log(void *d, int level, const char *msg) { (void)d; (void)level; (void)msg; }
+static void t_log(void *d, int level, const char *msg)
+{
+    (void)d;
+    (void)level;
+    (void)msg;
+}
 static void t_err(void *d, int code, const char *msg)
 {
     (void)d;
     (void)code;
     snprintf(last_error, sizeof(last_error), "%s", msg);
 }
-static int t_param(void *d, const char *k, const char **v) { (void)d; (void)k; *v = NULL; return MSIG_E_NOT_FOUND; }
+static int t_param(void *d, const char *k, const char **v)
+{
+    (void)d;
+    (void)k;
+    *v = NULL;
+    return MSIG_E_NOT_FOUND;
+}
 
 int main(void)
 {
-    struct msig_host host = {sizeof(host), 1, 1, NULL, t_log, t_err, NULL, NULL, t_param, NULL};
-    struct kms_inst inst = {&host, NULL, {{0}}};
-    struct kms_key key = {0};
+    struct msig_host host = { sizeof(host), 1, 1, NULL, t_log, t_err, NULL, NULL, t_param, NULL };
+    struct kms_inst inst = { &host, NULL, { { 0 } } };
+    struct kms_key key = { 0 };
     uint8_t out[64], ff[256];
 
     /* CRC32C */
@@ -39,12 +50,13 @@ int main(void)
 
     /* JWK and policy */
     {
-        json_t *jwk = json_pack("{s:s, s:s, s:s, s:s}", "kty", "EC", "crv", "P-256",
-                                "x", "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
-                                "y", "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0");
+        json_t *jwk = json_pack("{s:s, s:s, s:s, s:s}", "kty", "EC", "crv", "P-256", "x",
+                                "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y",
+                                "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0");
         EVP_PKEY *pk = NULL;
 
-        is_int(msigu_pubkey_from_jwk_obj(&host, jwk, "jwk", &pk), 0, "/jwk/ec-p256 (RFC 7515 A.3 key)");
+        is_int(msigu_pubkey_from_jwk_obj(&host, jwk, "jwk", &pk), 0,
+               "/jwk/ec-p256 (RFC 7515 A.3 key)");
         key.inst = &inst;
         snprintf(key.what, sizeof(key.what), "test key");
         is_int(kms_key_set_public(&key, pk), 0, "/policy/p256-accepted");

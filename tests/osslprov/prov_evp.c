@@ -50,16 +50,16 @@ static EVP_PKEY *load(const char *uri)
     return k;
 }
 
-static int verify(const char *pubfile, const unsigned char *msg, size_t n,
-                  const unsigned char *sig, size_t slen)
+static int verify(const char *pubfile, const unsigned char *msg, size_t n, const unsigned char *sig,
+                  size_t slen)
 {
     FILE *f = fopen(pubfile, "r");
     EVP_PKEY *pub = f ? PEM_read_PUBKEY(f, NULL, NULL, NULL) : NULL;
     EVP_MD_CTX *md = EVP_MD_CTX_new();
-    int good = pub != NULL && md != NULL &&
-               EVP_DigestVerifyInit_ex(md, NULL, "SHA256", NULL, "provider=default", pub,
-                                       NULL) == 1 &&
-               EVP_DigestVerify(md, sig, slen, msg, n) == 1;
+    int good =
+        pub != NULL && md != NULL &&
+        EVP_DigestVerifyInit_ex(md, NULL, "SHA256", NULL, "provider=default", pub, NULL) == 1 &&
+        EVP_DigestVerify(md, sig, slen, msg, n) == 1;
 
     if (f != NULL)
         fclose(f);

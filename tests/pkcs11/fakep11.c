@@ -180,7 +180,7 @@ static CK_RV fk_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE t, CK_MECHAN
 }
 
 static CK_RV fk_OpenSession(CK_SLOT_ID slot, CK_FLAGS fl, CK_VOID_PTR a, CK_NOTIFY n,
-                           CK_SESSION_HANDLE_PTR s)
+                            CK_SESSION_HANDLE_PTR s)
 {
     (void)fl, (void)a, (void)n;
     if (slot != FAKE_SLOT)
@@ -205,8 +205,8 @@ static CK_RV fk_CloseAllSessions(CK_SLOT_ID slot)
 
 static CK_RV fk_Login(CK_SESSION_HANDLE s, CK_USER_TYPE who, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 {
-    int right = pin == NULL ? mode("pinpad")
-                            : len == strlen(FAKE_PIN) && memcmp(pin, FAKE_PIN, len) == 0;
+    int right =
+        pin == NULL ? mode("pinpad") : len == strlen(FAKE_PIN) && memcmp(pin, FAKE_PIN, len) == 0;
 
     (void)s;
     note(who == CKU_CONTEXT_SPECIFIC ? (pin ? "login context" : "login context pinpad")
@@ -234,7 +234,7 @@ static CK_RV fk_Logout(CK_SESSION_HANDLE s)
 static CK_OBJECT_CLASS cls_priv = CKO_PRIVATE_KEY, cls_pub = CKO_PUBLIC_KEY;
 static CK_KEY_TYPE kt_rsa = CKK_RSA, kt_ec = CKK_EC;
 static CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
-static const uint8_t p256_oid[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+static const uint8_t p256_oid[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
 
 /* The value of attribute t of object o; NULL when it has none. */
 static const void *attr(CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE t, CK_ULONG *len)
@@ -298,7 +298,7 @@ static CK_RV fk_FindObjectsInit(CK_SESSION_HANDLE s, CK_ATTRIBUTE_PTR t, CK_ULON
 }
 
 static CK_RV fk_FindObjects(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE_PTR out, CK_ULONG max,
-                           CK_ULONG_PTR n)
+                            CK_ULONG_PTR n)
 {
     (void)s;
     *n = 0;
@@ -314,7 +314,7 @@ static CK_RV fk_FindObjectsFinal(CK_SESSION_HANDLE s)
 }
 
 static CK_RV fk_GetAttributeValue(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR t,
-                                 CK_ULONG n)
+                                  CK_ULONG n)
 {
     CK_RV rv = CKR_OK;
 
@@ -368,7 +368,7 @@ static void der_to_raw(const uint8_t *der, size_t len, uint8_t out[64])
 }
 
 static CK_RV fk_Sign(CK_SESSION_HANDLE s, CK_BYTE_PTR in, CK_ULONG len, CK_BYTE_PTR sig,
-                    CK_ULONG_PTR sig_len)
+                     CK_ULONG_PTR sig_len)
 {
     EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(F.key, NULL);
     uint8_t dg[32], der[80];
@@ -400,8 +400,7 @@ static CK_RV fk_Sign(CK_SESSION_HANDLE s, CK_BYTE_PTR in, CK_ULONG len, CK_BYTE_
     ok = c != NULL && EVP_PKEY_sign_init(c) == 1;
     if (ok && F.rsa)
         ok = EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) == 1 &&
-             (F.mech != CKM_SHA256_RSA_PKCS ||
-              EVP_PKEY_CTX_set_signature_md(c, EVP_sha256()) == 1);
+             (F.mech != CKM_SHA256_RSA_PKCS || EVP_PKEY_CTX_set_signature_md(c, EVP_sha256()) == 1);
     ok = ok && EVP_PKEY_sign(c, F.rsa ? sig : der, &n, data, dlen) == 1;
     EVP_PKEY_CTX_free(c);
     F.ctx_ok = 0;

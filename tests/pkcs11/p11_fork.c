@@ -34,9 +34,9 @@ static int sign_and_check(struct msig_key *key, const char *who)
     if (msig_key_describe(key, &type, &bits) != 0 ||
         msig_key_public_der(key, der, sizeof(der), &dlen) != 0)
         return 0;
-    if (msig_key_sign_digest(key, type == MSIG_KEY_RSA ? MSIG_SIG_RSA_PKCS1_SHA256
-                                                       : MSIG_SIG_ECDSA_SHA256,
-                             dg, sizeof(dg), MSIG_SIGOUT_DER, sig, sizeof(sig), &len) != 0) {
+    if (msig_key_sign_digest(
+            key, type == MSIG_KEY_RSA ? MSIG_SIG_RSA_PKCS1_SHA256 : MSIG_SIG_ECDSA_SHA256, dg,
+            sizeof(dg), MSIG_SIGOUT_DER, sig, sizeof(sig), &len) != 0) {
         fprintf(stderr, "%s: signing failed\n", who);
         return 0;
     }
@@ -72,8 +72,8 @@ int main(int argc, char **argv)
     pid = fork();
     if (pid == 0)
         _exit(sign_and_check(key, "child") && sign_and_check(key, "child again") ? 0 : 1);
-    ok(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
-       WEXITSTATUS(status) == 0, "a forked child signs twice with the parent's key handle");
+    ok(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+       "a forked child signs twice with the parent's key handle");
     ok(sign_and_check(key, "parent after fork"), "the parent still signs after the fork");
     msig_key_close(key);
     msig_ctx_free(ctx);

@@ -51,8 +51,8 @@ int is_int(long long got, long long want, const char *fmt, ...)
 
 int is_str(const char *got, const char *want, const char *fmt, ...)
 {
-    int same = (got == NULL && want == NULL) ||
-               (got != NULL && want != NULL && strcmp(got, want) == 0);
+    int same =
+        (got == NULL && want == NULL) || (got != NULL && want != NULL && strcmp(got, want) == 0);
     va_list ap;
     va_start(ap, fmt);
     int r = report(same, fmt, ap);
@@ -75,8 +75,7 @@ int like(const char *got, const char *needle, const char *fmt, ...)
     return r;
 }
 
-int is_mem(const void *got, size_t got_len, const void *want, size_t want_len,
-           const char *fmt, ...)
+int is_mem(const void *got, size_t got_len, const void *want, size_t want_len, const char *fmt, ...)
 {
     int same = got_len == want_len && (got_len == 0 || memcmp(got, want, got_len) == 0);
     va_list ap;

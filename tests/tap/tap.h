@@ -15,8 +15,8 @@ int is_str(const char *got, const char *want, const char *fmt, ...)
 /* got contains needle */
 int like(const char *got, const char *needle, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-int is_mem(const void *got, size_t got_len, const void *want, size_t want_len,
-           const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int is_mem(const void *got, size_t got_len, const void *want, size_t want_len, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 void skip(const char *reason, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void bail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

@@ -65,8 +65,9 @@ int main(void)
     snprintf(keydir, sizeof(keydir), "%s/keys", interop);
     if (!mkdtemp(tmpd))
         bail("mkdtemp failed");
-    snprintf(cmd, sizeof(cmd), "cp '%s'/tests/fixtures/msig-fx-*.so '%s'/plugins/file/msig-file.so '%s'/",
-             build, build, tmpd);
+    snprintf(cmd, sizeof(cmd),
+             "cp '%s'/tests/fixtures/msig-fx-*.so '%s'/plugins/file/msig-file.so '%s'/", build,
+             build, tmpd);
     if (system(cmd) != 0)
         bail("cannot copy the fixture plugins: %s", cmd);
     snprintf(cmd, sizeof(cmd), "chmod 0755 '%s'/*.so", tmpd);
@@ -79,7 +80,7 @@ int main(void)
     msig_ctx_set_log(ctx, log_cb, NULL);
     size_t builtins = msig_ctx_plugin_count(ctx);
     ok(builtins >= 1, "/loader/built-ins registered (%zu)", builtins);
-    struct msig_plugin_info info = {.struct_size = sizeof(info)};
+    struct msig_plugin_info info = { .struct_size = sizeof(info) };
     is_int(msig_ctx_plugin_info(ctx, 0, &info), 0, "/loader/info 0");
     is_str(info.name, "file", "/loader/built-in file plugin name");
     is_str(info.file, "(built-in)", "/loader/built-in file field");
@@ -108,7 +109,8 @@ int main(void)
            "/loader/nothing registered by failures");
 
     /* Group/world-writable files and directories are refused. */
-    snprintf(cmd, sizeof(cmd), "mkdir -m 0777 '%s/open' && cp '%s' '%s/open/' && "
+    snprintf(cmd, sizeof(cmd),
+             "mkdir -m 0777 '%s/open' && cp '%s' '%s/open/' && "
              "cp '%s' '%s/w.so' && chmod 0666 '%s/w.so' && chmod 0777 '%s/open'",
              tmpd, fx("good"), tmpd, fx("good"), tmpd, tmpd, tmpd);
     if (system(cmd) != 0)
@@ -123,7 +125,7 @@ int main(void)
          "/loader/writable directory message");
 
     /* Good plugins. */
-    static const char *good[] = {"good", "der", "badsig", "initfail"};
+    static const char *good[] = { "good", "der", "badsig", "initfail" };
     for (size_t i = 0; i < 4; i++) {
         int rc = msig_ctx_load_plugin(ctx, fx(good[i]));
         if (!is_int(rc, 0, "/loader/%s loads", good[i]))
@@ -156,8 +158,10 @@ int main(void)
     b64 = NULL;
     rc = sign_with(ctx, "fx-badsig", "rsa2048-private-trad.pem", &b64, &b64_len);
     is_int(rc, MSIG_E_SIGNATURE, "/loader/fx-badsig caught by the self-check");
-    like(msig_ctx_last_error(ctx), "signature from fx-badsig does not verify with its own "
-         "public key", "/loader/fx-badsig message");
+    like(msig_ctx_last_error(ctx),
+         "signature from fx-badsig does not verify with its own "
+         "public key",
+         "/loader/fx-badsig message");
     ok(b64 == NULL, "/loader/fx-badsig nothing returned");
     rc = sign_with(ctx, "fx-badsig", "p256-private-trad.pem", &b64, &b64_len);
     is_int(rc, MSIG_E_SIGNATURE, "/loader/fx-badsig P-256 caught too");
@@ -182,7 +186,8 @@ int main(void)
     if (system(cmd) != 0)
         bail("rm failed");
     is_int(msig_ctx_enable_plugins(ctx, tmpd), 0, "/scan/enable with the fixture directory");
-    is_int((long long)msig_ctx_plugin_count(ctx), (long long)builtins + 6, "/scan/good ones loaded (good, der, badsig, initfail, conc, v11)");
+    is_int((long long)msig_ctx_plugin_count(ctx), (long long)builtins + 6,
+           "/scan/good ones loaded (good, der, badsig, initfail, conc, v11)");
     like(logbuf, "plugin needs a newer core", "/scan/broken ones reported");
     like(logbuf, "(skipped)", "/scan/broken ones skipped");
     setenv("MSIG_PLUGIN_PATH", tmpd, 1);

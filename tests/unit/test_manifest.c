@@ -20,7 +20,7 @@ static int parse(struct msigi_manifest *m, const char *text, const char *what, i
 
 static void refused(const char *text, const char *want, const char *name)
 {
-    struct msigi_manifest m = {0};
+    struct msigi_manifest m = { 0 };
     int rc = parse(&m, text, "manifest", 0);
     ok(rc == MSIG_E_FORMAT, "/manifest/refuse/%s: MSIG_E_FORMAT", name);
     like(msig_ctx_last_error(ctx), want, "/manifest/refuse/%s: message", name);
@@ -33,7 +33,7 @@ int main(void)
     if (msig_ctx_new(&ctx) != 0)
         bail("no context");
 
-    struct msigi_manifest m = {0};
+    struct msigi_manifest m = { 0 };
     const char *good = SUM "  data/0000/rootfs.ext4\n" SUM "  header.tar.gz\n" SUM "  version\n";
     is_int(parse(&m, good, "manifest", 0), 0, "/manifest/parse/canonical");
     is_int((long long)m.count, 3, "/manifest/parse/canonical: three lines");
@@ -44,14 +44,18 @@ int main(void)
     /* manifest-augment: a name already in the manifest is refused, nothing is appended */
     int rc = parse(&m, SUM "  version\n", "manifest-augment", 1);
     is_int(rc, MSIG_E_FORMAT, "/manifest/augment/duplicate refused");
-    like(msig_ctx_last_error(ctx), "manifest-augment line 1: 'version' is listed twice (first at "
-         "manifest line 3)", "/manifest/augment/duplicate message");
+    like(msig_ctx_last_error(ctx),
+         "manifest-augment line 1: 'version' is listed twice (first at "
+         "manifest line 3)",
+         "/manifest/augment/duplicate message");
     is_int((long long)m.count, 3, "/manifest/augment/duplicate: nothing appended");
     ok(msigi_manifest_find(&m, "version") == &m.lines[2], "/manifest/augment/index restored");
     is_int(parse(&m, SUM "  data/0000/aug.bin\n" SUM "  header-augment.tar.gz\n",
-                 "manifest-augment", 1), 0, "/manifest/augment/appended");
-    ok(msigi_manifest_find(&m, "data/0000/aug.bin") && msigi_manifest_find(&m, "data/0000/aug.bin")
-       ->augment == 1, "/manifest/augment/lines marked");
+                 "manifest-augment", 1),
+           0, "/manifest/augment/appended");
+    ok(msigi_manifest_find(&m, "data/0000/aug.bin") &&
+           msigi_manifest_find(&m, "data/0000/aug.bin")->augment == 1,
+       "/manifest/augment/lines marked");
     msigi_manifest_clear(&m);
 
     refused("", "manifest is empty", "empty");
@@ -89,8 +93,10 @@ int main(void)
     pos += (size_t)snprintf(big + pos, len - pos, SUM "  data/0000/f%07zu\n", (size_t)7);
     rc = msigi_manifest_parse(ctx, &m, (const uint8_t *)big, pos, "manifest", 0);
     is_int(rc, MSIG_E_FORMAT, "/manifest/large/late duplicate refused");
-    like(msig_ctx_last_error(ctx), "line 45001: 'data/0000/f0000007' is listed twice (first at "
-         "manifest line 44994)", "/manifest/large/late duplicate message");
+    like(msig_ctx_last_error(ctx),
+         "line 45001: 'data/0000/f0000007' is listed twice (first at "
+         "manifest line 44994)",
+         "/manifest/large/late duplicate message");
     msigi_manifest_clear(&m);
     free(big);
 

@@ -9,8 +9,8 @@
 static void test_der_to_raw(void)
 {
     /* SEQUENCE { INTEGER 1, INTEGER 2 }: short r and s are left-padded to 32 bytes. */
-    static const uint8_t small[] = {0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x02};
-    uint8_t raw[64], want[64] = {0};
+    static const uint8_t small[] = { 0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x02 };
+    uint8_t raw[64], want[64] = { 0 };
     want[31] = 1;
     want[63] = 2;
     is_int(msigi_sigfmt_der_to_raw(small, sizeof(small), raw), 0, "/sigfmt/der2raw/short r,s");
@@ -19,10 +19,16 @@ static void test_der_to_raw(void)
     /* r with the high bit set carries a leading 0x00 in DER that must be dropped. */
     uint8_t big[8 + 33 + 1];
     size_t n = 0;
-    big[n++] = 0x30; big[n++] = 0x26; big[n++] = 0x02; big[n++] = 0x21; big[n++] = 0x00;
+    big[n++] = 0x30;
+    big[n++] = 0x26;
+    big[n++] = 0x02;
+    big[n++] = 0x21;
+    big[n++] = 0x00;
     for (int i = 0; i < 32; i++)
         big[n++] = (uint8_t)(0x80 + i);
-    big[n++] = 0x02; big[n++] = 0x01; big[n++] = 0x05;
+    big[n++] = 0x02;
+    big[n++] = 0x01;
+    big[n++] = 0x05;
     memset(want, 0, sizeof(want));
     for (int i = 0; i < 32; i++)
         want[i] = (uint8_t)(0x80 + i);
@@ -35,13 +41,13 @@ static void test_der_to_raw(void)
     trailing[sizeof(small)] = 0;
     is_int(msigi_sigfmt_der_to_raw(trailing, sizeof(trailing), raw), MSIG_E_FORMAT,
            "/sigfmt/der2raw/trailing byte refused");
-    static const uint8_t longform[] = {0x30, 0x81, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x02};
+    static const uint8_t longform[] = { 0x30, 0x81, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x02 };
     is_int(msigi_sigfmt_der_to_raw(longform, sizeof(longform), raw), MSIG_E_FORMAT,
            "/sigfmt/der2raw/non-minimal length refused");
-    static const uint8_t padded[] = {0x30, 0x07, 0x02, 0x02, 0x00, 0x01, 0x02, 0x01, 0x02};
+    static const uint8_t padded[] = { 0x30, 0x07, 0x02, 0x02, 0x00, 0x01, 0x02, 0x01, 0x02 };
     is_int(msigi_sigfmt_der_to_raw(padded, sizeof(padded), raw), MSIG_E_FORMAT,
            "/sigfmt/der2raw/superfluous zero refused");
-    static const uint8_t badtag[] = {0x31, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x02};
+    static const uint8_t badtag[] = { 0x31, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x02 };
     is_int(msigi_sigfmt_der_to_raw(badtag, sizeof(badtag), raw), MSIG_E_FORMAT,
            "/sigfmt/der2raw/SET instead of SEQUENCE refused");
     is_int(msigi_sigfmt_der_to_raw(small, 5, raw), MSIG_E_FORMAT,
@@ -49,10 +55,15 @@ static void test_der_to_raw(void)
     /* r of 33 significant bytes does not fit P-256. */
     uint8_t huge[2 + 2 + 33 + 3];
     n = 0;
-    huge[n++] = 0x30; huge[n++] = 0x26; huge[n++] = 0x02; huge[n++] = 0x21;
+    huge[n++] = 0x30;
+    huge[n++] = 0x26;
+    huge[n++] = 0x02;
+    huge[n++] = 0x21;
     for (int i = 0; i < 33; i++)
         huge[n++] = 0x11;
-    huge[n++] = 0x02; huge[n++] = 0x01; huge[n++] = 0x05;
+    huge[n++] = 0x02;
+    huge[n++] = 0x01;
+    huge[n++] = 0x05;
     is_int(msigi_sigfmt_der_to_raw(huge, n, raw), MSIG_E_FORMAT,
            "/sigfmt/der2raw/33-byte r refused");
 }
@@ -96,8 +107,8 @@ static void test_b64(void)
     /* CR and LF anywhere are skipped. */
     char wrapped[200];
     snprintf(wrapped, sizeof(wrapped), "%.10s\r\n%.40s\n%s\r\n", enc, enc + 10, enc + 50);
-    is_int(msigi_sigfmt_b64_decode((uint8_t *)wrapped, strlen(wrapped), &out, &out_len, &bad),
-           0, "/b64/decode CRLF and LF wrapped");
+    is_int(msigi_sigfmt_b64_decode((uint8_t *)wrapped, strlen(wrapped), &out, &out_len, &bad), 0,
+           "/b64/decode CRLF and LF wrapped");
     is_mem(out, out_len, sig, sizeof(sig), "/b64/decode wrapped value");
     msigi_free(out);
 
@@ -119,12 +130,11 @@ static void test_b64(void)
            "/b64/decode half padding refused");
     is_int((long long)bad, 87, "/b64/decode half padding at byte 87");
 
-    is_int(msigi_sigfmt_b64_decode((const uint8_t *)"QUJD\nRA==\nQQ", 12, &out, &out_len,
-                                   &bad),
+    is_int(msigi_sigfmt_b64_decode((const uint8_t *)"QUJD\nRA==\nQQ", 12, &out, &out_len, &bad),
            MSIG_E_FORMAT, "/b64/decode data after padding refused");
     is_int((long long)bad, 10, "/b64/decode data after padding offset");
-    is_int(msigi_sigfmt_b64_decode((const uint8_t *)"A===", 4, &out, &out_len, &bad),
-           MSIG_E_FORMAT, "/b64/decode padding at position 1 refused");
+    is_int(msigi_sigfmt_b64_decode((const uint8_t *)"A===", 4, &out, &out_len, &bad), MSIG_E_FORMAT,
+           "/b64/decode padding at position 1 refused");
     is_int((long long)bad, 1, "/b64/decode padding at position 1 offset");
     is_int(msigi_sigfmt_b64_decode((const uint8_t *)"QUJDRA==\n", 9, &out, &out_len, &bad), 0,
            "/b64/decode trailing newline accepted");
@@ -134,7 +144,7 @@ static void test_b64(void)
            "/b64/decode empty");
     is_int((long long)out_len, 0, "/b64/decode empty gives 0 bytes");
     msigi_free(out);
-    uint8_t binary[4] = {0x30, 0x82, 0x01, 0x00};
+    uint8_t binary[4] = { 0x30, 0x82, 0x01, 0x00 };
     is_int(msigi_sigfmt_b64_decode(binary, 4, &out, &out_len, &bad), MSIG_E_FORMAT,
            "/b64/decode raw binary refused");
     is_int((long long)bad, 1, "/b64/decode raw binary offset");

@@ -12,10 +12,10 @@
 #include "tap.h"
 
 /* Setup steps whose failure makes the rest meaningless. */
-#define MUST(x)                                                                  \
-    do {                                                                         \
-        if ((x) != 0)                                                            \
-            bail("%s failed: %s", #x, msig_ctx_last_error(ctx));                 \
+#define MUST(x)                                                  \
+    do {                                                         \
+        if ((x) != 0)                                            \
+            bail("%s failed: %s", #x, msig_ctx_last_error(ctx)); \
     } while (0)
 
 static const char *interop;
@@ -96,11 +96,11 @@ static void sign_and_verify(struct msig_ctx *ctx, const char *priv, const char *
     is_int((long long)b64_len, (long long)want_b64, "/sign/%s/base64 length", priv);
     ok(b64 && strlen(b64) == b64_len && !strchr(b64, '\n'), "/sign/%s/one line", priv);
     if (msig_pubkeys_new(ctx, &keys) == 0 && msig_pubkeys_add_file(keys, kpath(pub)) == 0 && b64) {
-        rc = msigi_verify_manifest(ctx, keys, msg, sizeof(msg) - 1, (uint8_t *)b64, b64_len,
-                                   &which);
+        rc =
+            msigi_verify_manifest(ctx, keys, msg, sizeof(msg) - 1, (uint8_t *)b64, b64_len, &which);
         ok(rc == 0 && which == 0, "/sign/%s/verifies with %s", priv, pub);
-        rc = msigi_verify_manifest(ctx, keys, msg, sizeof(msg) - 2, (uint8_t *)b64, b64_len,
-                                   &which);
+        rc =
+            msigi_verify_manifest(ctx, keys, msg, sizeof(msg) - 2, (uint8_t *)b64, b64_len, &which);
         ok(rc == MSIG_E_SIGNATURE, "/sign/%s/other message fails", priv);
     } else {
         ok(0, "/sign/%s/pubkey %s: %s", priv, pub, msig_ctx_last_error(ctx));
@@ -129,12 +129,12 @@ static void test_keys(struct msig_ctx *ctx)
         size_t b64;
         uint32_t type, bits;
     } k[] = {
-        {"rsa2048", "rsa2048-public.pem", 344, MSIG_KEY_RSA, 2048},
-        {"rsa3072", "rsa3072-public.pem", 512, MSIG_KEY_RSA, 3072},
-        {"rsa3072-b", "rsa3072-b-public.pem", 512, MSIG_KEY_RSA, 3072},
-        {"rsa4096", "rsa4096-public.pem", 684, MSIG_KEY_RSA, 4096},
-        {"p256", "p256-public.pem", 88, MSIG_KEY_EC_P256, 256},
-        {"p256-b", "p256-b-public.pem", 88, MSIG_KEY_EC_P256, 256},
+        { "rsa2048", "rsa2048-public.pem", 344, MSIG_KEY_RSA, 2048 },
+        { "rsa3072", "rsa3072-public.pem", 512, MSIG_KEY_RSA, 3072 },
+        { "rsa3072-b", "rsa3072-b-public.pem", 512, MSIG_KEY_RSA, 3072 },
+        { "rsa4096", "rsa4096-public.pem", 684, MSIG_KEY_RSA, 4096 },
+        { "p256", "p256-public.pem", 88, MSIG_KEY_EC_P256, 256 },
+        { "p256-b", "p256-b-public.pem", 88, MSIG_KEY_EC_P256, 256 },
     };
     for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
         char n[64];
@@ -158,12 +158,16 @@ static void test_keys(struct msig_ctx *ctx)
     snprintf(spec, sizeof(spec), "file:%s", kpath("ed25519-private-pkcs8.pem"));
     refuse(ctx, spec, MSIG_E_KEY, "ED25519 keys are not supported", "ed25519");
     snprintf(spec, sizeof(spec), "file:%s", kpath("rsa3072-public.pem"));
-    refuse(ctx, spec, MSIG_E_KEY, "rsa3072-public.pem (plugin file): the file holds a public key; signing needs the private key",
+    refuse(ctx, spec, MSIG_E_KEY,
+           "rsa3072-public.pem (plugin file): the file holds a public key; signing needs the "
+           "private key",
            "public key as private");
     snprintf(spec, sizeof(spec), "file:%s", kpath("key-support.tsv"));
     refuse(ctx, spec, MSIG_E_KEY, "is not a private key", "not a key");
     refuse(ctx, "file:/nonexistent/key.pem", MSIG_E_IO,
-           "key file:/nonexistent/key.pem (plugin file): cannot open the key file: No such file or directory", "missing");
+           "key file:/nonexistent/key.pem (plugin file): cannot open the key file: No such file or "
+           "directory",
+           "missing");
     is_int(msig_key_open(ctx, "file:/x", 0x100, &key), MSIG_E_UNSUPPORTED,
            "/keys/unknown flag refused");
 
@@ -180,7 +184,7 @@ static void test_keys(struct msig_ctx *ctx)
         "-out $T/rsa2048-pkcs1.der 2>/dev/null");
     run("openssl ec -in \"$K/p256-private-trad.pem\" -outform DER -out $T/p256-sec1.der "
         "2>/dev/null");
-    static const char *ders[] = {"rsa2048.der", "rsa2048-pkcs1.der", "p256-sec1.der"};
+    static const char *ders[] = { "rsa2048.der", "rsa2048-pkcs1.der", "p256-sec1.der" };
     for (size_t i = 0; i < 3; i++) {
         snprintf(spec, sizeof(spec), "file:%s", tpath(ders[i]));
         int rc = msig_key_open(ctx, spec, 0, &key);
@@ -214,7 +218,7 @@ static void test_encrypted(struct msig_ctx *ctx)
     int r3 = run("openssl pkcs8 -topk8 -in \"$K/rsa2048-private-pkcs8.pem\" -v2 aes-256-cbc "
                  "-passout pass:s3cret! -outform DER -out $T/enc-pkcs8.der");
     ok(r1 == 0 && r2 == 0 && r3 == 0, "/enc/made encrypted keys with openssl");
-    static const char *files[] = {"enc-pkcs8.pem", "enc-trad.pem", "enc-pkcs8.der"};
+    static const char *files[] = { "enc-pkcs8.pem", "enc-trad.pem", "enc-pkcs8.der" };
     for (size_t i = 0; i < 3; i++) {
         struct msig_key *key = NULL;
         char spec[4300];
@@ -230,7 +234,8 @@ static void test_encrypted(struct msig_ctx *ctx)
         is_int(msig_ctx_set_param(ctx, "file.passphrase", "wrong"), 0, "/enc/set wrong");
         rc = msig_key_open(ctx, spec, MSIG_KEY_OPEN_F_NO_PROMPT, &key);
         is_int(rc, MSIG_E_PIN_INCORRECT, "/enc/%s/wrong passphrase", files[i]);
-        like(msig_ctx_last_error(ctx), "wrong passphrase for the encrypted key file", "/enc/%s/wrong message", files[i]);
+        like(msig_ctx_last_error(ctx), "wrong passphrase for the encrypted key file",
+             "/enc/%s/wrong message", files[i]);
         ok(key == NULL, "/enc/%s/no key on failure", files[i]);
 
         is_int(msig_ctx_set_param(ctx, "file.passphrase", "s3cret!"), 0, "/enc/set right");
@@ -274,8 +279,7 @@ static void test_pubkeys(struct msig_ctx *ctx)
          "/pubkeys/ed25519 message");
     is_int(msig_pubkeys_add_file(keys, kpath("key-support.tsv")), MSIG_E_KEY,
            "/pubkeys/garbage refused");
-    like(msig_ctx_last_error(ctx), "key-support.tsv: not a public key",
-         "/pubkeys/garbage message");
+    like(msig_ctx_last_error(ctx), "key-support.tsv: not a public key", "/pubkeys/garbage message");
     is_int(msig_pubkeys_add_file(keys, kpath("no-such.pem")), MSIG_E_IO,
            "/pubkeys/missing file refused");
     like(msig_ctx_last_error(ctx), "no-such.pem: No such file or directory",
@@ -300,8 +304,8 @@ static void test_order_and_messages(struct msig_ctx *ctx)
     MUST(msig_pubkeys_new(ctx, &keys));
     MUST(msig_pubkeys_add_file(keys, kpath("rsa3072-b-public.pem")));
     MUST(msig_pubkeys_add_file(keys, kpath("p256-public.pem")));
-    int rc = msigi_verify_manifest(ctx, keys, msg, sizeof(msg) - 1, (uint8_t *)b64, b64_len,
-                                   &which);
+    int rc =
+        msigi_verify_manifest(ctx, keys, msg, sizeof(msg) - 1, (uint8_t *)b64, b64_len, &which);
     is_int(rc, MSIG_E_SIGNATURE, "/verify/wrong keys fail");
     like(msig_ctx_last_error(ctx),
          "signature verification failed: key 1 (rsa3072-b-public.pem, RSA 3072): "
@@ -331,16 +335,15 @@ static void test_order_and_messages(struct msig_ctx *ctx)
          "/verify/short RSA message");
     char spaced[700];
     snprintf(spaced, sizeof(spaced), "%s x", b64);
-    rc = msigi_verify_manifest(ctx, one, msg, sizeof(msg) - 1, (uint8_t *)spaced,
-                               strlen(spaced), &which);
+    rc = msigi_verify_manifest(ctx, one, msg, sizeof(msg) - 1, (uint8_t *)spaced, strlen(spaced),
+                               &which);
     is_int(rc, MSIG_E_SIGNATURE, "/verify/base64 junk fails");
     is_str(msig_ctx_last_error(ctx),
            "error decoding signature: illegal base64 data at input byte 512",
            "/verify/base64 junk message");
     struct msig_pubkeys *none = NULL;
     MUST(msig_pubkeys_new(ctx, &none));
-    is_int(msigi_verify_manifest(ctx, none, msg, sizeof(msg) - 1, (uint8_t *)b64, b64_len,
-                                 &which),
+    is_int(msigi_verify_manifest(ctx, none, msg, sizeof(msg) - 1, (uint8_t *)b64, b64_len, &which),
            MSIG_E_NO_VERIFIER, "/verify/empty key set");
     msig_pubkeys_free(none);
     msig_pubkeys_free(one);
@@ -351,8 +354,7 @@ static void test_order_and_messages(struct msig_ctx *ctx)
     msig_key_close(key);
 }
 
-static void corpus(struct msig_ctx *ctx, const char *artifact, const char *pub,
-                   const char *wrong)
+static void corpus(struct msig_ctx *ctx, const char *artifact, const char *pub, const char *wrong)
 {
     char cmd[4400];
     size_t mlen = 0, slen = 0;

@@ -45,9 +45,13 @@ int main(void)
 
     is_int(msigi_tar_header(ctx, "manifest.sig", 512, 0644, 0, h, &len), 0, "/tarhdr/ustar/make");
     is_int((long long)len, 512, "/tarhdr/ustar/one block");
-    is_mem(h + 257, 8, "ustar\0" "00", 8, "/tarhdr/ustar/magic and version");
+    is_mem(h + 257, 8,
+           "ustar\0"
+           "00",
+           8, "/tarhdr/ustar/magic and version");
     is_mem(h + 265, 1, "\0", 1, "/tarhdr/ustar/empty owner name");
-    is_int(read_back(h, len, name, sizeof(name), &mode, &mtime), 512, "/tarhdr/ustar/size read back");
+    is_int(read_back(h, len, name, sizeof(name), &mode, &mtime), 512,
+           "/tarhdr/ustar/size read back");
     is_str(name, "manifest.sig", "/tarhdr/ustar/name read back");
     is_int(mode, 0644, "/tarhdr/ustar/mode read back");
     is_int(mtime, 0, "/tarhdr/ustar/mtime read back");
@@ -64,7 +68,8 @@ int main(void)
     is_int(mtime, 1700000000, "/tarhdr/pax/mtime read back");
 
     const unsigned long long big = 9ull << 30;
-    is_int(msigi_tar_header(ctx, "data/0000.tar", big, 0644, 0, h, &len), 0, "/tarhdr/big/ustar+pax");
+    is_int(msigi_tar_header(ctx, "data/0000.tar", big, 0644, 0, h, &len), 0,
+           "/tarhdr/big/ustar+pax");
     ok(len > 512, "/tarhdr/big/pax needs more than one block (%zu)", len);
     is_int(msigi_tar_header_gnu(ctx, "data/0000.tar", big, 0644, 0, h, &len), 0, "/tarhdr/big/gnu");
     is_int((long long)len, 512, "/tarhdr/big/gnu is one block");

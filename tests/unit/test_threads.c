@@ -60,7 +60,8 @@ static void *work(void *arg)
         if (msig_key_open(ctx, spec, MSIG_KEY_OPEN_F_NO_PROMPT, &key) != 0)
             goto fail;
         if (msig_key_sign_digest(key, MSIG_SIG_ECDSA_SHA256, digest, 32, MSIG_SIGOUT_RAW, sig,
-                                 sizeof(sig), &len) != 0 || len != 64)
+                                 sizeof(sig), &len) != 0 ||
+            len != 64)
             goto fail;
         msig_key_close(key);
         key = NULL;
@@ -90,8 +91,10 @@ static void test_threads(void)
         if (w[i].failures)
             diag("thread %d: %s", i, w[i].err);
     }
-    is_int(failures, 0, "/threads/%d contexts in %d threads sign with a non-thread-safe plugin, "
-           "never entered twice at once", THREADS, THREADS);
+    is_int(failures, 0,
+           "/threads/%d contexts in %d threads sign with a non-thread-safe plugin, "
+           "never entered twice at once",
+           THREADS, THREADS);
     ok(strstr(logbuf, "concurrent entry detected") == NULL, "/threads/no concurrent entry");
 }
 
@@ -107,19 +110,21 @@ static void test_shared_instance(void)
     msig_ctx_set_log(a, log_cb, NULL);
     msig_ctx_set_log(b, log_cb, NULL);
     ok(msig_ctx_enable_plugins(a, "/nonexistent") == 0 &&
-       msig_ctx_enable_plugins(b, "/nonexistent") == 0 &&
-       msig_ctx_load_plugin(a, plugin_path) == 0 && msig_ctx_load_plugin(b, plugin_path) == 0,
+           msig_ctx_enable_plugins(b, "/nonexistent") == 0 &&
+           msig_ctx_load_plugin(a, plugin_path) == 0 && msig_ctx_load_plugin(b, plugin_path) == 0,
        "/shared/both load the plugin");
     ok(msig_key_open(a, spec, MSIG_KEY_OPEN_F_NO_PROMPT, &ka) == 0 &&
-       msig_key_open(b, spec, MSIG_KEY_OPEN_F_NO_PROMPT, &kb) == 0, "/shared/keys open");
+           msig_key_open(b, spec, MSIG_KEY_OPEN_F_NO_PROMPT, &kb) == 0,
+       "/shared/keys open");
     const char *first = strstr(logbuf, "instance created");
     ok(first != NULL && strstr(first + 1, "instance created") == NULL,
        "/shared/one instance_new for both contexts");
     msig_ctx_free(a); /* b's key still uses the instance */
-    uint8_t digest[32] = {1}, sig[512];
+    uint8_t digest[32] = { 1 }, sig[512];
     size_t len = 0;
     is_int(msig_key_sign_digest(kb, MSIG_SIG_RSA_PKCS1_SHA256, digest, 32, MSIG_SIGOUT_RAW, sig,
-                                sizeof(sig), &len), 0, "/shared/the other context still signs");
+                                sizeof(sig), &len),
+           0, "/shared/the other context still signs");
     is_int((long long)len, 256, "/shared/RSA-2048 signature length");
     msig_key_close(ka); /* after its context: the key holds the plugin */
     msig_key_close(kb);
@@ -172,20 +177,25 @@ static void test_key_api(void)
        "/api/public DER is the key's SubjectPublicKeyInfo");
 
     is_int(msig_key_sign_digest(key, MSIG_SIG_ECDSA_SHA256, digest, 32, MSIG_SIGOUT_RAW, sig,
-                                sizeof(sig), &len), 0, "/api/sign raw");
+                                sizeof(sig), &len),
+           0, "/api/sign raw");
     is_int((long long)len, 64, "/api/raw r||s is 64 bytes");
     is_int(msig_key_sign_digest(key, MSIG_SIG_ECDSA_SHA256, digest, 32, MSIG_SIGOUT_DER, sig,
-                                sizeof(sig), &len), 0, "/api/sign DER");
+                                sizeof(sig), &len),
+           0, "/api/sign DER");
     ok(pub && len >= 8 && len <= 72 && sig[0] == 0x30 && verify_digest(pub, digest, sig, len),
        "/api/DER signature verifies with OpenSSL (%zu bytes)", len);
-    is_int(msig_key_sign_digest(key, MSIG_SIG_ECDSA_SHA256, digest, 32, MSIG_SIGOUT_DER, sig, 4,
-                                &len), MSIG_E_BUFFER_TOO_SMALL, "/api/sign buffer too small");
+    is_int(
+        msig_key_sign_digest(key, MSIG_SIG_ECDSA_SHA256, digest, 32, MSIG_SIGOUT_DER, sig, 4, &len),
+        MSIG_E_BUFFER_TOO_SMALL, "/api/sign buffer too small");
     ok(len >= 8 && len <= 72, "/api/size needed is said (%zu)", len);
     is_int(msig_key_sign_digest(key, MSIG_SIG_RSA_PKCS1_SHA256, digest, 32, MSIG_SIGOUT_RAW, sig,
-                                sizeof(sig), &len), MSIG_E_UNSUPPORTED, "/api/wrong scheme");
+                                sizeof(sig), &len),
+           MSIG_E_UNSUPPORTED, "/api/wrong scheme");
     like(msig_ctx_last_error(ctx), "does not fit this EC P-256 key", "/api/wrong scheme message");
     is_int(msig_key_sign_digest(key, MSIG_SIG_ECDSA_SHA256, digest, 20, MSIG_SIGOUT_RAW, sig,
-                                sizeof(sig), &len), MSIG_E_INVALID, "/api/short digest");
+                                sizeof(sig), &len),
+           MSIG_E_INVALID, "/api/short digest");
     like(msig_ctx_last_error(ctx), "32 bytes is needed (got 20 bytes)",
          "/api/short digest message");
     EVP_PKEY_free(pub);
@@ -195,7 +205,8 @@ static void test_key_api(void)
     snprintf(spec, sizeof(spec), "%s/rsa3072-private-trad.pem", keydir);
     is_int(msig_key_open(ctx, spec, MSIG_KEY_OPEN_F_NO_PROMPT, &key), 0, "/api/open RSA-3072");
     is_int(msig_key_sign_digest(key, MSIG_SIG_RSA_PKCS1_SHA256, digest, 32, MSIG_SIGOUT_DER, sig,
-                                sizeof(sig), &len), 0, "/api/sign RSA");
+                                sizeof(sig), &len),
+           0, "/api/sign RSA");
     pub = read_pub("rsa3072-public.pem");
     ok(len == 384 && pub && verify_digest(pub, digest, sig, len),
        "/api/RSA PKCS#1 v1.5 signature verifies with OpenSSL");

@@ -99,10 +99,10 @@ static struct msig_writer *mk(int kind, const char *name)
     return w;
 }
 
-#define CHK(x)                                                                                 \
-    do {                                                                                       \
-        if ((x) != 0)                                                                          \
-            bail("%s: %s", #x, msig_ctx_last_error(ctx));                                      \
+#define CHK(x)                                            \
+    do {                                                  \
+        if ((x) != 0)                                     \
+            bail("%s: %s", #x, msig_ctx_last_error(ctx)); \
     } while (0)
 
 static int write_ok(struct msig_writer *w, const char *path, const char *what)
@@ -120,25 +120,23 @@ static void ma_validate(const char *path, const char *key, const char *what)
         ok(0, "%s: mender-artifact is not installed", what);
         return;
     }
-    const char *o = sh(&st, "mender-artifact validate %s%s '%s' 2>&1", key ? "-k " : "",
-                       key ? key : "", path);
-    if (!ok(st == 0 && strstr(o, "validated successfully"), "%s: mender-artifact validate",
-            what))
+    const char *o =
+        sh(&st, "mender-artifact validate %s%s '%s' 2>&1", key ? "-k " : "", key ? key : "", path);
+    if (!ok(st == 0 && strstr(o, "validated successfully"), "%s: mender-artifact validate", what))
         diag("%s", o);
 }
 
 /* One inner header file, e.g. hdr_file(path, ".gz", "header-info"). */
 static const char *hdr_file(const char *art, const char *hdr, const char *file)
 {
-    const char *dec = strcmp(hdr + strlen(hdr) - 3, ".gz") == 0   ? "gzip -dc"
-                      : strcmp(hdr + strlen(hdr) - 3, ".xz") == 0 ? "xz -dc"
+    const char *dec = strcmp(hdr + strlen(hdr) - 3, ".gz") == 0    ? "gzip -dc"
+                      : strcmp(hdr + strlen(hdr) - 3, ".xz") == 0  ? "xz -dc"
                       : strcmp(hdr + strlen(hdr) - 4, ".zst") == 0 ? "zstd -dc"
                                                                    : "cat";
     return sh(NULL, "tar -xOf '%s' '%s' | %s | tar -xO '%s'", art, hdr, dec, file);
 }
 
-static int expect_fail(struct msig_writer *w, const char *out, const char *msg,
-                       const char *what)
+static int expect_fail(struct msig_writer *w, const char *out, const char *msg, const char *what)
 {
     int before = count_tmp();
     int rc = msig_writer_write(w, P(out));
@@ -174,19 +172,20 @@ static void test_rootfs_golden(void)
                "\"artifact_name\":[\"release-0\"],\"device_type\":[\"qemux86-64\","
                "\"beaglebone\"],\"artifact_group\":[\"grp0\"]}}",
                "/writer/rootfs/golden: header-info");
-        is_str(hdr_file(P("golden.mender"), "header.tar.gz", "headers/0000/type-info"),
-               "{\"type\":\"rootfs-image\",\"artifact_depends\":{\"dep.key\":\"dval\"},"
-               "\"artifact_provides\":{\"custom.key\":\"val\",\"rootfs-image.checksum\":\"" SHA_HELLO
-               "\",\"rootfs-image.version\":\"release-1\"},\"clears_artifact_provides\":["
-               "\"artifact_group\",\"rootfs_image_checksum\",\"rootfs-image.*\"]}",
-               "/writer/rootfs/golden: type-info");
+        is_str(
+            hdr_file(P("golden.mender"), "header.tar.gz", "headers/0000/type-info"),
+            "{\"type\":\"rootfs-image\",\"artifact_depends\":{\"dep.key\":\"dval\"},"
+            "\"artifact_provides\":{\"custom.key\":\"val\",\"rootfs-image.checksum\":\"" SHA_HELLO
+            "\",\"rootfs-image.version\":\"release-1\"},\"clears_artifact_provides\":["
+            "\"artifact_group\",\"rootfs_image_checksum\",\"rootfs-image.*\"]}",
+            "/writer/rootfs/golden: type-info");
         is_str(sh(NULL, "tar -tf '%s' | tr '\\n' ' '", P("golden.mender")),
                "version manifest header.tar.gz data/0000.tar.gz ",
                "/writer/rootfs/golden: outer entries in order");
-        is_str(sh(NULL, "tar -xOf '%s' header.tar.gz | tar -tzf - | tr '\\n' ' '",
-                  P("golden.mender")),
-               "header-info headers/0000/type-info headers/0000/meta-data ",
-               "/writer/rootfs/golden: header entries");
+        is_str(
+            sh(NULL, "tar -xOf '%s' header.tar.gz | tar -tzf - | tr '\\n' ' '", P("golden.mender")),
+            "header-info headers/0000/type-info headers/0000/meta-data ",
+            "/writer/rootfs/golden: header entries");
         is_str(hdr_file(P("golden.mender"), "header.tar.gz", "headers/0000/meta-data"), "",
                "/writer/rootfs/golden: empty meta-data");
         char m[2048];
@@ -194,8 +193,8 @@ static void test_rootfs_golden(void)
         like(m, SHA_HELLO "  data/0000/rootfs.ext4\n", "/writer/rootfs/golden: manifest data");
         like(m, "96bcd965947569404798bcbdb614f103db5a004eb6e364cfc162c146890ea35b  version",
              "/writer/rootfs/golden: manifest version line");
-        const char *hs = sh(NULL, "tar -xOf '%s' header.tar.gz | sha256sum | cut -c1-64",
-                            P("golden.mender"));
+        const char *hs =
+            sh(NULL, "tar -xOf '%s' header.tar.gz | sha256sum | cut -c1-64", P("golden.mender"));
         char want[128];
         snprintf(want, sizeof(want), "%s  header.tar.gz\n", hs);
         like(m, want, "/writer/rootfs/golden: header checksum over compressed bytes");
@@ -230,8 +229,7 @@ static void test_compressions(void)
               { MSIG_COMPRESS_GZIP, ".gz", 1 },
               { MSIG_COMPRESS_LZMA, ".xz", 1 },
               { MSIG_COMPRESS_ZSTD_FAST, ".zst", 0 } };
-    static const int kinds[] = { MSIG_PAYLOAD_ROOTFS, MSIG_PAYLOAD_MODULE,
-                                 MSIG_PAYLOAD_BOOTSTRAP };
+    static const int kinds[] = { MSIG_PAYLOAD_ROOTFS, MSIG_PAYLOAD_MODULE, MSIG_PAYLOAD_BOOTSTRAP };
     static const char *const kname[] = { "", "rootfs", "module", "bootstrap" };
     put_file("p1.bin", "payload one\n");
     put_file("p2.bin", "payload two\n");
@@ -253,10 +251,8 @@ static void test_compressions(void)
             }
             if (write_ok(w, P(out), what) == 0) {
                 char list[128];
-                snprintf(list, sizeof(list), "version manifest %s data/0000.tar%s ", hdr,
-                         c[i].ext);
-                is_str(sh(NULL, "tar -tf '%s' | tr '\\n' ' '", P(out)), list, "%s: entries",
-                       what);
+                snprintf(list, sizeof(list), "version manifest %s data/0000.tar%s ", hdr, c[i].ext);
+                is_str(sh(NULL, "tar -tf '%s' | tr '\\n' ' '", P(out)), list, "%s: entries", what);
                 const char *hi = hdr_file(P(out), hdr, "header-info");
                 like(hi, "\"artifact_name\":\"art-1\"", "%s: header-info readable", what);
                 if (c[i].ma)
@@ -379,8 +375,8 @@ static void test_default_provides(void)
     w = rootfs_empty();
     msig_writer_set_flags(w, MSIG_WRITE_F_NO_CHECKSUM_PROVIDE);
     CHK(msig_writer_add_provide(w, "rootfs-image.version", "mine"));
-    like(type_info_of(w, "/writer/rootfs/user-provide-wins"),
-         "{\"rootfs-image.version\":\"mine\"}", "/writer/rootfs/user-provide-wins: -p kept");
+    like(type_info_of(w, "/writer/rootfs/user-provide-wins"), "{\"rootfs-image.version\":\"mine\"}",
+         "/writer/rootfs/user-provide-wins: -p kept");
 
     w = rootfs_empty();
     msig_writer_set_flags(w, MSIG_WRITE_F_NO_CHECKSUM_PROVIDE | MSIG_WRITE_F_SOFTWARE_WINS);
@@ -451,13 +447,13 @@ static void test_module_golden(void)
                "{\"f\":0.1,\"foo\":\"bar\",\"list\":[\"a\",1],\"n\":42,\"url\":\"http://x/?a=1"
                "\\u0026b=\\u003c2\\u003e\"}",
                "/writer/module/golden: meta-data re-serialised");
-        const char *m = sh(NULL, "tar -xOf '%s' manifest | cut -c67- | tr '\\n' ' '",
-                           P("mod.mender"));
+        const char *m =
+            sh(NULL, "tar -xOf '%s' manifest | cut -c67- | tr '\\n' ' '", P("mod.mender"));
         is_str(m, "data/0000/p2.bin data/0000/p1.bin header.tar.gz version ",
                "/writer/module/golden: manifest order");
-        is_str(sh(NULL, "tar -xOf '%s' data/0000.tar.gz | tar -tzf - | tr '\\n' ' '",
-                  P("mod.mender")),
-               "p2.bin p1.bin ", "/writer/module/golden: data order");
+        is_str(
+            sh(NULL, "tar -xOf '%s' data/0000.tar.gz | tar -tzf - | tr '\\n' ' '", P("mod.mender")),
+            "p2.bin p1.bin ", "/writer/module/golden: data order");
         ma_validate(P("mod.mender"), NULL, "/writer/module/golden");
     }
     msig_writer_free(w);
@@ -472,9 +468,9 @@ static void test_bootstrap_golden(void)
                "{\"payloads\":[{\"type\":null}],\"artifact_provides\":{\"artifact_name\":"
                "\"boot-1\"},\"artifact_depends\":{\"device_type\":[\"qemux86-64\"]}}",
                "/writer/bootstrap/golden: header-info");
-        is_str(sh(NULL, "tar -xOf '%s' header.tar.gz | tar -tzf - | tr '\\n' ' '",
-                  P("boot.mender")),
-               "header-info headers/0000/type-info ", "/writer/bootstrap/golden: no meta-data");
+        is_str(
+            sh(NULL, "tar -xOf '%s' header.tar.gz | tar -tzf - | tr '\\n' ' '", P("boot.mender")),
+            "header-info headers/0000/type-info ", "/writer/bootstrap/golden: no meta-data");
         is_str(sh(NULL, "tar -xOf '%s' data/0000.tar.gz | gzip -dc | wc -c", P("boot.mender")),
                "1024", "/writer/bootstrap/golden: data is an empty tar of 1024 bytes");
         ma_validate(P("boot.mender"), NULL, "/writer/bootstrap/golden");
@@ -526,18 +522,16 @@ static void test_scripts_augment(void)
                "version manifest manifest-augment header.tar.gz header-augment.tar.gz "
                "data/0000.tar.gz ",
                "/writer/module/augment: outer entries");
-        is_str(sh(NULL, "tar -xOf '%s' header.tar.gz | tar -tzf - | tr '\\n' ' '",
-                  P("aug.mender")),
+        is_str(sh(NULL, "tar -xOf '%s' header.tar.gz | tar -tzf - | tr '\\n' ' '", P("aug.mender")),
                "header-info scripts/ArtifactCommit_Leave_02 scripts/ArtifactInstall_Enter_01_x "
                "scripts/ArtifactReboot_Error_03 headers/0000/type-info ",
                "/writer/module/scripts: directory expanded in name order");
         is_str(hdr_file(P("aug.mender"), "header-augment.tar.gz", "headers/0000/type-info"),
                "{\"type\":\"aug-mod\",\"artifact_provides\":{\"aug.key\":\"av\"}}",
                "/writer/module/augment: augment type-info");
-        is_str(sh(NULL, "tar -xOf '%s' manifest-augment | cut -c67- | tr '\\n' ' '",
-                  P("aug.mender")),
-               "data/0000/p2.bin header-augment.tar.gz ",
-               "/writer/module/augment: manifest-augment");
+        is_str(
+            sh(NULL, "tar -xOf '%s' manifest-augment | cut -c67- | tr '\\n' ' '", P("aug.mender")),
+            "data/0000/p2.bin header-augment.tar.gz ", "/writer/module/augment: manifest-augment");
         ma_validate(P("aug.mender"), NULL, "/writer/module/augment");
         const char *r = sh(NULL, "mender-artifact read '%s' 2>&1", P("aug.mender"));
         like(r, "ArtifactInstall_Enter_01_x", "/writer/module/scripts: read lists scripts");
@@ -571,8 +565,7 @@ static void test_errors(void)
     CHK(msig_writer_add_device_type(w, "d"));
     CHK(msig_writer_add_file(w, P("p1.bin")));
     CHK(msig_writer_add_file(w, P("p2.bin")));
-    expect_fail(w, "e.mender", "exactly one payload file, got 2",
-                "/writer/error/rootfs-two-files");
+    expect_fail(w, "e.mender", "exactly one payload file, got 2", "/writer/error/rootfs-two-files");
 
     w = mk(MSIG_PAYLOAD_MODULE, "n");
     CHK(msig_writer_add_device_type(w, "d"));
@@ -612,7 +605,8 @@ static void test_errors(void)
     CHK(msig_writer_add_device_type(w, "d"));
     CHK(msig_writer_add_file(w, P("p1.bin")));
     CHK(msig_writer_add_script(w, P("a.txt")));
-    expect_fail(w, "e.mender", "Invalid script name: \"a.txt\". Scripts must have a name on the form",
+    expect_fail(w, "e.mender",
+                "Invalid script name: \"a.txt\". Scripts must have a name on the form",
                 "/writer/error/script-name");
 
     put_file("Download_Enter_05_x", "x");
@@ -620,8 +614,7 @@ static void test_errors(void)
     CHK(msig_writer_add_device_type(w, "d"));
     CHK(msig_writer_add_file(w, P("p1.bin")));
     CHK(msig_writer_add_script(w, P("Download_Enter_05_x")));
-    expect_fail(w, "e.mender", "Unsupported script state: Download",
-                "/writer/error/script-state");
+    expect_fail(w, "e.mender", "Unsupported script state: Download", "/writer/error/script-state");
 
     w = mk(MSIG_PAYLOAD_ROOTFS, "n");
     CHK(msig_writer_add_device_type(w, "d"));
@@ -662,8 +655,7 @@ static void test_errors(void)
     CHK(msig_writer_add_device_type(w, "d"));
     CHK(msig_writer_add_file(w, P("p1.bin")));
     CHK(msig_writer_set_augment_type(w, "x"));
-    expect_fail(w, "e.mender", "only be written as module-image",
-                "/writer/error/rootfs-augment");
+    expect_fail(w, "e.mender", "only be written as module-image", "/writer/error/rootfs-augment");
 
     w = mk(MSIG_PAYLOAD_MODULE, "n");
     CHK(msig_writer_set_payload_type(w, "t"));
@@ -782,8 +774,7 @@ static void test_signed(void)
         snprintf(out, sizeof(out), "signed-%s.mender", keys[i]);
         struct msig_key *key = NULL;
         if (!interop || msig_key_open(ctx, priv, 0, &key) != 0) {
-            ok(0, "/writer/signed/%s: key %s opens (%s)", keys[i], priv,
-               msig_ctx_last_error(ctx));
+            ok(0, "/writer/signed/%s: key %s opens (%s)", keys[i], priv, msig_ctx_last_error(ctx));
             continue;
         }
         struct msig_writer *w = mk(MSIG_PAYLOAD_ROOTFS, "sig-1");
@@ -827,8 +818,7 @@ static void test_big(void)
     getrusage(RUSAGE_CHILDREN, &ru);
     ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "/writer/big/1GiB: written");
     diag("peak RSS of the writer child: %ld KiB", ru.ru_maxrss);
-    ok(ru.ru_maxrss < 200 * 1024, "/writer/big/1GiB: peak RSS %ld KiB < 200 MiB",
-       ru.ru_maxrss);
+    ok(ru.ru_maxrss < 200 * 1024, "/writer/big/1GiB: peak RSS %ld KiB < 200 MiB", ru.ru_maxrss);
     const char *m = sh(NULL, "tar -xOf '%s' manifest | head -1", P("big.mender"));
     like(m, "49bc20df15e412a64472421e13fe86ff1c5165e18b2afccf160d4dc19fe68a14  data/0000/big.img",
          "/writer/big/1GiB: payload checksum");

@@ -208,8 +208,7 @@ static void test_names(void)
     is_str(msigi_z_suffix(MSIGI_Z_GZIP), ".gz", "/zstream/suffix/gzip");
     is_str(msigi_z_suffix(MSIGI_Z_XZ), ".xz", "/zstream/suffix/xz");
     is_str(msigi_z_suffix(MSIGI_Z_ZSTD), ".zst", "/zstream/suffix/zstd");
-    is_int(msigi_z_family_from_name("header.tar.gz", &base), MSIGI_Z_GZIP,
-           "/zstream/from_name/gz");
+    is_int(msigi_z_family_from_name("header.tar.gz", &base), MSIGI_Z_GZIP, "/zstream/from_name/gz");
     is_int((long long)base, 10, "/zstream/from_name/gz/base_len");
     is_int(msigi_z_family_from_name("data/0000.tar.xz", &base), MSIGI_Z_XZ,
            "/zstream/from_name/xz");
@@ -217,8 +216,7 @@ static void test_names(void)
     is_int(msigi_z_family_from_name("data/0000.tar.zst", &base), MSIGI_Z_ZSTD,
            "/zstream/from_name/zst");
     is_int((long long)base, 13, "/zstream/from_name/zst/base_len");
-    is_int(msigi_z_family_from_name("header.tar", &base), MSIGI_Z_NONE,
-           "/zstream/from_name/plain");
+    is_int(msigi_z_family_from_name("header.tar", &base), MSIGI_Z_NONE, "/zstream/from_name/plain");
     is_int((long long)base, 10, "/zstream/from_name/plain/base_len");
     is_int(msigi_z_family_from_name("header.tar.bz2", &base), MSIGI_Z_NONE,
            "/zstream/from_name/unknown_suffix");
@@ -234,20 +232,17 @@ static void test_compression_ids(void)
         const char *name;
         int id;
     } ids[] = {
-        { "none", MSIG_COMPRESS_NONE },
-        { "gzip", MSIG_COMPRESS_GZIP },
-        { "lzma", MSIG_COMPRESS_LZMA },
-        { "zstd_fastest", MSIG_COMPRESS_ZSTD_FASTEST },
-        { "zstd_fast", MSIG_COMPRESS_ZSTD_FAST },
-        { "zstd_better", MSIG_COMPRESS_ZSTD_BETTER },
+        { "none", MSIG_COMPRESS_NONE },           { "gzip", MSIG_COMPRESS_GZIP },
+        { "lzma", MSIG_COMPRESS_LZMA },           { "zstd_fastest", MSIG_COMPRESS_ZSTD_FASTEST },
+        { "zstd_fast", MSIG_COMPRESS_ZSTD_FAST }, { "zstd_better", MSIG_COMPRESS_ZSTD_BETTER },
         { "zstd_best", MSIG_COMPRESS_ZSTD_BEST },
     };
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
         int c = -1;
         int rc = msig_compression_from_name(ids[i].name, &c);
         ok(rc == 0 && c == ids[i].id, "/zstream/compression_from_name/%s", ids[i].name);
-        is_str(msigi_z_compression_name(ids[i].id), ids[i].name,
-               "/zstream/compression_name/%s", ids[i].name);
+        is_str(msigi_z_compression_name(ids[i].id), ids[i].name, "/zstream/compression_name/%s",
+               ids[i].name);
     }
     int c = 77;
     is_int(msig_compression_from_name("zstd", &c), MSIG_E_INVALID,
@@ -283,9 +278,9 @@ static void test_roundtrips(void)
                         continue;
                     struct buf z = { 0 }, plain = { 0 };
                     int rc = compress(c, threads, data, sizes[si], 0, &z);
-                    int drc = rc == 0 ? decompress(msigi_z_family(c), z.p, z.len, 0, 65536,
-                                                   "rt", &plain)
-                                      : rc;
+                    int drc =
+                        rc == 0 ? decompress(msigi_z_family(c), z.p, z.len, 0, 65536, "rt", &plain)
+                                : rc;
                     ok(rc == 0 && drc == 0 && plain.len == sizes[si] &&
                            (sizes[si] == 0 || memcmp(plain.p, data, sizes[si]) == 0),
                        "/zstream/%s/roundtrip/%s/%zu/threads%d", cname(c), kname, sizes[si],
@@ -319,8 +314,7 @@ static void test_gzip_output(void)
     ok(compress(MSIG_COMPRESS_GZIP, 2, data, len, 7777, &b) == 0,
        "/zstream/gzip/encode/run2_odd_writes");
     ok(compress(MSIG_COMPRESS_GZIP, 1, data, len, 0, &t1) == 0, "/zstream/gzip/encode/t1");
-    ok(compress(MSIG_COMPRESS_GZIP, 3, data, len, 100000, &t3) == 0,
-       "/zstream/gzip/encode/t3");
+    ok(compress(MSIG_COMPRESS_GZIP, 3, data, len, 100000, &t3) == 0, "/zstream/gzip/encode/t3");
     is_mem(b.p, b.len, a.p, a.len, "/zstream/gzip/reproducible/two_runs");
     is_mem(t1.p, t1.len, a.p, a.len, "/zstream/gzip/reproducible/threads1_vs_2");
     is_mem(t3.p, t3.len, a.p, a.len, "/zstream/gzip/reproducible/threads3_vs_2");
@@ -498,8 +492,8 @@ static void test_gzip_kat(void)
     buf_free(&want);
 }
 
-static void expect_fail(int family, const uint8_t *p, size_t len, size_t src_step,
-                        const char *what, int want_rc, const char *want_msg, const char *name)
+static void expect_fail(int family, const uint8_t *p, size_t len, size_t src_step, const char *what,
+                        int want_rc, const char *want_msg, const char *name)
 {
     struct buf plain = { 0 };
     int rc = decompress(family, p, len, src_step, 4096, what, &plain);
@@ -544,8 +538,7 @@ static void test_gzip_errors(void)
     buf_add(&h, kat_gz + 10, sizeof(kat_gz) - 10);
     for (size_t step = 0; step <= 1; step++) {
         int rc = decompress(MSIGI_Z_GZIP, h.p, h.len, step, 4096, "n.gz", &plain);
-        ok(rc == 0 && plain.len == strlen(kat_text) &&
-               memcmp(plain.p, kat_text, plain.len) == 0,
+        ok(rc == 0 && plain.len == strlen(kat_text) && memcmp(plain.p, kat_text, plain.len) == 0,
            "/zstream/gzip/header_fname/step%zu", step);
         buf_free(&plain);
     }
@@ -554,12 +547,12 @@ static void test_gzip_errors(void)
     buf_add(&h, hdr, 10);
     buf_add(&h, "\x12\x34", 2);
     buf_add(&h, kat_gz + 10, sizeof(kat_gz) - 10);
-    expect_fail(MSIGI_Z_GZIP, h.p, h.len, 0, "hc.gz", MSIG_E_FORMAT, "hc.gz: corrupt gzip data: header CRC16 mismatch",
-                "/zstream/gzip/header_crc16");
+    expect_fail(MSIGI_Z_GZIP, h.p, h.len, 0, "hc.gz", MSIG_E_FORMAT,
+                "hc.gz: corrupt gzip data: header CRC16 mismatch", "/zstream/gzip/header_crc16");
     buf_free(&h);
     /* Not gzip at all. */
-    expect_fail(MSIGI_Z_GZIP, (const uint8_t *)"plain text, not gzip", 20, 0, "x.gz",
-                MSIG_E_FORMAT, "x.gz: not gzip data", "/zstream/gzip/not_gzip");
+    expect_fail(MSIGI_Z_GZIP, (const uint8_t *)"plain text, not gzip", 20, 0, "x.gz", MSIG_E_FORMAT,
+                "x.gz: not gzip data", "/zstream/gzip/not_gzip");
     /* Trailing garbage after the last member. */
     struct buf t = { 0 };
     buf_add(&t, kat_gz, sizeof(kat_gz));
@@ -585,8 +578,8 @@ static void test_gzip_errors(void)
     /* Corrupted deflate data. */
     memcpy(bad, kat_gz, sizeof(bad));
     bad[20] ^= 0x55;
-    expect_fail(MSIGI_Z_GZIP, bad, sizeof(bad), 0, "c.gz", MSIG_E_FORMAT, "c.gz: ",
-                "/zstream/gzip/corrupt");
+    expect_fail(MSIGI_Z_GZIP, bad, sizeof(bad), 0, "c.gz", MSIG_E_FORMAT,
+                "c.gz: ", "/zstream/gzip/corrupt");
     /* Empty input. */
     expect_fail(MSIGI_Z_GZIP, kat_gz, 0, 0, "e.gz", MSIG_E_FORMAT,
                 "unexpected end of gzip stream in e.gz", "/zstream/gzip/empty_input");
@@ -613,8 +606,7 @@ static void test_strictness(void)
         static const size_t cuts[] = { 1, 5, 100, 2, 0 };
         for (size_t k = 0; k < sizeof(cuts) / sizeof(cuts[0]); k++) {
             size_t cut = k == 2 ? z.len / 2 : k == 3 ? z.len - 1 : k == 4 ? z.len - 4 : cuts[k];
-            snprintf(name, sizeof(name), "/zstream/%s/truncated/%zu_of_%zu", fam[i], cut,
-                     z.len);
+            snprintf(name, sizeof(name), "/zstream/%s/truncated/%zu_of_%zu", fam[i], cut, z.len);
             snprintf(msg, sizeof(msg), "unexpected end of %s stream in d.tar", fam[i]);
             expect_fail(family, z.p, cut, 0, "d.tar", MSIG_E_FORMAT, msg, name);
         }
@@ -628,9 +620,11 @@ static void test_strictness(void)
         for (size_t step = 0; step <= 1; step++) {
             snprintf(name, sizeof(name), "/zstream/%s/trailing_garbage/step%zu", fam[i], step);
             /* xz reads concatenated streams: garbage after one is a broken next stream. */
-            snprintf(msg, sizeof(msg), i == 1 ? "xz stream in d.tar"
-                                              : "d.tar: trailing data after the end of the %s "
-                                                "stream", fam[i]);
+            snprintf(msg, sizeof(msg),
+                     i == 1 ? "xz stream in d.tar"
+                            : "d.tar: trailing data after the end of the %s "
+                              "stream",
+                     fam[i]);
             expect_fail(family, t.p, t.len, step, "d.tar", MSIG_E_FORMAT, msg, name);
         }
         /* xz stream padding (zeros in multiples of 4) and a second stream are valid xz. */
@@ -643,8 +637,8 @@ static void test_strictness(void)
             is_mem(plain.p, plain.len, data, len, "%s/padding/bytes", name);
             buf_free(&plain);
             buf_add(&t, z.p, z.len);
-            is_int(decompress(family, t.p, t.len, 3, 4096, "d.tar", &plain), 0,
-                   "%s/two_streams", name);
+            is_int(decompress(family, t.p, t.len, 3, 4096, "d.tar", &plain), 0, "%s/two_streams",
+                   name);
             is_int((long long)plain.len, (long long)(2 * len), "%s/two_streams/bytes", name);
             buf_free(&plain);
         } else {
@@ -672,8 +666,7 @@ static void test_strictness(void)
         struct buf zs = { 0 };
         int rc = compress(cs[i], 1, data + len / 3, small, 1, &zs);
         int drc = rc == 0 ? decompress(family, zs.p, zs.len, 1, 1, "tiny", &plain) : rc;
-        ok(rc == 0 && drc == 0 && plain.len == small &&
-               memcmp(plain.p, data + len / 3, small) == 0,
+        ok(rc == 0 && drc == 0 && plain.len == small && memcmp(plain.p, data + len / 3, small) == 0,
            "/zstream/%s/tiny_reads", fam[i]);
         buf_free(&plain);
         buf_free(&zs);
@@ -681,8 +674,8 @@ static void test_strictness(void)
         buf_free(&t);
     }
     /* Wrong family: gzip bytes into the xz and zstd decoders. */
-    expect_fail(MSIGI_Z_XZ, kat_gz, sizeof(kat_gz), 0, "w.xz", MSIG_E_FORMAT,
-                "w.xz: not xz data", "/zstream/xz/not_xz");
+    expect_fail(MSIGI_Z_XZ, kat_gz, sizeof(kat_gz), 0, "w.xz", MSIG_E_FORMAT, "w.xz: not xz data",
+                "/zstream/xz/not_xz");
     expect_fail(MSIGI_Z_ZSTD, kat_gz, sizeof(kat_gz), 0, "w.zst", MSIG_E_FORMAT,
                 "w.zst: not zstd data", "/zstream/zstd/not_zstd");
     free(data);
@@ -722,10 +715,9 @@ static void test_io_errors(void)
             ;
         is_int(n, -1, "/zstream/%s/source_error/read_fails", cname(c));
         is_int(msigi_zdec_error(d), MSIG_E_IO, "/zstream/%s/source_error/code", cname(c));
-        like(msig_ctx_last_error(ctx), strerror(EIO), "/zstream/%s/source_error/message",
-             cname(c));
-        is_int(msigi_zdec_read(d, rbuf, sizeof(rbuf)), -1,
-               "/zstream/%s/source_error/sticky", cname(c));
+        like(msig_ctx_last_error(ctx), strerror(EIO), "/zstream/%s/source_error/message", cname(c));
+        is_int(msigi_zdec_read(d, rbuf, sizeof(rbuf)), -1, "/zstream/%s/source_error/sticky",
+               cname(c));
         msigi_zdec_free(d);
 
         /* Sink failure while compressing. */
@@ -739,8 +731,7 @@ static void test_io_errors(void)
         is_int(rc, MSIG_E_IO, "/zstream/%s/sink_error/code", cname(c));
         like(msig_ctx_last_error(ctx), strerror(ENOSPC), "/zstream/%s/sink_error/message",
              cname(c));
-        is_int(msigi_zenc_write(e, data, 1), MSIG_E_IO, "/zstream/%s/sink_error/sticky",
-               cname(c));
+        is_int(msigi_zenc_write(e, data, 1), MSIG_E_IO, "/zstream/%s/sink_error/sticky", cname(c));
         msigi_zenc_free(e);
         buf_free(&sk.b);
         buf_free(&z);
@@ -784,8 +775,7 @@ static void test_misuse(void)
     struct sink sk = { { 0 }, 0 };
     is_int(msigi_zenc_new(ctx, 99, 1, sink_write, &sk, &e), MSIG_E_INVALID,
            "/zstream/enc/unknown_compression");
-    ok(msigi_zenc_new(ctx, MSIG_COMPRESS_GZIP, 1, sink_write, &sk, &e) == 0,
-       "/zstream/enc/new");
+    ok(msigi_zenc_new(ctx, MSIG_COMPRESS_GZIP, 1, sink_write, &sk, &e) == 0, "/zstream/enc/new");
     ok(msigi_zenc_finish(e) == 0, "/zstream/enc/finish");
     is_int(msigi_zenc_write(e, "x", 1), MSIG_E_INVALID, "/zstream/enc/write_after_finish");
     is_int(msigi_zenc_finish(e), MSIG_E_INVALID, "/zstream/enc/finish_twice");

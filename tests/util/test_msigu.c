@@ -27,14 +27,14 @@ static struct {
     int errors;
     char log[1024];
     int log_level;
-    const char *const *params;  /* name, value, name, value, ..., NULL */
-    int pin_rc;                 /* what get_pin returns */
-    const char *pin;            /* what it answers */
+    const char *const *params; /* name, value, name, value, ..., NULL */
+    int pin_rc;                /* what get_pin returns */
+    const char *pin;           /* what it answers */
     struct msig_pin_request last_req;
     int pin_calls;
-    long live_bytes;            /* allocated minus freed */
-    int dirty_frees;            /* secrets freed with bytes not wiped */
-    int check_wiped;            /* expect wiped buffers in mem_free */
+    long live_bytes; /* allocated minus freed */
+    int dirty_frees; /* secrets freed with bytes not wiped */
+    int check_wiped; /* expect wiped buffers in mem_free */
 } H;
 
 static void t_log(void *d, int level, const char *msg)
@@ -87,8 +87,7 @@ static int t_param(void *d, const char *k, const char **v)
     return MSIG_E_NOT_FOUND;
 }
 
-static int t_pin(void *d, const struct msig_pin_request *req, char *pin, size_t cap,
-                 size_t *len)
+static int t_pin(void *d, const struct msig_pin_request *req, char *pin, size_t cap, size_t *len)
 {
     (void)d;
     H.pin_calls++;
@@ -100,9 +99,16 @@ static int t_pin(void *d, const struct msig_pin_request *req, char *pin, size_t 
     return 0;
 }
 
-static const struct msig_host host = {
-    sizeof(struct msig_host), MSIG_PLUGIN_ABI_MAJOR, MSIG_PLUGIN_ABI_MINOR, NULL,
-    t_log, t_err, t_alloc, t_free, t_param, t_pin};
+static const struct msig_host host = { sizeof(struct msig_host),
+                                       MSIG_PLUGIN_ABI_MAJOR,
+                                       MSIG_PLUGIN_ABI_MINOR,
+                                       NULL,
+                                       t_log,
+                                       t_err,
+                                       t_alloc,
+                                       t_free,
+                                       t_param,
+                                       t_pin };
 
 static void reset(void)
 {
@@ -116,8 +122,8 @@ static void reset(void)
 static void test_errors_and_log(void)
 {
     reset();
-    is_int(msigu_error(&host, MSIG_E_NOT_FOUND, "no key %s in slot %d", "k1", 3),
-           MSIG_E_NOT_FOUND, "/error/returns-the-code");
+    is_int(msigu_error(&host, MSIG_E_NOT_FOUND, "no key %s in slot %d", "k1", 3), MSIG_E_NOT_FOUND,
+           "/error/returns-the-code");
     is_str(H.err, "no key k1 in slot 3", "/error/formats-the-message");
     is_int(H.err_code, MSIG_E_NOT_FOUND, "/error/passes-the-code");
     is_int(msigu_error(NULL, MSIG_E_IO, "x"), MSIG_E_IO, "/error/null-host");
@@ -128,9 +134,12 @@ static void test_errors_and_log(void)
 
 static void test_params(void)
 {
-    static const char *const p[] = {"x.n", "42", "x.bad", "4x2", "x.neg", "-1", "x.big", "999",
-                                    "x.empty", "", "x.yes", "Yes", "x.off", "off", "x.maybe",
-                                    "maybe", "x.huge", "99999999999999999999999", NULL};
+    static const char *const p[] = {
+        "x.n",   "42",  "x.bad",   "4x2",   "x.neg",  "-1",
+        "x.big", "999", "x.empty", "",      "x.yes",  "Yes",
+        "x.off", "off", "x.maybe", "maybe", "x.huge", "99999999999999999999999",
+        NULL
+    };
     const char *v = (const char *)1;
     uint64_t n = 0;
     int b = -1;
@@ -214,8 +223,8 @@ static const char *write_tmp(const char *name, const char *data, size_t len)
 static void secret_case(const char *value, const char *file, const char *want, const char *name)
 {
     struct msigu_secret s;
-    struct msig_pin_request req = {sizeof(req), MSIG_PIN_F_FINAL_TRY, 1, "pkcs11:token=t",
-                                   "token t"};
+    struct msig_pin_request req = { sizeof(req), MSIG_PIN_F_FINAL_TRY, 1, "pkcs11:token=t",
+                                    "token t" };
     int rc = msigu_secret_get(&host, value, file, &req, 0, &s);
 
     is_int(rc, 0, "%s", name);
@@ -231,8 +240,8 @@ static void test_secrets(void)
 
     const char *p;
     struct msigu_secret s;
-    struct msig_pin_request req = {sizeof(req), MSIG_PIN_F_FINAL_TRY, 1, "pkcs11:token=t",
-                                   "token t"};
+    struct msig_pin_request req = { sizeof(req), MSIG_PIN_F_FINAL_TRY, 1, "pkcs11:token=t",
+                                    "token t" };
     long before = H.live_bytes;
 
     if (mkdtemp(tmpdir) == NULL)
@@ -260,8 +269,8 @@ static void test_secrets(void)
     is_int(H.pin_calls, 0, "/secret/files-do-not-ask-the-host");
 
     reset();
-    is_int(msigu_secret_get(&host, NULL, write_tmp("pin7", big, MSIGU_SECRET_MAX + 2), &req, 0,
-                            &s), MSIG_E_INVALID, "/secret/file-too-long");
+    is_int(msigu_secret_get(&host, NULL, write_tmp("pin7", big, MSIGU_SECRET_MAX + 2), &req, 0, &s),
+           MSIG_E_INVALID, "/secret/file-too-long");
     like(H.err, "is longer than 1024 bytes", "/secret/file-too-long-message");
     ok(strstr(H.err, "pppp") == NULL, "/secret/message-never-holds-the-content");
     ok(s.buf == NULL, "/secret/file-too-long-nothing-kept");
@@ -272,8 +281,7 @@ static void test_secrets(void)
     like(H.err, "cannot open the PIN file ", "/secret/missing-file-message");
     like(H.err, "/missing: No such file or directory", "/secret/missing-file-names-it");
     reset();
-    is_int(msigu_secret_get(&host, NULL, tmpdir, &req, 0, &s), MSIG_E_IO,
-           "/secret/directory");
+    is_int(msigu_secret_get(&host, NULL, tmpdir, &req, 0, &s), MSIG_E_IO, "/secret/directory");
     like(H.err, "cannot read the PIN file", "/secret/directory-message");
     reset();
     is_int(msigu_secret_set(&host, big, MSIGU_SECRET_MAX + 1, &s), MSIG_E_INVALID,
@@ -324,7 +332,8 @@ static void test_b64(void)
     msigu_strfree(&host, s);
 
     ok(msigu_b64_decode(&host, "-__-AQ", 6, out, sizeof(out), &n) == 0 && n == 4 &&
-       memcmp(out, "\xfb\xff\xfe\x01", 4) == 0, "/unb64/url-unpadded");
+           memcmp(out, "\xfb\xff\xfe\x01", 4) == 0,
+       "/unb64/url-unpadded");
     ok(msigu_b64_decode(&host, "+//+AQ==", 8, out, sizeof(out), &n) == 0 && n == 4,
        "/unb64/std-padded");
     ok(msigu_b64_decode(&host, "AQ", 2, out, sizeof(out), &n) == 0 && n == 1 && out[0] == 1,
@@ -444,10 +453,9 @@ static void test_pubkey_parse(EVP_PKEY *ec)
 
 static void test_jwk(void)
 {
-    static const char ec_jwk[] =
-        "{\"kty\":\"EC\",\"crv\":\"P-256\","
-        "\"x\":\"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU\","
-        "\"y\":\"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0\"}";
+    static const char ec_jwk[] = "{\"kty\":\"EC\",\"crv\":\"P-256\","
+                                 "\"x\":\"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU\","
+                                 "\"y\":\"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0\"}";
     EVP_PKEY *pk = NULL, *rsa = gen("RSA", "2048");
     BIGNUM *bn_n = NULL, *bn_e = NULL;
     uint8_t nb[256], eb[8];
@@ -481,8 +489,7 @@ static void test_jwk(void)
     like(H.err, "key azurekv:k: ", "/jwk/refusal-names-the-key");
     ok(pk == NULL, "/jwk/refused-no-key");
     reset();
-    ok(msigu_pubkey_from_jwk(&host, "{\"kty\":", 7, "key azurekv:k", &pk) != 0,
-       "/jwk/bad-json");
+    ok(msigu_pubkey_from_jwk(&host, "{\"kty\":", 7, "key azurekv:k", &pk) != 0, "/jwk/bad-json");
     like(H.err, "key azurekv:k: ", "/jwk/bad-json-names-the-key");
     reset();
     snprintf(text, sizeof(text), "{\"kty\":\"RSA\",\"n\":\"*\",\"e\":\"AQAB\"}");
@@ -520,14 +527,22 @@ static void test_policy(EVP_PKEY *ec, EVP_PKEY *rsa)
     ok(type == MSIG_KEY_EC_P256 && bits == 256, "/policy/p256-type-bits");
     policy_refused(small, NULL, "RSA key of 1024 bits refused: at least 2048 bits are required",
                    "/policy/rsa-1024");
-    policy_refused(small, "key vault:old", "key vault:old: RSA key of 1024 bits refused: at "
-                   "least 2048 bits are required", "/policy/rsa-1024-named");
-    policy_refused(p384, "", "EC key on curve secp384r1 refused: Mender ECDSA signatures need "
-                   "P-256 (prime256v1)", "/policy/p384");
-    policy_refused(ed, NULL, "ED25519 keys are not supported: Mender Artifacts are signed with "
-                   "RSA (>= 2048 bits) or ECDSA P-256", "/policy/ed25519");
-    policy_refused(pss, NULL, "RSA-PSS keys are not supported: Mender verifies RSA PKCS#1 v1.5 "
-                   "signatures", "/policy/rsa-pss");
+    policy_refused(small, "key vault:old",
+                   "key vault:old: RSA key of 1024 bits refused: at "
+                   "least 2048 bits are required",
+                   "/policy/rsa-1024-named");
+    policy_refused(p384, "",
+                   "EC key on curve secp384r1 refused: Mender ECDSA signatures need "
+                   "P-256 (prime256v1)",
+                   "/policy/p384");
+    policy_refused(ed, NULL,
+                   "ED25519 keys are not supported: Mender Artifacts are signed with "
+                   "RSA (>= 2048 bits) or ECDSA P-256",
+                   "/policy/ed25519");
+    policy_refused(pss, NULL,
+                   "RSA-PSS keys are not supported: Mender verifies RSA PKCS#1 v1.5 "
+                   "signatures",
+                   "/policy/rsa-pss");
     EVP_PKEY_free(small);
     EVP_PKEY_free(p384);
     EVP_PKEY_free(ed);
@@ -548,19 +563,21 @@ static int verify(EVP_PKEY *k, const uint8_t *dg, const uint8_t *sig, size_t len
 
 static void sign_case(EVP_PKEY *k, uint32_t key_type, const char *name)
 {
-    struct msig_key_info info = {.struct_size = sizeof(info)};
+    struct msig_key_info info = { .struct_size = sizeof(info) };
     uint8_t dg[32], sig[512], der[1024];
     size_t len = 0, dlen = 0;
-    uint32_t fmt = 0, scheme = key_type == MSIG_KEY_RSA ? MSIG_SIG_RSA_PKCS1_SHA256
-                                                        : MSIG_SIG_ECDSA_SHA256;
-    uint32_t other = scheme == MSIG_SIG_RSA_PKCS1_SHA256 ? MSIG_SIG_ECDSA_SHA256
-                                                         : MSIG_SIG_RSA_PKCS1_SHA256;
+    uint32_t fmt = 0,
+             scheme = key_type == MSIG_KEY_RSA ? MSIG_SIG_RSA_PKCS1_SHA256 : MSIG_SIG_ECDSA_SHA256;
+    uint32_t other =
+        scheme == MSIG_SIG_RSA_PKCS1_SHA256 ? MSIG_SIG_ECDSA_SHA256 : MSIG_SIG_RSA_PKCS1_SHA256;
 
     memset(dg, 0x5a, sizeof(dg));
     is_int(msigu_evp_key_info(k, key_type, (uint32_t)EVP_PKEY_get_bits(k), MSIG_KEYINFO_F_HARDWARE,
-                              &info), 0, "%s/key-info", name);
+                              &info),
+           0, "%s/key-info", name);
     ok(info.key_type == key_type && info.sig_schemes == scheme &&
-       info.flags == MSIG_KEYINFO_F_HARDWARE && info.max_sig_len == (size_t)EVP_PKEY_get_size(k),
+           info.flags == MSIG_KEYINFO_F_HARDWARE &&
+           info.max_sig_len == (size_t)EVP_PKEY_get_size(k),
        "%s/key-info-fields", name);
     is_int(msigu_evp_public_der(&host, k, der, 10, &dlen), MSIG_E_BUFFER_TOO_SMALL,
            "%s/public-der-short", name);
@@ -569,23 +586,25 @@ static void sign_case(EVP_PKEY *k, uint32_t key_type, const char *name)
     is_int(msigu_evp_sign_digest(&host, k, NULL, NULL, scheme, dg, 32, sig, 8, &len, &fmt),
            MSIG_E_BUFFER_TOO_SMALL, "%s/sign-short-buffer", name);
     is_int((long long)len, (long long)info.max_sig_len, "%s/sign-short-says-size", name);
-    is_int(msigu_evp_sign_digest(&host, k, NULL, NULL, scheme, dg, 32, sig, sizeof(sig), &len,
-                                 &fmt), 0, "%s/sign", name);
+    is_int(
+        msigu_evp_sign_digest(&host, k, NULL, NULL, scheme, dg, 32, sig, sizeof(sig), &len, &fmt),
+        0, "%s/sign", name);
     is_int(fmt, key_type == MSIG_KEY_RSA ? MSIG_SIGFMT_NATIVE : MSIG_SIGFMT_ECDSA_DER,
            "%s/sign-format", name);
     ok(verify(k, dg, sig, len), "%s/signature-verifies", name);
     reset();
-    is_int(msigu_evp_sign_digest(&host, k, NULL, NULL, other, dg, 32, sig, sizeof(sig), &len,
-                                 &fmt), MSIG_E_UNSUPPORTED, "%s/wrong-scheme", name);
+    is_int(msigu_evp_sign_digest(&host, k, NULL, NULL, other, dg, 32, sig, sizeof(sig), &len, &fmt),
+           MSIG_E_UNSUPPORTED, "%s/wrong-scheme", name);
     like(H.err, "does not fit this", "%s/wrong-scheme-message", name);
-    is_int(msigu_evp_sign_digest(&host, k, NULL, NULL, scheme, dg, 20, sig, sizeof(sig), &len,
-                                 &fmt), MSIG_E_INVALID, "%s/wrong-digest-length", name);
+    is_int(
+        msigu_evp_sign_digest(&host, k, NULL, NULL, scheme, dg, 20, sig, sizeof(sig), &len, &fmt),
+        MSIG_E_INVALID, "%s/wrong-digest-length", name);
     is_str(H.err, "a digest of 20 bytes: SHA-256 needs 32", "%s/wrong-digest-message", name);
 }
 
 static void test_key_info_abi(EVP_PKEY *ec)
 {
-    struct msig_key_info info = {.struct_size = 8};
+    struct msig_key_info info = { .struct_size = 8 };
 
     is_int(msigu_evp_key_info(ec, MSIG_KEY_EC_P256, 256, 0, &info), MSIG_E_ABI,
            "/key-info/too-small-struct");
