@@ -92,10 +92,11 @@ static int jwk_rsa(const json_t *jwk, OSSL_PARAM_BLD *bld, BIGNUM **n, BIGNUM **
     return 0;
 }
 
-static int jwk_ec(const json_t *jwk, OSSL_PARAM_BLD *bld)
+/* pt belongs to the caller: OSSL_PARAM_BLD keeps the pointer until OSSL_PARAM_BLD_to_param. */
+static int jwk_ec(const json_t *jwk, OSSL_PARAM_BLD *bld, uint8_t pt[65])
 {
     const char *crv = json_string_value(json_object_get(jwk, "crv"));
-    uint8_t x[40], y[40], pt[65];
+    uint8_t x[40], y[40];
     size_t xlen = 0, ylen = 0;
 
     if (crv == NULL || strcmp(crv, "P-256") != 0 || jwk_bytes(jwk, "x", x, sizeof(x), &xlen) ||
@@ -105,7 +106,7 @@ static int jwk_ec(const json_t *jwk, OSSL_PARAM_BLD *bld)
     memcpy(pt + 1, x, 32);
     memcpy(pt + 33, y, 32);
     if (!OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) ||
-        !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt)))
+        !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt, 65))
         return -1;
     return 0;
 }
@@ -119,9 +120,10 @@ int msigu_pubkey_from_jwk_obj(const struct msig_host *host, const json_t *jwk, c
     OSSL_PARAM *params = NULL;
     EVP_PKEY_CTX *pc = NULL;
     BIGNUM *n = NULL, *e = NULL;
+    uint8_t point[65];
 
     *out = NULL;
-    bad = bld == NULL || (rsa ? jwk_rsa(jwk, bld, &n, &e) : jwk_ec(jwk, bld));
+    bad = bld == NULL || (rsa ? jwk_rsa(jwk, bld, &n, &e) : jwk_ec(jwk, bld, point));
     if (!bad) {
         params = OSSL_PARAM_BLD_to_param(bld);
         pc = EVP_PKEY_CTX_new_from_name(NULL, rsa ? "RSA" : "EC", NULL);
