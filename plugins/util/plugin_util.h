@@ -20,7 +20,8 @@
 /* Formats a message, hands it to host->set_error and returns code (so: return
  * msigu_error(host, MSIG_E_NOT_FOUND, "no key file %s", path);). host may be NULL. */
 int msigu_error(const struct msig_host *host, int code, const char *fmt, ...) MSIGU_PRINTF(3, 4);
-int msigu_verror(const struct msig_host *host, int code, const char *fmt, va_list ap);
+int msigu_verror(const struct msig_host *host, int code, const char *fmt, va_list ap)
+    MSIGU_PRINTF(3, 0);
 /* Formats a log line for host->log_msg (MSIG_LOG_*). */
 void msigu_log(const struct msig_host *host, int level, const char *fmt, ...) MSIGU_PRINTF(3, 4);
 
