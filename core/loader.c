@@ -516,6 +516,31 @@ static int scan_dir(struct msig_ctx *ctx, const char *dir)
     return 0;
 }
 
+/* The installed plugin directory, found from where libmsig itself was loaded
+ * (<libdir>/MSIG_PLUGIN_DIR_FROM_LIBDIR), so that an install moved to another prefix, or
+ * installed with `cmake --install --prefix P`, finds its own plugins; else the configured
+ * MSIG_PLUGIN_DIR. */
+static const char *installed_plugin_dir(char *buf, size_t cap)
+{
+#ifdef MSIG_PLUGIN_DIR_FROM_LIBDIR
+    Dl_info info;
+    struct stat st;
+
+    if (dladdr((void *)msig_ctx_enable_plugins, &info) != 0 && info.dli_fname != NULL) {
+        const char *slash = strrchr(info.dli_fname, '/');
+        if (slash != NULL &&
+            snprintf(buf, cap, "%.*s/%s", (int)(slash - info.dli_fname), info.dli_fname,
+                     MSIG_PLUGIN_DIR_FROM_LIBDIR) < (int)cap &&
+            stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
+            return buf;
+    }
+#else
+    (void)buf;
+    (void)cap;
+#endif
+    return MSIG_PLUGIN_DIR;
+}
+
 int msig_ctx_enable_plugins(struct msig_ctx *ctx, const char *dir)
 {
     int rc = 0;
@@ -529,8 +554,10 @@ int msig_ctx_enable_plugins(struct msig_ctx *ctx, const char *dir)
         return scan_dir(ctx, dir);
     /* The environment is read here, in the core, never by plugins (design D.1.7). */
     const char *env = getenv("MSIG_PLUGIN_PATH");
-    if (!env || !*env)
-        return scan_dir(ctx, MSIG_PLUGIN_DIR);
+    if (!env || !*env) {
+        char own[PATH_MAX];
+        return scan_dir(ctx, installed_plugin_dir(own, sizeof(own)));
+    }
     copy = msigi_strdup(env);
     if (!copy)
         return msigi_err(ctx, MSIG_E_NOMEM, "out of memory reading MSIG_PLUGIN_PATH");

@@ -225,4 +225,53 @@ declared=$(grep -o 'msig_[a-z0-9_]*(' "$PREFIX/include/msig/msig.h" | tr -d '(' 
 missing=$(comm -23 <(echo "$declared") <(echo "$syms") | tr '\n' ' ')
 is "$missing" "" "every function declared in msig.h is exported"
 
+# ---------------------------------------------------------------- runs after install, any prefix
+# No LD_LIBRARY_PATH, no ldconfig: the installed tool finds libmsig (RUNPATH $ORIGIN/...) and
+# its plugins (beside libmsig) from wherever the prefix is, also after the prefix is moved.
+for p in "$TMPD/other prefix" "$TMPD/opt/msig"; do
+  run cmake --install "$MSIG_BUILD_DIR" --prefix "$p"
+  run env -i PATH=/usr/bin:/bin "$p/bin/msig" --version
+  like "$out" "msig version" "msig runs from the prefix '$p' with a clean environment" || diag "$err"
+  run env -i PATH=/usr/bin:/bin "$p/bin/msig" plugins
+  if [ -d "$MSIG_BUILD_DIR/lib/msig/plugins" ] && ls "$MSIG_BUILD_DIR/lib/msig/plugins"/*.so >/dev/null 2>&1; then
+    like "$out" "file: $p/" "and loads the plugins installed in that prefix"
+  fi
+done
+mv "$TMPD/opt/msig" "$TMPD/moved"
+run env -i PATH=/usr/bin:/bin "$TMPD/moved/bin/msig" --version
+like "$out" "msig version" "a moved prefix still runs"
+run readelf -d "$PREFIX/bin/msig"
+like "$out" 'RUNPATH' "the installed tool has a relative RUNPATH" && like "$out" '$ORIGIN' "relative to \$ORIGIN"
+
+# ---------------------------------------------------------------- CMake package
+CP=$TMPD/consumer
+mkdir -p "$CP"
+cat >"$CP/CMakeLists.txt" <<'EOF2'
+cmake_minimum_required(VERSION 3.18)
+project(consumer C)
+find_package(msig 0.1 CONFIG REQUIRED)
+add_executable(use use.c)
+target_link_libraries(use PRIVATE msig::msig)
+add_library(msig-mine MODULE mine.c)
+set_target_properties(msig-mine PROPERTIES PREFIX "")
+target_link_libraries(msig-mine PRIVATE msig::plugin)
+file(WRITE ${CMAKE_BINARY_DIR}/plugin-dir.txt "${MSIG_PLUGIN_DIR}")
+EOF2
+printf '#include <stdio.h>\n#include <msig/msig.h>\nint main(void) { puts(msig_version()); return 0; }\n' >"$CP/use.c"
+cp "$PREFIX/share/doc/msig/examples/plugin/example.c" "$CP/mine.c"
+run cmake -S "$CP" -B "$CP/build" -DCMAKE_PREFIX_PATH="$PREFIX"
+is "$rc" 0 "find_package(msig 0.1 CONFIG) in a consumer project" || diag "$err"
+run cmake --build "$CP/build"
+is "$rc" 0 "the consumer builds a program (msig::msig) and a plugin module (msig::plugin)" || diag "$out $err"
+run "$CP/build/use"
+is "$out" "$want_version" "the consumer program runs with the installed libmsig"
+run readelf -d "$CP/build/msig-mine.so"
+unlike "$out" "libmsig" "the plugin module built with msig::plugin does not link libmsig"
+is "$(realpath "$(cat "$CP/build/plugin-dir.txt")")" "$(realpath "$(pkg-config --variable=pluginsdir msig)")" \
+   "MSIG_PLUGIN_DIR is the pkg-config pluginsdir"
+sed -i 's/find_package(msig 0.1 CONFIG REQUIRED)/find_package(msig 1.0 CONFIG REQUIRED)/' "$CP/CMakeLists.txt"
+run cmake -S "$CP" -B "$CP/build2" -DCMAKE_PREFIX_PATH="$PREFIX"
+ok "$([ "$rc" -ne 0 ] && echo 0 || echo 1)" "find_package(msig 1.0) refuses version $want_version (another major)"
+like "$out$err" "version: 0.1.0" "with the version CMake found and refused"
+
 done_testing
