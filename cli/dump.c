@@ -344,7 +344,7 @@ int cmd_dump(struct cli *cli, int argc, char **argv)
     d.fd = -1;
     optind = 0;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
+    while ((opt = getopt_long_only(argc, argv, ":h", long_opts, NULL)) != -1) {
         switch (opt) {
         case 'h':
             fputs("Usage: msig dump FILE [--files DIR] [--scripts DIR] [--meta-data DIR]\n"

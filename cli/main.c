@@ -41,7 +41,9 @@ static void usage(FILE *f)
           "  --plugin FILE     load one more signer plugin (repeatable)\n"
           "  --plugin-param NAME=VALUE\n"
           "                    set a plugin parameter, e.g. example.command=... (repeatable)\n"
-          "Run 'msig COMMAND --help' for the flags of a command.\n",
+          "Run 'msig COMMAND --help' (or 'msig help COMMAND') for the flags of a command.\n"
+          "Long flags may also be written with one dash (-artifact-name), as mender-artifact\n"
+          "accepts them.\n",
           f);
 }
 
@@ -177,6 +179,19 @@ int main(int argc, char **argv)
         usage(stderr);
         status = EXIT_PARAMS;
         goto out;
+    }
+    /* msig help [COMMAND] is msig [COMMAND] --help. */
+    if (strcmp(argv[i], "help") == 0) {
+        if (i + 1 >= argc) {
+            usage(stdout);
+            status = 0;
+            goto out;
+        }
+        /* "help A B" becomes "A B --help": the words shift down over "help". */
+        static char help_flag[] = "--help";
+        for (int k = i; k + 1 < argc; k++)
+            argv[k] = argv[k + 1];
+        argv[argc - 1] = help_flag;
     }
     for (c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
         if (strcmp(argv[i], commands[c].name) == 0)

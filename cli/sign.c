@@ -26,7 +26,7 @@ int cmd_sign(struct cli *cli, int argc, char **argv)
     memset(&keys, 0, sizeof(keys));
     optind = 0;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":hk:o:f", long_opts, NULL)) != -1) {
+    while ((opt = getopt_long_only(argc, argv, ":hk:o:f", long_opts, NULL)) != -1) {
         if (opt == '?' || opt == ':') {
             status = cli_bad_option("sign", argv, optopt, opt);
             goto out;

@@ -30,6 +30,7 @@ enum {
     OPT_AUG_PROVIDES,
     OPT_AUG_DEPENDS,
     OPT_AUG_META,
+    OPT_TMP,
 };
 
 static const struct option long_opts[] = {
@@ -66,6 +67,7 @@ static const struct option long_opts[] = {
     { "augment-provides", required_argument, NULL, OPT_AUG_PROVIDES },
     { "augment-depends", required_argument, NULL, OPT_AUG_DEPENDS },
     { "augment-meta-data", required_argument, NULL, OPT_AUG_META },
+    { "tmp", required_argument, NULL, OPT_TMP },
     KEY_LONGOPTS,
     { NULL, 0, NULL, 0 },
 };
@@ -86,6 +88,7 @@ static unsigned allowed(int opt)
     case 'd':
     case 'p':
     case OPT_NO_PROGRESS:
+    case OPT_TMP:
     case OPT_CLEARS:
     case OPT_COMPRESSION:
     case 'k':
@@ -158,7 +161,8 @@ static void write_usage(const char *kind_name, FILE *f)
           "                                 (or MSIG_KEY_PASSPHRASE)\n"
           "  --key-provider NAME            -k names a key of this OpenSSL provider (repeatable;\n"
           "                                 e.g. tpm2 with -k handle:0x81000001)\n"
-          "  --key-provider-path DIR        --key-provider-conf FILE  where providers are found\n",
+          "  --key-provider-path DIR        --key-provider-conf FILE  where providers are found\n"
+          "  --tmp DIR                      temporary directory (for -o -; default TMPDIR)\n",
           f);
     if (strcmp(kind_name, "bootstrap-artifact") != 0)
         fputs("  -f, --file FILE                payload file\n"
@@ -243,6 +247,10 @@ static int collect(struct wopts *o, int opt, const char *arg)
         return 0; /* ssh snapshots are not supported; -f ssh:// says so */
     case OPT_NO_PROGRESS:
         return 0;
+    case OPT_TMP:
+        /* mender-artifact 4.4's temporary directory: here for standard output (-o -); the
+         * output itself is built beside its target. */
+        return setenv("TMPDIR", arg, 1) == 0 ? 0 : -1;
     case OPT_COMPRESSION:
         o->compression = arg;
         return 0;
@@ -493,13 +501,19 @@ int cmd_write(struct cli *cli, int argc, char **argv)
 
     memset(&o, 0, sizeof(o));
     if (argc < 2 || argv[1][0] == '-') {
-        if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-            fputs("Usage: msig write rootfs-image|module-image|bootstrap-artifact [flags]\n",
-                  stdout);
-            return 0;
-        }
-        return cli_usage_error("write: missing artifact kind: rootfs-image, module-image "
-                               "or bootstrap-artifact");
+        /* As mender-artifact: without a kind, the kinds (exit 0). */
+        if (argc >= 2 && strcmp(argv[1], "-h") != 0 && strcmp(argv[1], "--help") != 0 &&
+            strcmp(argv[1], "-help") != 0)
+            return cli_usage_error("write: flag %s before the artifact kind: give "
+                                   "rootfs-image, module-image or bootstrap-artifact first",
+                                   argv[1]);
+        fputs("Usage: msig write KIND [flags]   (msig write KIND --help for the flags)\n\n"
+              "Kinds:\n"
+              "  bootstrap-artifact  an artifact with an empty payload\n"
+              "  module-image        an artifact for an update module\n"
+              "  rootfs-image        an artifact containing a root filesystem image\n",
+              stdout);
+        return 0;
     }
     o.kind_name = argv[1];
     if (strcmp(argv[1], "rootfs-image") == 0) {
@@ -524,7 +538,7 @@ int cmd_write(struct cli *cli, int argc, char **argv)
     argv++;
     optind = 0;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, shortopts, long_opts, NULL)) != -1) {
+    while ((opt = getopt_long_only(argc, argv, shortopts, long_opts, NULL)) != -1) {
         if (opt == '?' || opt == ':' || (allowed(opt) & o.kind_bit) == 0) {
             if (opt != '?' && opt != ':')
                 status = cli_usage_error("write %s: flag provided but not defined: %s", o.kind_name,

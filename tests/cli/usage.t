@@ -48,6 +48,26 @@ for c in read validate sign dump plugins; do
   is "$rc" 0 "$c --help: exit 0"
   like "$out" "Usage: msig" "$c --help: usage"
 done
+# msig help COMMAND is msig COMMAND --help.
+for c in validate sign read "write rootfs-image"; do
+  run "$MSIG" $c --help
+  want=$out
+  run "$MSIG" help $c
+  is "$out" "$want" "msig help $c is msig $c --help"
+done
+run "$MSIG" help
+like "$out" "Commands:" "msig help: the command list"
+# Long flags with one dash, Go style, as mender-artifact and Mender's own scripts write them.
+run "$MSIG" write rootfs-image -artifact-name go-style -device-type dev -file /etc/hostname \
+  -output-path "$TMPD/go.mender" -compression none
+is "$rc" 0 "write with -artifact-name/-device-type/-file/-output-path (one dash)" || diag "$err"
+run "$MSIG" read "$TMPD/go.mender"
+like "$out" "Name: go-style" "the one-dash flags took effect"
+run "$MSIG" write rootfs-image -n short -t dev -f /etc/hostname -o "$TMPD/short.mender"
+is "$rc" 0 "short flags still work" || diag "$err"
+run "$MSIG" write rootfs-image -n t -t dev -f /etc/hostname --tmp "$TMPD/none" -o -
+like "$err" "cannot create a temporary file in $TMPD/none" "--tmp DIR is the temporary directory"
+
 run "$MSIG" write rootfs-image --help
 is "$rc" 0 "write rootfs-image --help: exit 0"
 like "$out" "--artifact-name" "write rootfs-image --help: flags"

@@ -161,8 +161,12 @@ fails_with 1 "--augment-type" "--augment-file without --augment-type"
 run "$MSIG" write rootfs-image -f "$IN/rootfs.ext4" -t dev
 fails_with 1 "artifact-name" "missing -n with the default output path"
 
+# Without a kind, the kinds (exit 0, as mender-artifact); a flag before the kind is an error.
 run "$MSIG" write
-fails_with 1 "rootfs-image" "write without a kind"
+is "$rc" 0 "write without a kind: exit 0 (as mender-artifact)"
+like "$out" "rootfs-image" "write without a kind: lists the kinds"
+run "$MSIG" write -n x rootfs-image
+fails_with 1 "before the artifact kind" "write with a flag before the kind"
 
 run "$MSIG" write floppy-image -n a -t b
 fails_with 1 "unknown artifact kind" "write with an unknown kind"
