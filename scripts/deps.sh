@@ -9,7 +9,7 @@ pkgs=(
   libp11-kit-dev libcurl4-openssl-dev                   # libraries
   openssl mender-artifact perl xz-utils zstd gzip git ca-certificates python3   # tests
   e2fsprogs time                                        # bench (mkfs.ext4, GNU /usr/bin/time)
-  scdoc                                                 # man pages (docs/man/*.scd)
+  scdoc zsh                                             # man pages (docs/man/*.scd), completion test
   clang clang-format                                    # CI guards: libFuzzer runs, layout
   python3-cryptography python3-hvac python3-google-auth python3-urllib3  # tests/kms fakes
   p11-kit softhsm2 opensc libnss3-tools                 # tests/pkcs11 (tokens, pkcs11-tool, NSS)
