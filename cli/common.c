@@ -46,7 +46,49 @@ void cli_report(struct cli *cli, int rc, const char *subject)
     fprintf(stderr, "%s\n", cli_message(cli, rc, subject));
 }
 
-int cli_bad_option(const char *cmd, char **argv, int optopt_val, int ret)
+/* Edit distance (insertions, deletions, substitutions) of two short strings. */
+static size_t distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), row[64], prev, tmp;
+
+    if (la >= 64 || lb >= 64)
+        return 64;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        prev = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            tmp = row[j];
+            size_t best = prev + (a[i - 1] != b[j - 1]);
+            if (row[j] + 1 < best)
+                best = row[j] + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            prev = tmp;
+        }
+    }
+    return row[lb];
+}
+
+/* The long option nearest to name (without dashes), if it is near enough to be a typo. */
+static const char *nearest(const struct option *opts, const char *name)
+{
+    const char *best = NULL;
+    size_t best_d = 4;
+
+    for (; opts != NULL && opts->name != NULL; opts++) {
+        size_t d = distance(name, opts->name);
+        if (d < best_d && d <= strlen(opts->name) / 3 + 1) {
+            best = opts->name;
+            best_d = d;
+        }
+    }
+    return best;
+}
+
+int cli_bad_option(const char *cmd, char **argv, int optopt_val, int ret, const struct option *opts)
 {
     const char *arg = argv[optind - 1];
 
@@ -57,6 +99,13 @@ int cli_bad_option(const char *cmd, char **argv, int optopt_val, int ret)
     }
     if (optopt_val > 0 && optopt_val < 256)
         return cli_usage_error("%s: flag provided but not defined: -%c", cmd, optopt_val);
+    const char *name = arg + strspn(arg, "-");
+    char bare[128];
+    snprintf(bare, sizeof(bare), "%.*s", (int)strcspn(name, "="), name);
+    const char *near = nearest(opts, bare);
+    if (near != NULL)
+        return cli_usage_error("%s: flag provided but not defined: %s (did you mean --%s?)", cmd,
+                               arg, near);
     return cli_usage_error("%s: flag provided but not defined: %s", cmd, arg);
 }
 

@@ -49,7 +49,11 @@ void cli_report(struct cli *cli, int rc, const char *subject);
 /* The message cli_report would print (static buffer). */
 const char *cli_message(struct cli *cli, int rc, const char *subject);
 /* getopt error for the option that was just rejected; returns EXIT_PARAMS. */
-int cli_bad_option(const char *cmd, char **argv, int optopt_val, int ret);
+struct option;
+/* An unknown flag (with the nearest long option of opts when it looks like a typo) or a
+ * missing argument. Returns EXIT_PARAMS. */
+int cli_bad_option(const char *cmd, char **argv, int optopt_val, int ret,
+                   const struct option *opts);
 
 /* A growable list of borrowed strings. */
 struct strlist {

@@ -370,7 +370,7 @@ int cmd_dump(struct cli *cli, int argc, char **argv)
         case OPT_NO_PROGRESS:
             break;
         default:
-            status = cli_bad_option("dump", argv, optopt, opt);
+            status = cli_bad_option("dump", argv, optopt, opt, long_opts);
             goto out;
         }
     }

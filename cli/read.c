@@ -278,7 +278,7 @@ int cmd_read(struct cli *cli, int argc, char **argv)
     opterr = 0;
     while ((opt = getopt_long_only(argc, argv, ":hk:", long_opts, NULL)) != -1) {
         if (opt == '?' || opt == ':') {
-            status = cli_bad_option("read", argv, optopt, opt);
+            status = cli_bad_option("read", argv, optopt, opt, long_opts);
             goto out;
         }
         if (opt == 'h') {

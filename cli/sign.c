@@ -28,7 +28,7 @@ int cmd_sign(struct cli *cli, int argc, char **argv)
     opterr = 0;
     while ((opt = getopt_long_only(argc, argv, ":hk:o:f", long_opts, NULL)) != -1) {
         if (opt == '?' || opt == ':') {
-            status = cli_bad_option("sign", argv, optopt, opt);
+            status = cli_bad_option("sign", argv, optopt, opt, long_opts);
             goto out;
         }
         switch (opt) {

@@ -35,7 +35,7 @@ int cmd_validate(struct cli *cli, int argc, char **argv)
     opterr = 0;
     while ((opt = getopt_long_only(argc, argv, ":hk:", long_opts, NULL)) != -1) {
         if (opt == '?' || opt == ':') {
-            status = cli_bad_option("validate", argv, optopt, opt);
+            status = cli_bad_option("validate", argv, optopt, opt, long_opts);
             goto out;
         }
         if (opt == 'h') {

@@ -544,7 +544,7 @@ int cmd_write(struct cli *cli, int argc, char **argv)
                 status = cli_usage_error("write %s: flag provided but not defined: %s", o.kind_name,
                                          argv[optind - 1]);
             else
-                status = cli_bad_option("write", argv, optopt, opt);
+                status = cli_bad_option("write", argv, optopt, opt, long_opts);
             goto out;
         }
         if (opt == 'h') {

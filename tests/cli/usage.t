@@ -68,6 +68,15 @@ is "$rc" 0 "short flags still work" || diag "$err"
 run "$MSIG" write rootfs-image -n t -t dev -f /etc/hostname --tmp "$TMPD/none" -o -
 like "$err" "cannot create a temporary file in $TMPD/none" "--tmp DIR is the temporary directory"
 
+# An unknown flag that looks like a typo names the nearest valid one.
+run "$MSIG" validate --no-augmnt x.mender
+is "$rc" 1 "a mistyped flag is a usage error (exit 1)"
+like "$err" "flag provided but not defined: --no-augmnt (did you mean --no-augment?)" "and suggests the flag"
+run "$MSIG" sign --frce x.mender
+like "$err" "(did you mean --force?)" "sign: the nearest flag"
+run "$MSIG" read --zzzzzzzz x.mender
+unlike "$err" "did you mean" "nothing is suggested when nothing is near"
+
 run "$MSIG" write rootfs-image --help
 is "$rc" 0 "write rootfs-image --help: exit 0"
 like "$out" "--artifact-name" "write rootfs-image --help: flags"
