@@ -30,6 +30,8 @@ const char *cli_message(struct cli *cli, int rc, const char *subject)
     static char buf[4096];
     const char *msg = cli->ctx ? msig_ctx_last_error(cli->ctx) : "";
 
+    cli_progress_clear(cli); /* the message goes to standard error, on a line of its own */
+
     if (msg == NULL || msg[0] == '\0')
         msg = msig_strerror(rc);
     if (msg == NULL || msg[0] == '\0')

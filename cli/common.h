@@ -16,13 +16,22 @@
 
 struct cli {
     struct msig_ctx *ctx;
-    const char *compression;     /* global --compression, or NULL */
-    const char *prog;            /* "msig" */
-    const char *passphrase_file; /* --passphrase-file of the command, for the PIN callback */
-    char *env_passphrase;        /* MSIG_KEY_PASSPHRASE, read once and removed from the
+    const char *compression;         /* global --compression, or NULL */
+    const char *prog;                /* "msig" */
+    const char *passphrase_file;     /* --passphrase-file of the command, for the PIN callback */
+    char *env_passphrase;            /* MSIG_KEY_PASSPHRASE, read once and removed from the
                                  environment (pin.c); wiped at exit */
-    int log_level;               /* highest MSIG_LOG_* shown (MSIG_LOG_LEVEL) */
+    int log_level;                   /* highest MSIG_LOG_* shown (MSIG_LOG_LEVEL) */
+    int progress_on, progress_drawn; /* progress.c */
+    double progress_start, progress_last, progress_delay;
 };
+
+/* The progress line (progress.c): on when standard error is a terminal; commands turn it
+ * off for --no-progress and for output meant for programs. */
+void cli_progress_init(struct cli *cli);
+void cli_progress_off(struct cli *cli);
+/* Clears the line (before a message, and at the end). */
+void cli_progress_clear(struct cli *cli);
 
 typedef int cmd_fn(struct cli *cli, int argc, char **argv);
 

@@ -85,6 +85,7 @@ static int setup(struct cli *cli, const struct strlist *plugins, const struct st
         return EXIT_FAIL;
     }
     msig_ctx_set_log(cli->ctx, cli_log, cli);
+    cli_progress_init(cli);
     msig_ctx_set_pin_callback(cli->ctx, cli_pin, cli);
     rc = msig_ctx_enable_plugins(cli->ctx, NULL);
     if (rc != 0)
@@ -207,6 +208,7 @@ int main(int argc, char **argv)
     if (status != 0)
         goto out;
     status = cmd->run(&cli, argc - i, argv + i);
+    cli_progress_clear(&cli);
 out:
     strlist_free(&plugins);
     strlist_free(&params);

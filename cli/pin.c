@@ -58,10 +58,12 @@ void cli_pin_fini(struct cli *cli)
 
 void cli_log(void *user, int level, const char *msg)
 {
-    const struct cli *cli = user;
+    struct cli *cli = user;
     int max = cli != NULL ? cli->log_level : MSIG_LOG_WARN;
     if (level > max)
         return;
+    if (cli != NULL)
+        cli_progress_clear(cli);
     if (level <= MSIG_LOG_WARN)
         fprintf(stderr, "warning: %s\n", msg);
     else

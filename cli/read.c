@@ -286,10 +286,13 @@ int cmd_read(struct cli *cli, int argc, char **argv)
             status = 0;
             goto out;
         }
-        if (opt == OPT_NO_PROGRESS)
+        if (opt == OPT_NO_PROGRESS) {
+            cli_progress_off(cli);
             continue;
+        }
         if (opt == OPT_JSON) {
             as_json = 1;
+            cli_progress_off(cli); /* output for programs: nothing else on the terminal */
             continue;
         }
         if (keyopts_handle(&keys, opt, optarg) < 0) {

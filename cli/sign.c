@@ -69,6 +69,8 @@ int cmd_sign(struct cli *cli, int argc, char **argv)
                                  argc - optind);
         goto out;
     }
+    if (out_path && strcmp(out_path, "-") == 0)
+        cli_progress_off(cli);
     status = keyopts_open_signing(cli, &keys, &key);
     if (status != 0)
         goto out;

@@ -130,6 +130,7 @@ static unsigned allowed(int opt)
 }
 
 struct wopts {
+    int no_progress;
     unsigned kind_bit;
     int kind;
     const char *kind_name;
@@ -179,7 +180,7 @@ static void write_usage(const char *kind_name, FILE *f)
               "  --augment-type T, --augment-file F, --augment-provides K:V,\n"
               "  --augment-depends K:V, --augment-meta-data FILE\n",
               f);
-    fputs("  --no-progress                  accepted; msig shows no progress bar\n", f);
+    fputs("  --no-progress                  no progress line (shown on a terminal otherwise)\n", f);
 }
 
 static int collect(struct wopts *o, int opt, const char *arg)
@@ -246,6 +247,7 @@ static int collect(struct wopts *o, int opt, const char *arg)
     case 'S':
         return 0; /* ssh snapshots are not supported; -f ssh:// says so */
     case OPT_NO_PROGRESS:
+        o->no_progress = 1;
         return 0;
     case OPT_TMP:
         /* mender-artifact 4.4's temporary directory: here for standard output (-o -); the
@@ -567,6 +569,8 @@ int cmd_write(struct cli *cli, int argc, char **argv)
         goto out;
     if (o.output == NULL)
         o.output = "artifact.mender";
+    if (o.no_progress || strcmp(o.output, "-") == 0)
+        cli_progress_off(cli);
 
     status = EXIT_FAIL;
     rc = msig_writer_new(cli->ctx, o.kind, &w);

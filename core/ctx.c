@@ -120,6 +120,20 @@ int msig_ctx_new(struct msig_ctx **out)
     return 0;
 }
 
+void msig_ctx_set_progress(struct msig_ctx *ctx, msig_progress_fn *fn, void *user)
+{
+    if (ctx) {
+        ctx->progress_fn = fn;
+        ctx->progress_user = user;
+    }
+}
+
+void msigi_progress(struct msig_ctx *ctx, uint64_t done, uint64_t total)
+{
+    if (ctx && ctx->progress_fn)
+        ctx->progress_fn(ctx->progress_user, done, total);
+}
+
 int msig_ctx_add_input(struct msig_ctx *ctx, const char *path)
 {
     if (!ctx || !path || !*path)

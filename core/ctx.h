@@ -31,7 +31,11 @@ struct msig_ctx {
     struct msigi_param *params;
     struct msigi_loader *loader;
     struct msigi_strv inputs; /* paths no output may replace (msig_ctx_add_input) */
+    msig_progress_fn *progress_fn;
+    void *progress_user;
 };
+/* Reports progress to the application's callback, if any. */
+void msigi_progress(struct msig_ctx *ctx, uint64_t done, uint64_t total);
 
 /* Sets the last error (printf-style) and returns code, so callers write
  * `return msigi_err(ctx, MSIG_E_FORMAT, "...", ...);`. */

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -76,6 +77,7 @@ struct rd {
     uint8_t *inbuf;
     int src_failed;
     struct msigi_targuard guard; /* the strict tar layer in front of libarchive */
+    uint64_t done, total;        /* progress: bytes read of the artifact (total 0: unknown) */
     struct archive *outer;
     struct msig_artifact *art;
     struct msigi_manifest man;
@@ -331,6 +333,8 @@ static la_ssize_t outer_read_cb(struct archive *a, void *user, const void **buf)
         archive_set_error(a, EINVAL, "%s", rd->guard.msg);
         return -1;
     }
+    rd->done += (uint64_t)n;
+    msigi_progress(rd->ctx, rd->done, rd->total > rd->done ? rd->total : rd->done);
     *buf = rd->inbuf;
     return (la_ssize_t)n;
 }
@@ -1571,10 +1575,11 @@ static int read_all(struct rd *rd)
 }
 
 static int read_stream(struct msig_reader *r, msig_read_fn *src, void *src_user, const char *name,
-                       struct msig_artifact **out)
+                       uint64_t total, struct msig_artifact **out)
 {
     struct rd rd;
     memset(&rd, 0, sizeof(rd));
+    rd.total = total;
     rd.ctx = r->ctx;
     rd.r = r;
     rd.name = name ? name : "artifact";
@@ -1673,7 +1678,7 @@ int msig_reader_read_cb(struct msig_reader *r, msig_read_fn *fn, void *user, con
         *art = NULL;
     if (!r || !fn)
         return MSIG_E_INVALID;
-    return read_stream(r, fn, user, name, art);
+    return read_stream(r, fn, user, name, 0, art);
 }
 
 int msig_reader_read_fd(struct msig_reader *r, int fd, const char *name, struct msig_artifact **art)
@@ -1682,7 +1687,9 @@ int msig_reader_read_fd(struct msig_reader *r, int fd, const char *name, struct 
         *art = NULL;
     if (!r || fd < 0)
         return MSIG_E_INVALID;
-    return read_stream(r, fd_read, &fd, name, art);
+    struct stat st;
+    uint64_t total = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+    return read_stream(r, fd_read, &fd, name, total, art);
 }
 
 int msig_reader_read_path(struct msig_reader *r, const char *path, struct msig_artifact **art)
@@ -1695,7 +1702,9 @@ int msig_reader_read_path(struct msig_reader *r, const char *path, struct msig_a
     if (fd < 0)
         return msigi_err(r->ctx, MSIG_E_IO, "Can not open artifact: open %s: %s", path,
                          strerror(errno));
-    int rc = read_stream(r, fd_read, &fd, path, art);
+    struct stat st;
+    uint64_t total = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+    int rc = read_stream(r, fd_read, &fd, path, total, art);
     close(fd);
     return rc;
 }

@@ -136,7 +136,7 @@ out:
 
 /* Copies in[from, to) (to < 0: to the end) to out's current position. */
 static int copy_range(struct msig_ctx *ctx, int in, int out, int64_t from, int64_t to,
-                      const char *name)
+                      const char *name, uint64_t total)
 {
     off_t off = (off_t)from;
     int use_cfr = 1;
@@ -184,6 +184,7 @@ static int copy_range(struct msig_ctx *ctx, int in, int out, int64_t from, int64
                 rc = msigi_err(ctx, MSIG_E_IO, "%s shrank while it was being signed", name);
             break;
         }
+        msigi_progress(ctx, (uint64_t)off, total > (uint64_t)off ? total : (uint64_t)off);
     }
     msigi_free(buf);
     return rc;
@@ -207,14 +208,16 @@ static int sign_fd(struct msig_ctx *ctx, struct msig_key *key, int in_fd, int ou
     /* mender-artifact's sign writes manifest.sig with mode 0644, mtime 0 (spec §1.3). */
     if ((rc = msigi_tar_header(ctx, "manifest.sig", b64_len, 0644, 0, hdr, &hdr_len)))
         goto out;
-    if ((rc = copy_range(ctx, in_fd, out_fd, 0, pl.insert_at, name)))
+    struct stat st;
+    uint64_t total = fstat(in_fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+    if ((rc = copy_range(ctx, in_fd, out_fd, 0, pl.insert_at, name, total)))
         goto out;
     if (msigi_write_all(out_fd, hdr, hdr_len) || msigi_write_all(out_fd, b64, b64_len) ||
         msigi_write_all(out_fd, zeros, msigi_tar_pad(b64_len))) {
         rc = msigi_err(ctx, MSIG_E_IO, "writing the signed copy of %s: %s", name, strerror(errno));
         goto out;
     }
-    rc = copy_range(ctx, in_fd, out_fd, pl.resume_at, -1, name);
+    rc = copy_range(ctx, in_fd, out_fd, pl.resume_at, -1, name, total);
 out:
     msigi_free(pl.manifest);
     msigi_free(b64);

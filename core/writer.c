@@ -319,7 +319,8 @@ struct membuf {
 struct wstate {
     struct msig_writer *w;
     struct msig_ctx *ctx;
-    const char *ext; /* "", ".gz", ".xz", ".zst" */
+    uint64_t done, total; /* progress: payload bytes streamed, of all payloads */
+    const char *ext;      /* "", ".gz", ".xz", ".zst" */
     int have_epoch;
     int64_t epoch;
     int64_t now;
@@ -1194,6 +1195,8 @@ static int stream_payload(struct wstate *s, struct archive *a, struct lasink *ls
         }
         if (r == 0)
             break;
+        s->done += (uint64_t)r;
+        msigi_progress(s->ctx, s->done, s->total);
         if (EVP_DigestUpdate(md, s->iobuf, (size_t)r) != 1) {
             rc = msigi_err(s->ctx, MSIG_E_FAILED, "SHA-256 failed for %s", p->path);
             goto out;
@@ -1384,6 +1387,8 @@ int msig_writer_write(struct msig_writer *w, const char *path)
     for (size_t i = 0; i < s.npl; i++)
         if ((rc = hash_payload(&s, &s.pl[i])) != 0)
             goto out;
+    for (size_t i = 0; i < s.npl; i++)
+        s.total += s.pl[i].size;
     if (w->version == 3 && (rc = make_type_maps(&s)) != 0)
         goto out;
     if ((rc = build_header(&s, 0, &s.hdr)) != 0)

@@ -61,6 +61,11 @@ MSIG_API const char *msig_version(void);
 
 /* Receives warnings and informational lines (default: none are shown). */
 MSIG_API void msig_ctx_set_log(struct msig_ctx *ctx, msig_log_fn *fn, void *user);
+/* Progress of long operations (reading and validating, writing, signing): done of total
+ * bytes (total 0 when unknown), called often from the thread of the call, and once more with
+ * done == total at the end; the application decides how often to show it. */
+typedef void msig_progress_fn(void *user, uint64_t done, uint64_t total);
+MSIG_API void msig_ctx_set_progress(struct msig_ctx *ctx, msig_progress_fn *fn, void *user);
 /* Prompt used by signers that need a PIN or passphrase (default: none, batch mode). The
  * request carries MSIG_PIN_F_NO_PROMPT when the key was opened with
  * MSIG_KEY_OPEN_F_NO_PROMPT: then answer only from non-interactive sources (a file, the
