@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stdio.h>
+
 #include <msig/msig.h>
 
 /* Exit codes, as mender-artifact, except that invalid parameters exit 1 (it exits 0). */
@@ -114,6 +116,8 @@ enum {
     {                                                                               \
         "key-provider-conf", required_argument, NULL, OPT_KEY_PROVIDER_CONF         \
     }
+/* The key flags' help (signing: the signing key; else verification keys). */
+void keyopts_help(FILE *f, int signing);
 /* Handles -k and the OPT_* key options; returns 1 if opt was a key option, 0 if not,
  * negative (after printing why) when the flag cannot be taken. */
 int keyopts_handle(struct keyopts *k, int opt, const char *arg);

@@ -347,9 +347,20 @@ int cmd_dump(struct cli *cli, int argc, char **argv)
     while ((opt = getopt_long_only(argc, argv, ":h", long_opts, NULL)) != -1) {
         switch (opt) {
         case 'h':
-            fputs("Usage: msig dump FILE [--files DIR] [--scripts DIR] [--meta-data DIR]\n"
-                  "                 [--print-cmdline | --print0-cmdline]\n",
-                  stdout);
+            fputs(
+                "Usage: msig dump FILE [--files DIR] [--scripts DIR] [--meta-data DIR]\n"
+                "                 [--print-cmdline | --print0-cmdline]\n\n"
+                "Extracts the parts of an artifact.\n\n"
+                "  -h, --help                     this help\n"
+                "  --files DIR                    the payload files (default: not extracted)\n"
+                "  --scripts DIR                  the state scripts (default: not extracted)\n"
+                "  --meta-data DIR                the meta-data, one file per payload\n"
+                "  --print-cmdline                print the msig write command that rebuilds the\n"
+                "                                 artifact from what was dumped\n"
+                "  --print0-cmdline               the same, NUL-separated\n"
+                "  --no-progress                  accepted (dump shows no progress)\n\n"
+                "Exit status: 0 dumped; 1 error.\n",
+                stdout);
             status = 0;
             goto out;
         case OPT_FILES:

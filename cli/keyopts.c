@@ -265,3 +265,29 @@ void keyopts_close_opened(struct opened_keys *opened)
         msig_key_close(opened->key[i]);
     opened->n = 0;
 }
+
+void keyopts_help(FILE *f, int signing)
+{
+    if (signing)
+        fputs("Signing key (one of):\n"
+              "  -k, --key FILE|SPEC            private key file (PEM or DER: RSA >= 2048 bits or\n"
+              "                                 EC P-256), or a plugin key spec scheme:rest\n",
+              f);
+    else
+        fputs("Verification keys (any number, tried in order; the first that verifies wins):\n"
+              "  -k, --key FILE|SPEC            public key file (PEM or DER), or a plugin key\n"
+              "                                 spec scheme:rest whose public half verifies\n",
+              f);
+    fputs("  --key-pkcs11 URI               a key on a PKCS#11 token (RFC 7512 URI)\n"
+          "  --gcp-kms-key NAME             a Google Cloud KMS key version\n"
+          "  --vault-transit-key KEY        a HashiCorp Vault transit key\n"
+          "  --azure-key KEY                an Azure Key Vault key\n"
+          "  --keyfactor-signserver-worker WORKER  a Keyfactor SignServer worker\n"
+          "  --key-provider NAME            every -k is a key of this OpenSSL provider\n"
+          "                                 (repeatable; e.g. tpm2 -k handle:0x81000001)\n"
+          "  --key-provider-path DIR        where the providers are (default: OpenSSL's)\n"
+          "  --key-provider-conf FILE       an OpenSSL config that loads the providers\n"
+          "  --passphrase-file FILE         passphrase or PIN, first line (default:\n"
+          "                                 MSIG_KEY_PASSPHRASE, else a prompt on a terminal)\n",
+          f);
+}

@@ -256,10 +256,15 @@ static void print_report(const struct msig_artifact *art)
 
 static void read_usage(FILE *f)
 {
-    fputs("Usage: msig read FILE [-k PUBKEY]... [--key-pkcs11 URI] [--key-provider NAME] [--json]\n"
-          "       [--no-progress]\n"
-          "Prints the header of an artifact. A signature problem does not fail read.\n",
+    fputs("Usage: msig read FILE [key flags] [--json] [--no-progress]\n\n"
+          "Prints the header of an artifact (the newest mender-artifact layout). A signature\n"
+          "problem does not fail read: it shows on the Signature: line.\n\n"
+          "  -h, --help                     this help\n"
+          "  --json                         print JSON (ASCII) instead\n"
+          "  --no-progress                  no progress line (default: shown on a terminal)\n\n",
           f);
+    keyopts_help(f, 0);
+    fputs("\nExit status: 0 read; 1 error.\n", f);
 }
 
 int cmd_read(struct cli *cli, int argc, char **argv)

@@ -33,14 +33,20 @@ int cmd_sign(struct cli *cli, int argc, char **argv)
         }
         switch (opt) {
         case 'h':
-            fputs("Usage: msig sign FILE... (-k PRIVKEY | --key-pkcs11 URI | ...) [-o OUT] [-f]\n"
-                  "  -o, --output-path OUT  write the signed artifact there (default: in place;\n"
-                  "                         only with one FILE)\n"
-                  "  -f, --force            replace an existing signature\n"
-                  "  --key-provider NAME    -k names a key of this OpenSSL provider (repeatable)\n"
-                  "  --key-provider-path DIR, --key-provider-conf FILE  where providers come from\n"
-                  "Several FILEs are signed in place with one opening of the key (one PIN).\n",
-                  stdout);
+            fputs(
+                "Usage: msig sign FILE... [key flags] [-o OUT] [-f]\n\n"
+                "Adds a signature to an artifact without recompressing it. Several FILEs are\n"
+                "signed in place with one opening of the key (one PIN); the first failure "
+                "stops.\n\n"
+                "  -h, --help                     this help\n"
+                "  -o, --output-path OUT          write the signed artifact there (only with one\n"
+                "                                 FILE; - is standard output; default: in place,\n"
+                "                                 locked against a concurrent sign)\n"
+                "  -f, --force                    replace an existing signature (default: "
+                "refuse)\n\n",
+                stdout);
+            keyopts_help(stdout, 1);
+            fputs("\nExit status: 0 signed; 1 error (the input is unchanged).\n", stdout);
             status = 0;
             goto out;
         case 'o':

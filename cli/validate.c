@@ -39,12 +39,16 @@ int cmd_validate(struct cli *cli, int argc, char **argv)
             goto out;
         }
         if (opt == 'h') {
-            fputs("Usage: msig validate FILE [-k PUBKEY]... [--key-pkcs11 URI] [--key-provider "
-                  "NAME]\n"
-                  "                     [--no-augment]\n"
-                  "  --no-augment   with keys: refuse augmented parts (not covered by the\n"
-                  "                 signature)\n"
-                  "Exit 0: valid; 3: cannot open; 4: invalid artifact or signature.\n",
+            fputs("Usage: msig validate FILE [key flags] [--no-augment]\n\n"
+                  "Checks the structure, every checksum and, with keys, the signature.\n\n"
+                  "  -h, --help                     this help\n"
+                  "  --no-augment                   with keys, refuse augmented parts (the\n"
+                  "                                 signature does not cover them; default:\n"
+                  "                                 accepted with a warning)\n\n",
+                  stdout);
+            keyopts_help(stdout, 0);
+            fputs("\nExit status: 0 valid; 1 bad parameters; 3 cannot open; 4 invalid artifact or\n"
+                  "signature (also: missing signature, missing verifier).\n",
                   stdout);
             status = 0;
             goto out;

@@ -146,41 +146,63 @@ struct wopts {
 
 static void write_usage(const char *kind_name, FILE *f)
 {
-    fprintf(f, "Usage: msig write %s [flags]\n", kind_name);
-    fputs("  -n, --artifact-name NAME       artifact name (required)\n"
-          "  -c, --compatible-types TYPE    compatible device type (repeatable; or -t)\n"
-          "  -t, --device-type TYPE         same as -c (deprecated spelling)\n"
-          "  -o, --output-path PATH         output file (default artifact.mender; - = stdout)\n"
-          "  -v, --version N                artifact format version (3; 2 for rootfs-image)\n"
-          "  -N, --artifact-name-depends N  -g, --provides-group G  -G, --depends-groups G\n"
-          "  -p, --provides KEY:VALUE       -d, --depends KEY:VALUE  --clears-provides PAT\n"
-          "  --compression ID               none, gzip, lzma, zstd_fastest ... zstd_best\n"
-          "  -k, --key FILE                 sign with a private key (PEM)\n"
-          "  --key-pkcs11 URI, --gcp-kms-key K, --vault-transit-key K, --azure-key K,\n"
-          "  --keyfactor-signserver-worker W  other signers (plugins)\n"
-          "  --passphrase-file FILE         passphrase of an encrypted PEM key\n"
-          "                                 (or MSIG_KEY_PASSPHRASE)\n"
-          "  --key-provider NAME            -k names a key of this OpenSSL provider (repeatable;\n"
-          "                                 e.g. tpm2 with -k handle:0x81000001)\n"
-          "  --key-provider-path DIR        --key-provider-conf FILE  where providers are found\n"
-          "  --tmp DIR                      temporary directory (for -o -; default TMPDIR)\n",
+    int boot = strcmp(kind_name, "bootstrap-artifact") == 0;
+    int rootfs = strcmp(kind_name, "rootfs-image") == 0;
+
+    fprintf(f, "Usage: msig write %s [flags]\n\n", kind_name);
+    fputs("  -n, --artifact-name NAME       the artifact name (required)\n"
+          "  -c, --compatible-types TYPE    a compatible device type (repeatable, at least one)\n"
+          "  -t, --device-type TYPE         the same as -c\n"
+          "  -o, --output-path PATH         the output file (default: artifact.mender; - is\n"
+          "                                 standard output); never an input, a device or a FIFO\n"
+          "  -v, --version N                the format version (default: 3; 2 only for\n"
+          "                                 rootfs-image)\n"
+          "  -N, --artifact-name-depends N  depends on this artifact name (repeatable)\n"
+          "  -g, --provides-group G         provides this artifact group\n"
+          "  -G, --depends-groups G         depends on this artifact group (repeatable)\n"
+          "  -p, --provides KEY:VALUE       a type-info provide (repeatable)\n"
+          "  -d, --depends KEY:VALUE        a type-info depend (repeatable)\n"
+          "  --clears-provides PATTERN      a provide the update clears (repeatable)\n"
+          "  --compression ID               none, gzip (default), lzma, zstd_fastest,\n"
+          "                                 zstd_fast, zstd_better, zstd_best\n"
+          "  --no-progress                  no progress line (default: shown on a terminal)\n"
+          "  -h, --help                     this help\n"
+          "  --tmp DIR                      the temporary directory for -o - (default: TMPDIR,\n"
+          "                                 else /tmp)\n",
           f);
-    if (strcmp(kind_name, "bootstrap-artifact") != 0)
-        fputs("  -f, --file FILE                payload file\n"
-              "  -s, --script FILE|DIR          state script(s)\n"
-              "  --no-default-clears-provides   --no-default-software-version\n"
-              "  --software-name N, --software-version V, --software-filesystem FS\n"
-              "  --max-artifact-size SIZE, --warn-artifact-size SIZE (B/KB/MB/GB/TB)\n",
+    if (!boot)
+        fputs("  -f, --file FILE                a payload file (rootfs-image: exactly one)\n"
+              "  -s, --script FILE|DIR          a state script, or a directory of them\n"
+              "                                 (repeatable)\n"
+              "  --no-default-clears-provides   leave out the default clears-provides\n"
+              "  --no-default-software-version  leave out the software-version provide\n"
+              "  --software-name NAME           the software-version provide's name (default:\n"
+              "                                 the payload type)\n"
+              "  --software-version VERSION     its value (default: the artifact name)\n"
+              "  --software-filesystem FS       its filesystem (default: rootfs-image)\n"
+              "  --max-artifact-size SIZE       fail above SIZE (B, KB, MB, GB, TB; powers of\n"
+              "                                 1000; default: no limit)\n"
+              "  --warn-artifact-size SIZE      warn above SIZE (default: no warning)\n",
               f);
-    if (strcmp(kind_name, "rootfs-image") == 0)
-        fputs("  --legacy-rootfs-image-checksum, --no-checksum-provide, -S/--ssh-args\n", f);
+    if (rootfs)
+        fputs("  --legacy-rootfs-image-checksum also provide rootfs_image_checksum\n"
+              "  --no-checksum-provide          no rootfs-image.checksum provide\n"
+              "  -S, --ssh-args ARGS            accepted; live snapshots (-f ssh://) are not\n"
+              "                                 supported\n",
+              f);
     if (strcmp(kind_name, "module-image") == 0)
-        fputs("  -T, --type TYPE                payload type (required)\n"
-              "  -m, --meta-data FILE           meta-data JSON object\n"
-              "  --augment-type T, --augment-file F, --augment-provides K:V,\n"
-              "  --augment-depends K:V, --augment-meta-data FILE\n",
+        fputs("  -T, --type TYPE                the payload type: the update module (required)\n"
+              "  -m, --meta-data FILE           a JSON object, the payload's meta-data\n"
+              "  --augment-type TYPE            the augmented payload type\n"
+              "  --augment-file FILE            an augmented payload file (repeatable)\n"
+              "  --augment-provides KEY:VALUE   an augmented provide (repeatable)\n"
+              "  --augment-depends KEY:VALUE    an augmented depend (repeatable)\n"
+              "  --augment-meta-data FILE       augmented meta-data (JSON object)\n"
+              "                                 (augmented parts are not signed)\n",
               f);
-    fputs("  --no-progress                  no progress line (shown on a terminal otherwise)\n", f);
+    fputc('\n', f);
+    keyopts_help(f, 1);
+    fputs("\nExit status: 0 written; 1 error (nothing is written).\n", f);
 }
 
 static int collect(struct wopts *o, int opt, const char *arg)

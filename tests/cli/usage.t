@@ -77,6 +77,26 @@ like "$err" "(did you mean --force?)" "sign: the nearest flag"
 run "$MSIG" read --zzzzzzzz x.mender
 unlike "$err" "did you mean" "nothing is suggested when nothing is near"
 
+# Every flag a command accepts (its getopt table in cli/, the key flags included) is in its
+# --help, with the exit status.
+flags_of() { # flags_of FILE: the long option names of a command's source, with --
+  { sed -n 's/^ *{ *"\([a-z0-9-]*\)", *\(no\|required\)_argument.*/--\1/p' "$MSIG_SOURCE_DIR/cli/$1.c"
+    sed -n 's/^ *{"\([a-z0-9-]*\)", *\(no\|required\)_argument.*/--\1/p' "$MSIG_SOURCE_DIR/cli/common.h"
+  } | sort -u
+}
+for c in validate read sign dump; do
+  help=$("$MSIG" $c --help)
+  missing=$(for f in $(flags_of $c); do [[ $help == *"$f"* ]] || echo "$f"; done | tr '\n' ' ')
+  is "$missing" "" "$c --help lists every flag it accepts"
+  like "$help" "Exit status" "$c --help gives the exit status"
+done
+help=$(for k in rootfs-image module-image bootstrap-artifact; do "$MSIG" write $k --help; done)
+missing=$(for f in $(flags_of write); do [[ $help == *"$f"* ]] || echo "$f"; done | tr '\n' ' ')
+is "$missing" "" "write KIND --help, over the kinds, lists every flag write accepts"
+like "$("$MSIG" write module-image --help)" "default: artifact.mender" "write --help gives the defaults"
+[ "$(flags_of write | wc -l)" -gt 30 ]
+ok $? "the flag check reads the option tables ($(flags_of write | wc -l) write flags)"
+
 run "$MSIG" write rootfs-image --help
 is "$rc" 0 "write rootfs-image --help: exit 0"
 like "$out" "--artifact-name" "write rootfs-image --help: flags"
