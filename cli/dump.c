@@ -251,11 +251,14 @@ static void build_cmdline(struct args *a, const struct msig_artifact *art, const
     }
     arg_list(a, "--artifact-name-depends", msig_artifact_depends_names(art));
     arg_list(a, "--depends-groups", msig_artifact_depends_groups(art));
-    if (!bootstrap) {
+    /* Only what was dumped: -s, -m and -f name files that exist after this dump. */
+    if (!bootstrap && scripts_dir != NULL) {
         for (i = 0; scripts != NULL && scripts[i] != NULL; i++) {
             arg_add(a, "--script");
             arg_path(a, scripts_dir, scripts[i]);
         }
+    }
+    if (!bootstrap) {
         arg_add(a, "--type");
         arg_add(a, type);
     }
@@ -267,11 +270,11 @@ static void build_cmdline(struct args *a, const struct msig_artifact *art, const
         /* The provides and clears are listed in full, so the defaults must stay off. */
         arg_add(a, "--no-default-software-version");
         arg_add(a, "--no-default-clears-provides");
-        if (msig_artifact_payload_meta_data(art, 0) != NULL) {
+        if (meta_dir != NULL && msig_artifact_payload_meta_data(art, 0) != NULL) {
             arg_add(a, "--meta-data");
             arg_path(a, meta_dir, "0000.meta-data");
         }
-        nf = msig_artifact_payload_file_count(art, 0);
+        nf = files_dir != NULL ? msig_artifact_payload_file_count(art, 0) : 0;
         for (i = 0; i < nf; i++) {
             const struct msig_file_info *f = msig_artifact_payload_file(art, 0, i);
 
