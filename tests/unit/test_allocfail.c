@@ -21,8 +21,8 @@ static char interop[1024], tmpdir[] = "/tmp/test_allocfail.XXXXXX";
 
 /* Runs op with allocation n failing, for n = 1.. until a run never reaches the failure.
  * Returns the number of failing runs; *bad counts runs that failed without a message. */
-static long sweep(struct msig_ctx *ctx, int (*op)(struct msig_ctx *, void *), void *arg,
-                  long *bad, long *crashless)
+static long sweep(struct msig_ctx *ctx, int (*op)(struct msig_ctx *, void *), void *arg, long *bad,
+                  long *crashless)
 {
     long n, failed = 0;
 
@@ -134,16 +134,20 @@ int main(void)
     snprintf(art, sizeof(art), "%s/module-augmented-rsa3072.mender", interop);
 
     failed = sweep(ctx, op_key, key, &bad, &runs);
-    ok(failed > 0 && bad == 0, "msig_key_open: %ld failing allocations, each an error with a "
-       "message (%ld runs)", failed, runs);
+    ok(failed > 0 && bad == 0,
+       "msig_key_open: %ld failing allocations, each an error with a "
+       "message (%ld runs)",
+       failed, runs);
 
-    struct verify_arg v = {art, NULL};
+    struct verify_arg v = { art, NULL };
     if (msig_pubkeys_new(ctx, &v.keys) != 0 || msig_pubkeys_add_file(v.keys, pub) != 0)
         bail("pubkeys: %s", msig_ctx_last_error(ctx));
     bad = 0;
     failed = sweep(ctx, op_verify, &v, &bad, &runs);
-    ok(failed > 0 && bad == 0, "msig_artifact_verify_fd: %ld failing allocations, each an error "
-       "with a message (%ld runs)", failed, runs);
+    ok(failed > 0 && bad == 0,
+       "msig_artifact_verify_fd: %ld failing allocations, each an error "
+       "with a message (%ld runs)",
+       failed, runs);
     msig_pubkeys_free(v.keys);
 
     snprintf(path, sizeof(path), "%s/out", tmpdir);
@@ -154,8 +158,10 @@ int main(void)
         bail("payload");
     bad = 0;
     failed = sweep(ctx, op_write, key, &bad, &runs);
-    ok(failed > 0 && bad == 0, "msig_writer_write: %ld failing allocations, each an error with a "
-       "message (%ld runs)", failed, runs);
+    ok(failed > 0 && bad == 0,
+       "msig_writer_write: %ld failing allocations, each an error with a "
+       "message (%ld runs)",
+       failed, runs);
     is_int(leftovers, 0, "msig_writer_write: no failing run leaves a file in the output directory");
 
     snprintf(path, sizeof(path), "rm -rf '%s'", tmpdir);
