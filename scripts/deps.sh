@@ -11,6 +11,7 @@ pkgs=(
   e2fsprogs time                                        # bench (mkfs.ext4, GNU /usr/bin/time)
   scdoc zsh                                             # man pages (docs/man/*.scd), completion test
   clang clang-format man-db                             # CI guards: libFuzzer runs, layout; man -l
+  debhelper dpkg-dev fakeroot lintian                   # CI guards: the Debian packages
   python3-cryptography python3-hvac python3-google-auth python3-urllib3  # tests/kms fakes
   p11-kit softhsm2 opensc libnss3-tools                 # tests/pkcs11 (tokens, pkcs11-tool, NSS)
   swtpm swtpm-tools tpm2-tools tpm2-openssl             # tests/ossl (TPM 2.0 simulator, provider)

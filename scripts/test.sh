@@ -68,6 +68,13 @@ if [ "${CI:-}" = "true" ] || [ "${MSIG_GUARDS:-}" = "1" ]; then
     status=1
   fi
 
+  echo "== Debian packages (dpkg-buildpackage -us -uc -b, lintian)"
+  if ! bash "$src/scripts/debs.sh" "$build-debs" >"$build-debs.log" 2>&1; then
+    tail -n 40 "$build-debs.log" >&2
+    echo "test.sh: the Debian package build or lintian failed (log: $build-debs.log)" >&2
+    status=1
+  fi
+
   echo "== libFuzzer (${MSIG_FUZZ_SECONDS:-15} s per harness)"
   fz=$build-fuzz
   if command -v clang >/dev/null 2>&1; then
