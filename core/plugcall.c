@@ -169,12 +169,16 @@ static int host_get_pin(void *host_data, const struct msig_pin_request *req, cha
     size_t n = req->struct_size < sizeof(r) ? req->struct_size : sizeof(r);
     memcpy(&r, req, n);
     r.struct_size = sizeof(r);
-    if (!r.key_spec)
-        r.key_spec = "";
+    /* What the prompt shows is a label: a pin-value in the spec stays hidden. */
+    char *shown = msigi_spec_label(r.key_spec ? r.key_spec : "");
+    if (!shown)
+        return MSIG_E_NOMEM;
+    r.key_spec = shown;
     r.flags &= MSIG_PIN_F_RETRY | MSIG_PIN_F_FINAL_TRY | MSIG_PIN_F_COUNT_LOW;
     if (f->no_prompt)
         r.flags |= MSIG_PIN_F_NO_PROMPT;
     int rc = msigi_ctx_get_pin(f->ctx, &r, pin, pin_cap, pin_len);
+    msigi_free(shown);
     if (rc == 0)
         pin[*pin_len] = '\0';
     return rc;

@@ -1702,9 +1702,7 @@ int msig_reader_read_path(struct msig_reader *r, const char *path, struct msig_a
     if (fd < 0)
         return msigi_err(r->ctx, MSIG_E_IO, "Can not open artifact: open %s: %s", path,
                          strerror(errno));
-    struct stat st;
-    uint64_t total = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
-    int rc = read_stream(r, fd_read, &fd, path, total, art);
+    int rc = msig_reader_read_fd(r, fd, path, art);
     close(fd);
     return rc;
 }

@@ -84,20 +84,11 @@ static int pass_cb(char *buf, size_t cap, size_t *len, const OSSL_PARAM params[]
     struct msig_pin_request req = { .struct_size = sizeof(req),
                                     .key_spec = st->spec,
                                     .label = "key file passphrase" };
-    struct msigu_secret s;
 
     (void)params;
     st->asked = 1;
-    *len = 0;
     msigu_param(h, "file.passphrase", &v);
-    st->rc = msigu_secret_get(h, v, NULL, &req, st->flags, &s);
-    if (st->rc == 0 && s.len >= cap)
-        st->rc = MSIG_E_BUFFER_TOO_SMALL;
-    if (st->rc == 0) {
-        memcpy(buf, s.buf, s.len);
-        *len = s.len;
-    }
-    msigu_secret_wipe(h, &s);
+    st->rc = msigu_secret_copy(h, v, NULL, &req, st->flags, buf, cap, len);
     return st->rc == 0;
 }
 

@@ -48,19 +48,13 @@ static int pass_cb(char *buf, int size, int rwflag, void *u)
     struct msig_pin_request req = { .struct_size = sizeof(req),
                                     .key_spec = st->uri,
                                     .label = "password or auth value of the provider key" };
-    struct msigu_secret s;
-    int n;
+    size_t len = 0;
 
     (void)rwflag;
     st->asked = 1;
-    st->rc = msigu_secret_get(st->host, NULL, NULL, &req, st->flags, &s);
-    if (st->rc == 0 && s.len >= (size_t)size)
-        st->rc = MSIG_E_BUFFER_TOO_SMALL;
-    n = st->rc == 0 ? (int)s.len : -1;
-    if (n >= 0)
-        memcpy(buf, s.buf, s.len);
-    msigu_secret_wipe(st->host, &s);
-    return n;
+    st->rc = msigu_secret_copy(st->host, NULL, NULL, &req, st->flags, buf,
+                               size > 0 ? (size_t)size : 0, &len);
+    return st->rc == 0 ? (int)len : -1;
 }
 
 static int oinst_new(const struct msig_host *host, void **out)

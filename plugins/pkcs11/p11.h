@@ -47,7 +47,7 @@ struct p11_token {
 struct p11_key {
     struct p11_inst *inst;
     const struct msig_host *host;
-    char *spec; /* for messages and prompts: pin-value hidden */
+    char *spec; /* for the PIN request (the host hides a pin-value) */
     uint32_t open_flags;
     pid_t pid; /* the process that opened it */
     P11KitUri *uri;
@@ -91,6 +91,8 @@ void p11_token_describe(const struct p11_token *t, char *buf, size_t cap);
 /* Finds the public half (public-key object, else certificate, else the private key's
  * attributes after a login) and applies the Mender policy. */
 int p11_key_public(struct p11_key *k);
+/* Drops the public half p11_key_public found (key type and size stay). */
+void p11_key_forget_public(struct p11_key *k);
 /* Finds exactly one private key the URI names (after login); checks CKA_SIGN. */
 int p11_key_private(struct p11_key *k);
 int p11_sign(struct p11_key *k, int message, uint32_t scheme, const uint8_t *in, size_t len,

@@ -243,6 +243,15 @@ static int keep_public(struct p11_key *k, EVP_PKEY *pub, const char *from)
     return 0;
 }
 
+void p11_key_forget_public(struct p11_key *k)
+{
+    EVP_PKEY_free(k->pub);
+    k->pub = NULL;
+    msigu_free(k->host, k->pub_der, k->pub_der_len);
+    k->pub_der = NULL;
+    k->pub_der_len = 0;
+}
+
 int p11_key_public(struct p11_key *k)
 {
     CK_OBJECT_HANDLE h[P11_MAX_OBJECTS];

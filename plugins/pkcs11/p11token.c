@@ -134,10 +134,7 @@ static size_t narrow(struct p11_key *k, struct p11_token *t, size_t n)
             t[i] = keep;
             hits++;
         }
-        EVP_PKEY_free(k->pub);
-        k->pub = NULL;
-        msigu_free(k->host, k->pub_der, k->pub_der_len);
-        k->pub_der = NULL;
+        p11_key_forget_public(k);
         k->tok.mod->C_CloseSession(k->session);
         k->have_session = 0;
     }

@@ -82,11 +82,7 @@ static void key_teardown(struct p11_key *k)
         k->tok.mod->C_CloseSession(k->session);
     k->have_session = k->logged_in = k->have_priv = 0;
     p11_modules_close(k->host, &k->mods);
-    EVP_PKEY_free(k->pub);
-    k->pub = NULL;
-    msigu_free(k->host, k->pub_der, k->pub_der_len);
-    k->pub_der = NULL;
-    k->pub_der_len = 0;
+    p11_key_forget_public(k);
     msigu_secret_wipe(k->host, &k->pin);
 }
 
@@ -100,28 +96,6 @@ static void p11_key_close(void *p)
     p11_kit_uri_free(k->uri);
     msigu_strfree(k->host, k->spec);
     msigu_free(k->host, k, sizeof(*k));
-}
-
-/* The spec for messages and prompts, the pin-value hidden. */
-static char *spec_shown(const struct msig_host *h, const char *spec)
-{
-    const char *pv = strstr(spec, "pin-value=");
-    size_t n = strlen(spec) + 16;
-    char *s = msigu_alloc(h, n);
-
-    if (s == NULL)
-        return NULL;
-    if (pv == NULL) {
-        memcpy(s, spec, strlen(spec) + 1);
-    } else {
-        size_t end = strcspn(pv + 10, ";&");
-        snprintf(s, n, "%.*s(hidden)%s", (int)(pv + 10 - spec), spec, pv + 10 + end);
-    }
-    /* msigu_strfree frees strlen + 1: keep the rest zero so nothing of the PIN stays. */
-    memset(s + strlen(s), 0, n - strlen(s));
-    char *t = msigu_strdup(h, s);
-    msigu_free(h, s, n);
-    return t;
 }
 
 static int p11_key_open(void *pinst, const char *spec, uint32_t flags, void **out)
@@ -139,7 +113,7 @@ static int p11_key_open(void *pinst, const char *spec, uint32_t flags, void **ou
     k->inst = inst;
     k->host = h;
     k->open_flags = flags;
-    k->spec = spec_shown(h, spec);
+    k->spec = msigu_strdup(h, spec); /* wiped at close: it may hold a pin-value */
     rc = k->spec != NULL ? parse_uri(k, spec) : MSIG_E_NOMEM;
     if (rc == 0)
         rc = key_setup(k);

@@ -112,6 +112,24 @@ int msigu_secret_get(const struct msig_host *host, const char *plugin_value,
     return 0;
 }
 
+int msigu_secret_copy(const struct msig_host *host, const char *plugin_value,
+                      const char *plugin_file, const struct msig_pin_request *req,
+                      uint32_t open_flags, char *buf, size_t cap, size_t *len)
+{
+    struct msigu_secret s;
+    int rc = msigu_secret_get(host, plugin_value, plugin_file, req, open_flags, &s);
+
+    *len = 0;
+    if (rc == 0 && s.len >= cap)
+        rc = MSIG_E_BUFFER_TOO_SMALL;
+    if (rc == 0) {
+        memcpy(buf, s.buf, s.len);
+        *len = s.len;
+    }
+    msigu_secret_wipe(host, &s);
+    return rc;
+}
+
 void msigu_secret_wipe(const struct msig_host *host, struct msigu_secret *s)
 {
     if (s->buf != NULL) {

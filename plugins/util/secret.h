@@ -29,6 +29,12 @@ struct msigu_secret {
 int msigu_secret_get(const struct msig_host *host, const char *plugin_value,
                      const char *plugin_file, const struct msig_pin_request *req,
                      uint32_t open_flags, struct msigu_secret *out);
+/* msigu_secret_get into a caller's buffer of cap bytes (for callbacks that fill one, such as
+ * OpenSSL's passphrase callbacks): *len bytes, no NUL; MSIG_E_BUFFER_TOO_SMALL when the
+ * secret does not fit. The intermediate copy is wiped. */
+int msigu_secret_copy(const struct msig_host *host, const char *plugin_value,
+                      const char *plugin_file, const struct msig_pin_request *req,
+                      uint32_t open_flags, char *buf, size_t cap, size_t *len);
 /* Copies a secret (for tokens read from a reply); 0 or MSIG_E_NOMEM. */
 int msigu_secret_set(const struct msig_host *host, const char *value, size_t len,
                      struct msigu_secret *out);
