@@ -2,9 +2,11 @@
 #include "ctx.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -126,6 +128,39 @@ void msig_ctx_set_progress(struct msig_ctx *ctx, msig_progress_fn *fn, void *use
         ctx->progress_fn = fn;
         ctx->progress_user = user;
     }
+}
+
+int msig_ctx_set_threads(struct msig_ctx *ctx, int threads)
+{
+    if (!ctx)
+        return MSIG_E_INVALID;
+    if (threads < 0 || threads > MSIG_THREADS_MAX)
+        return msigi_err(ctx, MSIG_E_INVALID, "thread count %d is out of range (0 to %d)", threads,
+                         MSIG_THREADS_MAX);
+    ctx->threads = threads;
+    return 0;
+}
+
+/* The CPUs in this process's affinity mask, else the online CPUs, else 1. */
+static int cpus_available(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        int n = CPU_COUNT(&set);
+        if (n > 0)
+            return n > MSIG_THREADS_MAX ? MSIG_THREADS_MAX : n;
+    }
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1)
+        return 1;
+    return n > MSIG_THREADS_MAX ? MSIG_THREADS_MAX : (int)n;
+}
+
+int msig_ctx_threads(const struct msig_ctx *ctx)
+{
+    if (ctx && ctx->threads > 0)
+        return ctx->threads;
+    return cpus_available();
 }
 
 void msigi_progress(struct msig_ctx *ctx, uint64_t done, uint64_t total)

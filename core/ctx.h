@@ -33,6 +33,7 @@ struct msig_ctx {
     struct msigi_strv inputs; /* paths no output may replace (msig_ctx_add_input) */
     msig_progress_fn *progress_fn;
     void *progress_user;
+    int threads; /* msig_ctx_set_threads; 0 = CPUs available */
 };
 /* Reports progress to the application's callback, if any. */
 void msigi_progress(struct msig_ctx *ctx, uint64_t done, uint64_t total);

@@ -66,6 +66,13 @@ MSIG_API void msig_ctx_set_log(struct msig_ctx *ctx, msig_log_fn *fn, void *user
  * done == total at the end; the application decides how often to show it. */
 typedef void msig_progress_fn(void *user, uint64_t done, uint64_t total);
 MSIG_API void msig_ctx_set_progress(struct msig_ctx *ctx, msig_progress_fn *fn, void *user);
+/* Worker threads for compression, decompression and hashing: 0 (the default) means every
+ * CPU this process may run on (the affinity mask), 1 does all work on the calling thread.
+ * Output bytes do not depend on it. MSIG_E_INVALID above MSIG_THREADS_MAX. */
+#define MSIG_THREADS_MAX 256
+MSIG_API MSIG_WUR int msig_ctx_set_threads(struct msig_ctx *ctx, int threads);
+/* The thread count operations use: the value set, or the CPUs available when it is 0. */
+MSIG_API int msig_ctx_threads(const struct msig_ctx *ctx);
 /* Prompt used by signers that need a PIN or passphrase (default: none, batch mode). The
  * request carries MSIG_PIN_F_NO_PROMPT when the key was opened with
  * MSIG_KEY_OPEN_F_NO_PROMPT: then answer only from non-interactive sources (a file, the

@@ -4,6 +4,7 @@
  * (the fx-conc fixture detects concurrent entry); msig_key_public_der and
  * msig_key_sign_digest give what OpenSSL verifies, in both signature forms. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,6 +216,30 @@ static void test_key_api(void)
     msig_ctx_free(ctx);
 }
 
+/* msig_ctx_set_threads: 0 means the CPUs of the affinity mask; out-of-range values are
+ * refused with the value and the range, and leave the setting alone. */
+static void test_thread_count(void)
+{
+    struct msig_ctx *ctx = NULL;
+    if (msig_ctx_new(&ctx) != 0)
+        bail("msig_ctx_new failed");
+    cpu_set_t set;
+    int cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : -1;
+    ok(msig_ctx_threads(ctx) == cpus,
+       "default thread count is the affinity mask's %d CPUs (got %d)", cpus, msig_ctx_threads(ctx));
+    ok(msig_ctx_set_threads(ctx, 3) == 0 && msig_ctx_threads(ctx) == 3, "set 3 threads");
+    ok(msig_ctx_set_threads(ctx, -1) == MSIG_E_INVALID, "-1 threads refused");
+    ok(strcmp(msig_ctx_last_error(ctx), "thread count -1 is out of range (0 to 256)") == 0,
+       "message names the value and range: %s", msig_ctx_last_error(ctx));
+    ok(msig_ctx_set_threads(ctx, MSIG_THREADS_MAX + 1) == MSIG_E_INVALID &&
+           msig_ctx_threads(ctx) == 3,
+       "257 threads refused, setting unchanged");
+    ok(msig_ctx_set_threads(ctx, 0) == 0 && msig_ctx_threads(ctx) == cpus,
+       "0 goes back to all CPUs");
+    ok(msig_ctx_set_threads(NULL, 1) == MSIG_E_INVALID, "NULL context refused");
+    msig_ctx_free(ctx);
+}
+
 int main(void)
 {
     const char *build = getenv("MSIG_BUILD_DIR");
@@ -233,6 +258,7 @@ int main(void)
              build, plugin_path, plugin_path);
     if (system(cmd) != 0)
         bail("cannot copy the fixture plugin: %s", cmd);
+    test_thread_count();
     test_threads();
     test_shared_instance();
     test_key_api();
