@@ -48,6 +48,25 @@ void cli_report(struct cli *cli, int rc, const char *subject)
     fprintf(stderr, "%s\n", cli_message(cli, rc, subject));
 }
 
+int cli_write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
 /* Edit distance (insertions, deletions, substitutions) of two short strings. */
 static size_t distance(const char *a, const char *b)
 {

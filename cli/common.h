@@ -13,6 +13,7 @@
 /* Exit codes, as mender-artifact, except that invalid parameters exit 1 (it exits 0). */
 #define EXIT_PARAMS 1
 #define EXIT_FAIL 1
+#define EXIT_CREATE 2 /* mender-artifact 3.9.0 errArtifactCreate (write -f ssh://) */
 #define EXIT_OPEN 3
 #define EXIT_INVALID 4
 
@@ -34,6 +35,10 @@ void cli_progress_init(struct cli *cli);
 void cli_progress_off(struct cli *cli);
 /* Clears the line (before a message, and at the end). */
 void cli_progress_clear(struct cli *cli);
+/* A report of the CLI's own work (a snapshot being received); total 0 when unknown. */
+void cli_progress_report(struct cli *cli, uint64_t done, uint64_t total);
+/* Starts the clock again for the next phase (rate and time left). */
+void cli_progress_restart(struct cli *cli);
 
 typedef int cmd_fn(struct cli *cli, int argc, char **argv);
 
@@ -148,6 +153,8 @@ int cli_scheme_served(struct cli *cli, const char *spec);
 const char *cli_safe(const char *s, char *buf, size_t cap);
 
 /* Parses "KEY:VALUE" into a new key string (caller frees) and a pointer into arg. */
+/* write(2) until done: 0, or -1 with errno. */
+int cli_write_all(int fd, const void *buf, size_t len);
 int split_kv(const char *arg, char **key, const char **value);
 /* Parses a size with optional unit B/KB/MB/GB/TB (powers of 1000). 0 ok, -1 bad. */
 int parse_size(const char *s, uint64_t *out);

@@ -72,6 +72,17 @@ static void on_progress(void *user, uint64_t done, uint64_t total)
     draw(cli, done, total);
 }
 
+void cli_progress_report(struct cli *cli, uint64_t done, uint64_t total)
+{
+    on_progress(cli, done, total);
+}
+
+void cli_progress_restart(struct cli *cli)
+{
+    cli->progress_start = 0;
+    cli->progress_last = 0;
+}
+
 void cli_progress_init(struct cli *cli)
 {
     const char *d = getenv("MSIG_PROGRESS_DELAY_MS");

@@ -1,5 +1,6 @@
 /* write.c -- msig write rootfs-image | module-image | bootstrap-artifact. */
 #include "common.h"
+#include "snapshot.h"
 
 #include <ctype.h>
 #include <getopt.h>
@@ -136,6 +137,7 @@ struct wopts {
     const char *kind_name;
     struct strlist files, devices, compat, scripts, name_depends, depends_groups;
     struct strlist provides, depends, clears, aug_files, aug_provides, aug_depends;
+    struct strlist ssh_args; /* -S, one ssh argument each */
     const char *name, *output, *version, *group, *type, *meta, *compression;
     const char *sw_name, *sw_version, *sw_fs, *max_size, *warn_size;
     const char *aug_type, *aug_meta;
@@ -171,7 +173,9 @@ static void write_usage(const char *kind_name, FILE *f)
           "                                 else /tmp)\n",
           f);
     if (!boot)
-        fputs("  -f, --file FILE                a payload file (rootfs-image: exactly one)\n"
+        fputs("  -f, --file FILE                a payload file (rootfs-image: exactly one, or\n"
+              "                                 ssh://USER@HOST[:PORT] for a snapshot of the\n"
+              "                                 device's root filesystem, taken over ssh)\n"
               "  -s, --script FILE|DIR          a state script, or a directory of them\n"
               "                                 (repeatable)\n"
               "  --no-default-clears-provides   leave out the default clears-provides\n"
@@ -187,8 +191,9 @@ static void write_usage(const char *kind_name, FILE *f)
     if (rootfs)
         fputs("  --legacy-rootfs-image-checksum also provide rootfs_image_checksum\n"
               "  --no-checksum-provide          no rootfs-image.checksum provide\n"
-              "  -S, --ssh-args ARGS            accepted; live snapshots (-f ssh://) are not\n"
-              "                                 supported\n",
+              "  -S, --ssh-args ARG             an argument for ssh when -f is "
+              "ssh://USER@HOST[:PORT]\n"
+              "                                 (repeatable; one argument each)\n",
               f);
     if (strcmp(kind_name, "module-image") == 0)
         fputs("  -T, --type TYPE                the payload type: the update module (required)\n"
@@ -267,7 +272,7 @@ static int collect(struct wopts *o, int opt, const char *arg)
         o->meta = arg;
         return 0;
     case 'S':
-        return 0; /* ssh snapshots are not supported; -f ssh:// says so */
+        return strlist_add(&o->ssh_args, arg);
     case OPT_NO_PROGRESS:
         o->no_progress = 1;
         return 0;
@@ -327,7 +332,8 @@ static void wopts_free(struct wopts *o)
     struct strlist *lists[] = { &o->files,     &o->devices,      &o->compat,
                                 &o->scripts,   &o->name_depends, &o->depends_groups,
                                 &o->provides,  &o->depends,      &o->clears,
-                                &o->aug_files, &o->aug_provides, &o->aug_depends };
+                                &o->aug_files, &o->aug_provides, &o->aug_depends,
+                                &o->ssh_args };
     size_t i;
 
     for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
@@ -365,10 +371,6 @@ static int check_params(struct cli *cli, struct wopts *o)
             return cli_usage_error("write rootfs-image: %s",
                                    o->files.n == 0 ? "missing required flag -f/--file"
                                                    : "exactly one -f/--file is needed");
-        if (strncmp(o->files.v[0], "ssh://", 6) == 0)
-            return cli_usage_error("write rootfs-image: -f %s: taking a snapshot over ssh "
-                                   "is not supported by msig",
-                                   o->files.v[0]);
     }
     if (o->kind == MSIG_PAYLOAD_MODULE && o->type == NULL)
         return cli_usage_error("write module-image: missing required flag -T/--type");
@@ -515,11 +517,31 @@ static int setup(struct cli *cli, struct wopts *o, struct msig_writer *w)
     return 0;
 }
 
+/* The device's rootfs-image.* provides of a snapshot, where nothing else sets the key. */
+static int add_device_provides(struct cli *cli, struct msig_writer *w, const struct snapshot *snap)
+{
+    for (size_t i = 0; i < snap->nprovides; i++) {
+        const char *line = snap->provides[i], *eq = strchr(line, '=');
+        char key[1024];
+        if ((size_t)(eq - line) >= sizeof(key))
+            continue;
+        memcpy(key, line, (size_t)(eq - line));
+        key[eq - line] = '\0';
+        int rc = msig_writer_add_default_provide(w, key, eq + 1);
+        if (rc != 0) {
+            cli_report(cli, rc, "the device's show-provides");
+            return EXIT_FAIL;
+        }
+    }
+    return 0;
+}
+
 int cmd_write(struct cli *cli, int argc, char **argv)
 {
     struct wopts o;
     struct msig_writer *w = NULL;
     struct msig_key *key = NULL;
+    struct snapshot snap = { 0 };
     const char *shortopts;
     int opt, rc, status = EXIT_PARAMS;
 
@@ -594,6 +616,13 @@ int cmd_write(struct cli *cli, int argc, char **argv)
     if (o.no_progress || strcmp(o.output, "-") == 0)
         cli_progress_off(cli);
 
+    if (o.kind == MSIG_PAYLOAD_ROOTFS && strncmp(o.files.v[0], "ssh://", 6) == 0) {
+        status = snapshot_take(cli, o.files.v[0], &o.ssh_args,
+                               strcmp(o.output, "-") == 0 ? stderr : stdout, &snap);
+        if (status != 0)
+            goto out;
+        o.files.v[0] = snap.path;
+    }
     status = EXIT_FAIL;
     rc = msig_writer_new(cli->ctx, o.kind, &w);
     if (rc != 0) {
@@ -601,6 +630,8 @@ int cmd_write(struct cli *cli, int argc, char **argv)
         goto out;
     }
     status = setup(cli, &o, w);
+    if (status == 0)
+        status = add_device_provides(cli, w, &snap);
     if (status != 0)
         goto out;
     status = keyopts_open_signing(cli, &o.keys, &key);
@@ -624,6 +655,7 @@ int cmd_write(struct cli *cli, int argc, char **argv)
 out:
     msig_writer_free(w);
     msig_key_close(key);
+    snapshot_free(&snap);
     wopts_free(&o);
     return status;
 }

@@ -45,6 +45,48 @@ void msig_temp_cleanup(void)
             unlink(pending[i]); /* async-signal-safe */
 }
 
+int msig_temp_file(struct msig_ctx *ctx, const char *dir, const char *prefix, int *fd, char **path)
+{
+    if (!ctx || !prefix || !fd || !path || strchr(prefix, '/'))
+        return MSIG_E_INVALID;
+    *fd = -1;
+    *path = NULL;
+    if (dir == NULL || *dir == '\0')
+        dir = getenv("TMPDIR");
+    if (dir == NULL || *dir == '\0')
+        dir = "/tmp";
+    size_t n = strlen(dir) + strlen(prefix) + 8;
+    char *p = msigi_malloc(n);
+    if (!p)
+        return msigi_err(ctx, MSIG_E_NOMEM, "out of memory");
+    snprintf(p, n, "%s/%sXXXXXX", dir, prefix);
+    int f = mkostemp(p, O_CLOEXEC);
+    if (f < 0) {
+        int e = errno;
+        msigi_free(p);
+        return msigi_err(ctx, MSIG_E_IO, "cannot create a temporary file in %s: %s", dir,
+                         strerror(e));
+    }
+    if (pending_add(p) < 0) {
+        unlink(p);
+        close(f);
+        msigi_free(p);
+        return msigi_err(ctx, MSIG_E_FAILED, "too many temporary files at once (%d)", PENDING_MAX);
+    }
+    *fd = f;
+    *path = p;
+    return 0;
+}
+
+void msig_temp_remove(char *path)
+{
+    if (!path)
+        return;
+    unlink(path);
+    pending_drop(path);
+    msigi_free(path);
+}
+
 int msigi_write_all(int fd, const void *buf, size_t len)
 {
     const uint8_t *p = buf;

@@ -60,6 +60,7 @@ struct msig_writer {
     struct msigi_strv dep_groups;
     struct msigi_strv aug_files;
     json_t *provides;
+    json_t *default_provides; /* only where nothing else sets the key */
     json_t *depends;
     json_t *aug_provides;
     json_t *aug_depends;
@@ -106,6 +107,7 @@ void msig_writer_free(struct msig_writer *w)
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
         msigi_strv_free(lists[i]);
     json_decref(w->provides);
+    json_decref(w->default_provides);
     json_decref(w->depends);
     json_decref(w->aug_provides);
     json_decref(w->aug_depends);
@@ -183,6 +185,11 @@ int msig_writer_add_script(struct msig_writer *w, const char *path)
 int msig_writer_add_provide(struct msig_writer *w, const char *key, const char *value)
 {
     return put_kv(w, &w->provides, key, value, "provide");
+}
+
+int msig_writer_add_default_provide(struct msig_writer *w, const char *key, const char *value)
+{
+    return put_kv(w, &w->default_provides, key, value, "provide");
 }
 
 int msig_writer_add_depend(struct msig_writer *w, const char *key, const char *value)
@@ -698,6 +705,21 @@ out:
 
 /* ---------------------------------------------------------------- provides and clears */
 
+/* The default provides go where no other provide set the key (mender-artifact adds the
+ * device's show-provides that way). */
+static int add_default_provides(struct wstate *s)
+{
+    const char *k;
+    json_t *v;
+
+    json_object_foreach (s->w->default_provides, k, v) {
+        if (!json_object_get(s->provides, k) &&
+            json_object_set_new(s->provides, k, json_incref(v)) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int make_type_maps(struct wstate *s)
 {
     struct msig_writer *w = s->w;
@@ -746,6 +768,8 @@ static int make_type_maps(struct wstate *s)
         if (json_object_set_new(s->provides, ck, json_string(s->pl[0].hex)) != 0)
             goto nomem;
     }
+    if (add_default_provides(s) != 0)
+        goto nomem;
 
     /* Default clears (mender-artifact makeClearsArtifactProvides). */
     if (!(w->flags & MSIG_WRITE_F_NO_DEFAULT_CLEARS) && !no_sw) {

@@ -15,6 +15,7 @@ pkgs=(
   python3-cryptography python3-hvac python3-google-auth python3-urllib3  # tests/kms fakes
   p11-kit softhsm2 opensc libnss3-tools                 # tests/pkcs11 (tokens, pkcs11-tool, NSS)
   swtpm swtpm-tools tpm2-tools tpm2-openssl             # tests/ossl (TPM 2.0 simulator, provider)
+  openssh-client openssh-server dosfstools util-linux   # write -f ssh:// (tests/cli/snapshot.t)
 )
 
 missing=()
@@ -34,6 +35,13 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Packages install no running services (openssh-server would start sshd on every address):
+# the tests start their own, on 127.0.0.1 only. policy-rc.d is Debian's switch for that.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+  chmod 0755 /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get update
 apt-get install -y --no-install-recommends "${missing[@]}"
 echo "deps: installed ${missing[*]}"

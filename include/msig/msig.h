@@ -90,6 +90,13 @@ MSIG_API MSIG_WUR int msig_ctx_add_input(struct msig_ctx *ctx, const char *path)
 /* Removes the named temporary files msig is writing right now (only where the filesystem
  * has no anonymous temporary files). Async-signal-safe: for SIGINT/SIGTERM handlers. */
 MSIG_API void msig_temp_cleanup(void);
+/* A named scratch file for work an application hands to msig by name (a device snapshot, an
+ * unpacked payload): DIR/PREFIXxxxxxx (dir NULL: TMPDIR, else /tmp), mode 0600, open
+ * read-write and close-on-exec in *fd. msig_temp_cleanup removes it until msig_temp_remove,
+ * which unlinks it and frees path (the caller closes fd). */
+MSIG_API MSIG_WUR int msig_temp_file(struct msig_ctx *ctx, const char *dir, const char *prefix,
+                                     int *fd, char **path);
+MSIG_API void msig_temp_remove(char *path);
 
 /* Enables loading of external plugins. dir: the plugin directory to scan, or NULL for the
  * installed one (MSIG_PLUGIN_PATH in the environment overrides it). */
@@ -210,6 +217,11 @@ MSIG_API MSIG_WUR int msig_writer_add_file(struct msig_writer *w, const char *pa
 MSIG_API MSIG_WUR int msig_writer_add_script(struct msig_writer *w, const char *path);
 MSIG_API MSIG_WUR int msig_writer_add_provide(struct msig_writer *w, const char *key,
                                               const char *value);
+/* A provide that applies only where no other provide sets the key (neither the
+ * application's nor the software version or checksum msig adds): what a device reports it
+ * has, for an artifact made from its snapshot. */
+MSIG_API MSIG_WUR int msig_writer_add_default_provide(struct msig_writer *w, const char *key,
+                                                      const char *value);
 MSIG_API MSIG_WUR int msig_writer_add_depend(struct msig_writer *w, const char *key,
                                              const char *value);
 MSIG_API MSIG_WUR int msig_writer_add_clears_provides(struct msig_writer *w, const char *pat);

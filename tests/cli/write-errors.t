@@ -125,8 +125,6 @@ fails_with 1 "needs an argument" "-o without its argument"
 run "$MSIG" write bootstrap-artifact -n rel-1 -t dev -f "$IN/app.bin" -o "$OUT/a.mender"
 fails_with 1 "flag provided but not defined" "bootstrap-artifact with -f"
 
-run "$MSIG" write rootfs-image -f ssh://root@host -n rel-1 -t dev -o "$OUT/a.mender"
-fails_with 1 "not supported" "-f ssh:// snapshot"
 
 run "${R[@]}" -n rel-1 -t dev --max-artifact-size 10XB -o "$OUT/a.mender"
 fails_with 1 "invalid size" "bad --max-artifact-size"

@@ -309,6 +309,31 @@ static void test_default_provides(void)
     is_str(type_info_of(w, "/writer/rootfs/default-provides"), want,
            "/writer/rootfs/default-provides: type-info");
 
+    /* A device's provides (write -f ssh://) fill only keys nothing else sets: not the
+     * version, the checksum or the application's own provide. */
+    w = rootfs_empty();
+    CHK(msig_writer_add_provide(w, "rootfs-image.mine", "app"));
+    CHK(msig_writer_add_default_provide(w, "rootfs-image.version", "device-old"));
+    CHK(msig_writer_add_default_provide(w, "rootfs-image.checksum", "beef"));
+    CHK(msig_writer_add_default_provide(w, "rootfs-image.mine", "device"));
+    CHK(msig_writer_add_default_provide(w, "rootfs-image.update-module.x.version", "7"));
+    snprintf(want, sizeof(want),
+             "\"artifact_provides\":{%s,\"rootfs-image.mine\":\"app\",\"rootfs-image.update-module."
+             "x.version\":\"7\",\"rootfs-image.version\":\"rel-2\"}",
+             ck);
+    like(type_info_of(w, "/writer/rootfs/device-provides"), want,
+         "/writer/rootfs/device-provides: only the keys nothing else sets");
+
+    w = rootfs_empty();
+    msig_writer_set_flags(w, MSIG_WRITE_F_NO_CHECKSUM_PROVIDE | MSIG_WRITE_F_NO_DEFAULT_SW_VERSION);
+    CHK(msig_writer_add_default_provide(w, "rootfs-image.version", "device-old"));
+    CHK(msig_writer_add_default_provide(w, "rootfs-image.checksum", "beef"));
+    like(type_info_of(w, "/writer/rootfs/device-provides-bare"),
+         "\"artifact_provides\":{\"rootfs-image.checksum\":\"beef\",\"rootfs-image.version\":"
+         "\"device-old\"}",
+         "/writer/rootfs/device-provides-bare: the device's version and checksum when msig adds "
+         "none");
+
     w = rootfs_empty();
     msig_writer_set_flags(w, MSIG_WRITE_F_NO_CHECKSUM_PROVIDE);
     is_str(type_info_of(w, "/writer/rootfs/no-checksum"),
