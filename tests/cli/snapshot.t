@@ -148,6 +148,10 @@ like "$p" "rootfs-image.update-module.foo.version: 3" "the device's provides com
 run mender-artifact validate -k "$K/rsa2048-public.pem" "$TMPD/fallback.mender"
 is "$rc" 0 "mender-artifact validates its signature"
 
+# A port given with -S: no -p of msig's own (the URL has none, so 22 would be wrong).
+run "$MSIG" write rootfs-image -f "ssh://$USER_AT" "${SSHARGS[@]}" -S -p -S "$PORT" -n snap-1 -t dev -o "$TMPD/port.mender"
+is "$rc" 0 "-S -p -S PORT: the port of the ssh arguments is used"
+
 # ---- to standard output: the device's lines go to standard error
 "$MSIG" write rootfs-image -f "$URL" "${SSHARGS[@]}" -n snap-1 -t dev -o - >"$TMPD/stdout.mender" 2>"$TMPD/stdout.err"
 is "$?" 0 "write -f ssh:// -o - succeeds"
