@@ -13,16 +13,22 @@
 #include <string.h>
 #include <unistd.h>
 
+int cli_vfail(int code, const char *prefix, const char *fmt, va_list ap)
+{
+    fputs(prefix, stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    return code;
+}
+
 int cli_usage_error(const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("msig: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    int rc = cli_vfail(EXIT_PARAMS, "msig: ", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
-    return EXIT_PARAMS;
+    return rc;
 }
 
 const char *cli_message(struct cli *cli, int rc, const char *subject)

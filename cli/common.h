@@ -3,6 +3,7 @@
 #ifndef MSIG_CLI_COMMON_H
 #define MSIG_CLI_COMMON_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,6 +60,9 @@ int cmd_not_implemented(struct cli *cli, int argc, char **argv);
 
 /* Usage / parameter error: prints "msig: <msg>" on stderr; returns EXIT_PARAMS. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints prefix, the message and a newline on stderr; returns code. */
+int cli_vfail(int code, const char *prefix, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 /* Prints the library's message for rc (last error, else the generic text) on stderr.
  * When subject is given and the message does not mention it, "subject: " comes first. */
 void cli_report(struct cli *cli, int rc, const char *subject);

@@ -22,10 +22,9 @@ int fail_fs(const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    int rc = cli_vfail(EXIT_CREATE, "", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
-    return EXIT_CREATE;
+    return rc;
 }
 
 /* name in PATH, else in /usr/sbin or /sbin (blkid and fsck live there). */

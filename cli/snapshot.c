@@ -67,12 +67,10 @@ static int fail(const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("SSH error: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    int rc = cli_vfail(EXIT_CREATE, "SSH error: ", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
-    return EXIT_CREATE;
+    return rc;
 }
 
 /* ssh://[USER@]HOST[:PORT]: the port only when the rest splits in exactly two at ':'. */
