@@ -50,7 +50,11 @@ int cmd_sign(struct cli *cli, int argc, char **argv);
 int cmd_dump(struct cli *cli, int argc, char **argv);
 int cmd_plugins(struct cli *cli, int argc, char **argv);
 int cmd_keys(struct cli *cli, int argc, char **argv);
-int cmd_not_implemented(struct cli *cli, int argc, char **argv);
+int cmd_modify(struct cli *cli, int argc, char **argv);
+int cmd_cp(struct cli *cli, int argc, char **argv);
+int cmd_cat(struct cli *cli, int argc, char **argv);
+int cmd_install(struct cli *cli, int argc, char **argv);
+int cmd_rm(struct cli *cli, int argc, char **argv);
 
 /* Usage / parameter error: prints "msig: <msg>" on stderr; returns EXIT_PARAMS. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
