@@ -152,31 +152,34 @@ const char *extfs_error(const struct extfs *x)
 
 /* ---------------------------------------------------------------- paths */
 
-/* Splits path into its parent directory (into dir, cap bytes) and its last component
- * (pointer into path, trailing slashes cut into base). The root gives base "". */
+/* Splits path into its parent directory (dir) and its last component (base), with repeated
+ * and trailing slashes removed (libext2fs' namei takes "a//b" as an empty name). The root
+ * gives base "". */
 static int split_path(struct extfs *x, const char *path, char *dir, char *base)
 {
-    size_t len = strlen(path), end, start;
+    char norm[EXTFS_PATH_MAX];
+    size_t len = strlen(path), n = 0, cut;
 
     if (len == 0 || len >= EXTFS_PATH_MAX)
         return fail(x, "invalid path '%.64s' (%zu bytes; 1 to %d allowed)", path, len,
                     EXTFS_PATH_MAX - 1);
-    end = len;
-    while (end > 0 && path[end - 1] == '/')
-        end--;
-    start = end;
-    while (start > 0 && path[start - 1] != '/')
-        start--;
-    if (end - start > EXT2_NAME_LEN)
+    norm[n++] = '/';
+    for (size_t i = 0; i < len; i++)
+        if (path[i] != '/' || norm[n - 1] != '/')
+            norm[n++] = path[i];
+    while (n > 1 && norm[n - 1] == '/')
+        n--;
+    norm[n] = '\0';
+    cut = n;
+    while (cut > 0 && norm[cut - 1] != '/')
+        cut--;
+    if (n - cut > EXT2_NAME_LEN)
         return fail(x, "%s: a name is longer than %d bytes", path, EXT2_NAME_LEN);
-    memcpy(base, path + start, end - start);
-    base[end - start] = '\0';
-    while (start > 1 && path[start - 1] == '/')
-        start--; /* "/a//b": the directory is "/a" */
-    memcpy(dir, path, start);
-    dir[start] = '\0';
-    if (dir[0] == '\0')
-        strcpy(dir, "/");
+    memcpy(base, norm + cut, n - cut + 1);
+    if (cut > 1)
+        cut--; /* the directory without its trailing '/' */
+    memcpy(dir, norm, cut);
+    dir[cut] = '\0';
     return 0;
 }
 
@@ -388,7 +391,7 @@ static int create_file(struct extfs *x, const char *path, ext2_ino_t dir, const 
                        const struct extfs_attr *attr, ext2_ino_t *ino)
 {
     struct ext2_inode_large inode;
-    uint32_t mode = attr->set_mode ? attr->mode & 07777 : 0644;
+    uint32_t mode = attr->mode ? attr->mode & 07777 : 0644;
     uint32_t uid = attr->set_owner ? attr->uid : 0, gid = attr->set_owner ? attr->gid : 0;
     time_t now = time(NULL);
     errcode_t e = ext2fs_new_inode(x->fs, dir, LINUX_S_IFREG | mode, NULL, ino);

@@ -16,8 +16,8 @@
 
 struct extfs;
 
-/* What extfs_put gives a file: mode (permission bits) and owner. For a file that exists,
- * set_mode/set_owner 0 keep its own; a new file gets mode (or 0644) and uid/gid (or 0). */
+/* What extfs_put gives a file: a new file gets mode (0: 0644) and, with set_owner, uid/gid
+ * (else 0:0); a file that exists keeps its own unless set_mode/set_owner. */
 struct extfs_attr {
     int set_mode;
     uint32_t mode; /* 07777 bits */
