@@ -357,12 +357,9 @@ static int modify(struct cli *cli, struct mods *m, struct target_opts *o, const 
                                  m->first_header_flag);
         goto out;
     }
-    /* -n on a module-image or bootstrap artifact changes the header only. */
-    if (t.kind == TARGET_ARTIFACT && !t.rootfs && rootfs_edits) {
-        status = target_fs(&t, "/", 1, fs, &n, inner, sizeof(inner)); /* says why not */
-        goto out;
-    }
-    if (rootfs_edits || (m->name && (t.kind != TARGET_ARTIFACT || t.rootfs))) {
+    /* -n on an artifact whose payload holds no ext4 filesystem (a module-image, a bootstrap
+     * artifact, a raw rootfs-image) changes the header only, as mender-artifact does. */
+    if (rootfs_edits || (m->name && target_payload_is_fs(&t))) {
         status = target_fs(&t, "/etc/mender", 1, fs, &n, inner, sizeof(inner));
         if (status == 0)
             status = rootfs_step(m, &t, fs, n, inner);

@@ -106,6 +106,9 @@ void target_opts_help(FILE *f)
           "                      a copy beside them\n\n",
           f);
     keyopts_help(f, 1);
+    fputs("  (default: no key; an edited artifact is then written unsigned, with a warning\n"
+          "  when it was signed; an image needs no key)\n",
+          f);
 }
 
 /* ---------------------------------------------------------------- opening */
@@ -347,6 +350,21 @@ int target_fs(struct target *t, const char *path, int writable, struct extfs *fs
     }
     *n = 1;
     return 0;
+}
+
+int target_payload_is_fs(struct target *t)
+{
+    struct extfs *fs = NULL;
+    char err[1024];
+    int rc;
+
+    if (t->kind == TARGET_ARTIFACT && !t->rootfs)
+        return 0;
+    if (t->kind != TARGET_ARTIFACT)
+        return 1;
+    rc = extfs_open(t->image, 0, 0, t->path, &fs, err, sizeof(err));
+    extfs_discard(fs);
+    return rc != -2;
 }
 
 int target_fs_close(struct target *t, struct extfs *fs[2], size_t n, int ok)

@@ -82,6 +82,9 @@ int target_open(struct cli *cli, const char *cmd, const char *path, const struct
  * 0, or an exit code after printing. */
 int target_fs(struct target *t, const char *path, int writable, struct extfs *fs[2], size_t *n,
               char *inner, size_t cap);
+/* Does the target hold an ext filesystem at all? 0 for a module-image or bootstrap artifact
+ * and for a rootfs-image whose payload is no ext2/3/4 filesystem. */
+int target_payload_is_fs(struct target *t);
 /* Closes what target_fs opened: writes back when ok, else discards. 0 or an exit code. */
 int target_fs_close(struct target *t, struct extfs *fs[2], size_t n, int ok);
 /* Puts the edited target in place (an artifact is rebuilt). 0, or an exit code after

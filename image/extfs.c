@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,14 @@ static const char *why(errcode_t e)
     }
 }
 
+/* libext2fs' message table, registered once so that error_message() has the texts. */
+static void load_messages(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+    pthread_once(&once, initialize_ext2_error_table);
+}
+
 int extfs_open(const char *path, uint64_t offset, int writable, const char *name,
                struct extfs **out, char *err, size_t cap)
 {
@@ -71,6 +80,7 @@ int extfs_open(const char *path, uint64_t offset, int writable, const char *name
     int flags = EXT2_FLAG_64BITS | (writable ? EXT2_FLAG_RW : 0);
 
     *out = NULL;
+    load_messages();
     if (x == NULL) {
         snprintf(err, cap, "%s: out of memory", name);
         return -1;

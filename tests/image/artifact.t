@@ -135,6 +135,34 @@ like "$out" "Name: mod-2" "modify -n of a module-image: the new name"
 like "$out" "app.bin" "modify of a module-image: the payload file is kept"
 is "$(names "$TMPD/mod.mender")" "version manifest manifest.sig header.tar data/0000.tar " "modify --compression none of a module-image"
 
+# modify -n of every artifact of the interop corpus that msig accepts (payloads that are no
+# ext4 filesystem get the header change only, as with mender-artifact): re-signed, valid, renamed;
+# augmented artifacts are refused with a message, unchanged.
+while IFS=$'\t' read -r file kind expect _; do
+  [ "$kind" = valid ] && [ "$expect" = accept ] || continue
+  cp "$MSIG_INTEROP/$file" "$TMPD/c.mender"
+  snap "$TMPD/c.mender"
+  run "$MSIG" modify -n renamed -k "$KEY" "$TMPD/c.mender"
+  if "$MSIG" read --json "$MSIG_INTEROP/$file" 2>/dev/null | grep -q '"augmented": true'; then
+    like "$err" "modifying augmented artifacts is not supported" "$file: augmented, refused"
+    unchanged "$TMPD/c.mender" "$file"
+    continue
+  fi
+  if [ "$file" = rootfs-ext4-rsa3072.mender ]; then
+    # An ext4 payload without /etc/mender: refused, as by mender-artifact ("The directory:
+    # /etc/mender does not exist in the image").
+    is "$rc" 1 "$file: modify -n without /etc/mender: exit 1"
+    like "$err" "the directory /etc/mender does not exist in the image" "$file: modify -n without /etc/mender: message"
+    unchanged "$TMPD/c.mender" "$file"
+    continue
+  fi
+  is "$rc" 0 "$file: modify -n: exit 0" || { diag "$err"; continue; }
+  run "$MSIG" validate -k "$PUB" "$TMPD/c.mender"
+  is "$rc" 0 "$file: the modified artifact validates with the new key" || diag "$err"
+  run "$MSIG" read --json "$TMPD/c.mender"
+  like "$out" '"name": "renamed"' "$file: the new name"
+done <"$MSIG_INTEROP/index.tsv"
+
 ls -A "$T" | grep -q .
 is "$?" 1 "no temporary is left in TMPDIR"
 done_testing

@@ -7,7 +7,15 @@
 need mender-artifact
 
 I=$TMPD/rootfs.img
-mkext4 "$I" 8M
+mkdir -p "$TMPD/tree"
+mkrootfs "$TMPD/tree"
+echo keep >"$TMPD/tree/etc/keep"
+mkext4 "$I" 8M "$TMPD/tree"
+# Extended attributes, set with debugfs: on a file no command touches and on one cp replaces.
+debugfs -w -R "ea_set /etc/keep user.msig untouched" "$I" >/dev/null 2>&1
+debugfs -w -R "ea_set /etc/hostname user.msig replaced" "$I" >/dev/null 2>&1
+keep_before=$(debugfs -R "stat /etc/keep" "$I" 2>/dev/null)
+like "$keep_before" 'user.msig (9) = "untouched"' "the untouched file has its extended attribute"
 
 run "$MSIG" cat "$I:/etc/hostname"
 is "$rc" 0 "cat: exit 0"
@@ -116,6 +124,12 @@ fsck_ok "$I" "modify"
 run "$MSIG" modify -N other "$I"
 is "$rc" 1 "modify -N on an image: exit 1"
 like "$err" '`--artifact-name-depends` argument must be used with an Artifact' "modify -N on an image: message"
+
+# Nothing else changed: the untouched file's inode (mode, owner, times, xattrs) is as it was;
+# the replaced file kept its extended attribute.
+is "$(debugfs -R "stat /etc/keep" "$I" 2>/dev/null)" "$keep_before" "a file no command named is unchanged (stat, times, xattrs)"
+like "$(debugfs -R "ea_list /etc/hostname" "$I" 2>/dev/null)" "user.msig (8) = \"replaced\"" \
+  "cp over a file keeps its extended attributes"
 
 ls -A "$T" | grep -q .
 is "$?" 1 "no temporary is left in TMPDIR"
