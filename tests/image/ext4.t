@@ -106,6 +106,20 @@ fsck_ok "$I" "rm"
 run mender-artifact rm "$TMPD/ma.img:/usr/bin/tool"
 is "$rc" 0 "mender-artifact rm: exit 0"
 
+# A directory that outgrows its block (1 KiB blocks here): it is expanded.
+G=$TMPD/grow.img
+mkext4 "$G" 8M
+fails=0
+for i in $(seq 1 60); do
+  "$MSIG" cp "$TMPD/hn" "$G:/etc/a-file-with-a-rather-long-name-$i" 2>/dev/null || fails=$((fails + 1))
+  "$MSIG" install -d "$G:/many/a-directory-with-a-long-name-$i" 2>/dev/null || fails=$((fails + 1))
+done
+is "$fails" 0 "60 files and 60 directories added one by one"
+is "$(icat "$G" /etc/a-file-with-a-rather-long-name-60)" "new-host" "the last file is there"
+fsck_ok "$G" "a grown directory"
+run "$MSIG" rm -r "$G:/many"
+fsck_ok "$G" "rm -r of a grown directory tree"
+
 # modify: mender.conf keeps its other fields; artifact_info; certificate and key.
 echo CERT >"$TMPD/server.crt"
 run "$MSIG" modify -u https://new.example.com -t TENANT -n release-2 -c "$TMPD/server.crt" \
