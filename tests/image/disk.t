@@ -16,12 +16,12 @@ mkext4 "$TMPD/rb.ext4" 8M "$TMPD/root"
 mkext4 "$TMPD/data.ext4" 8M "$TMPD/dataroot"
 # Sectors: boot 2048+8192, rootfs A 10240+16384, B 26624+16384, data 43008+16384.
 starts=(2048 10240 26624 43008)
-mkdisk() { # mkdisk FILE dos|gpt [BOOTIMAGE]
+mkdisk() { # mkdisk FILE dos|gpt [BOOTIMAGE [ROOTFS_B]]
   rm -f "$1" && truncate -s 40M "$1"
   printf 'label: %s\nstart=2048, size=8192\nstart=10240, size=16384\nstart=26624, size=16384\nstart=43008, size=16384\n' "$2" |
     sfdisk -q "$1" >/dev/null 2>&1 || bail "sfdisk $2"
   local i=0 f
-  for f in "${3:-$TMPD/boot.ext4}" "$TMPD/ra.ext4" "$TMPD/rb.ext4" "$TMPD/data.ext4"; do
+  for f in "${3:-$TMPD/boot.ext4}" "$TMPD/ra.ext4" "${4:-$TMPD/rb.ext4}" "$TMPD/data.ext4"; do
     dd if="$f" of="$1" seek=${starts[$i]} conv=notrunc status=none
     i=$((i + 1))
   done
@@ -31,7 +31,7 @@ part() { # part DISK N OUT: partition N (1-4) as a file
 }
 
 for label in dos gpt; do
-  D=$TMPD/disk-$label.sdimg
+  D=$TMPD/disk-$label.$([ $label = gpt ] && echo uefiimg || echo sdimg)
   mkdisk "$D" $label
   run "$MSIG" cat "$D:/etc/hostname"
   is "$out" "host-1" "$label: cat reads the first root filesystem"
@@ -70,8 +70,12 @@ for label in dos gpt; do
     done
     is "$same" 0 "$label: partition $n: the same files as mender-artifact's edit"
   done
+  echo from-stdin | "$MSIG" cp - "$D:/etc/stdin"
   part "$D" 3 "$TMPD/pm"
   is "$(icat "$TMPD/pm" /etc/new)" "new" "$label: root filesystem B got the file too"
+  is "$(icat "$TMPD/pm" /etc/stdin)" "from-stdin" "$label: cp - writes standard input to root filesystem B too"
+  part "$D" 2 "$TMPD/pm"
+  is "$(icat "$TMPD/pm" /etc/stdin)" "from-stdin" "$label: cp - writes standard input to root filesystem A"
   is "$(sfdisk -d "$D" | sed "s|$D|X|")" "$(sfdisk -d "$TMPD/ma.sdimg" | sed "s|$TMPD/ma.sdimg|X|")" \
     "$label: the partition table is unchanged"
 done
@@ -99,6 +103,16 @@ run "$MSIG" cp "$TMPD/f" "$D:/etc/only-a"
 is "$rc" 0 "an empty root filesystem B is left out (as mender-artifact does)" || diag "$err"
 part "$D" 2 "$TMPD/pm"
 is "$(icat "$TMPD/pm" /etc/only-a)" "new" "an empty root filesystem B: A has the file"
+# A root filesystem that claims more blocks than its partition holds.
+mkext4 "$TMPD/r12.ext4" 12M "$TMPD/root"
+D=$TMPD/over.sdimg
+mkdisk "$D" dos "$TMPD/boot.ext4" "$TMPD/r12.ext4"
+snap "$D"
+run "$MSIG" cp "$TMPD/f" "$D:/etc/x"
+is "$rc" 1 "a filesystem larger than its partition: exit 1"
+like "$err" "partition 3: the filesystem (12582912 bytes) is larger than its partition (8388608 bytes)" \
+  "a filesystem larger than its partition: message"
+unchanged "$D" "a filesystem larger than its partition"
 D=$TMPD/two.img
 rm -f "$D" && truncate -s 20M "$D"
 printf 'label: dos\nstart=2048, size=8192\nstart=10240, size=16384\n' | sfdisk -q "$D" >/dev/null 2>&1
