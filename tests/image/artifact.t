@@ -95,6 +95,8 @@ like "$out" "Signature: no signature" "unsigned cp: no signature"
 # --compression changes it; zstd (which 3.9.0 cannot read) round-trips through msig.
 run "$MSIG" rm --compression lzma "$TMPD/u.mender:/etc/new"
 is "$(names "$TMPD/u.mender")" "version manifest header.tar.xz data/0000.tar.xz " "--compression lzma"
+run "$MSIG" --compression gzip cp "$TMPD/f" "$TMPD/u.mender:/etc/g"
+is "$(names "$TMPD/u.mender")" "version manifest header.tar.gz data/0000.tar.gz " "the global --compression gzip"
 run "$MSIG" cp --compression zstd_best -k "$KEY" "$TMPD/f" "$TMPD/u.mender:/etc/z"
 is "$(names "$TMPD/u.mender")" "version manifest manifest.sig header.tar.zst data/0000.tar.zst " "--compression zstd_best"
 run "$MSIG" cp -k "$KEY" "$TMPD/f" "$TMPD/u.mender:/etc/z2"

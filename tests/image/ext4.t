@@ -135,6 +135,10 @@ is "$(icat "$I" /etc/mender/mender.conf)" \
   '{"InventoryPollIntervalSeconds":1800,"ServerURL":"https://new.example.com","TenantToken":"TENANT"}' \
   "modify: mender.conf keeps its other fields"
 fsck_ok "$I" "modify"
+# Long flags with one dash, as mender-artifact (Go) takes them.
+run "$MSIG" modify -server-uri https://one-dash.example.com "$I"
+is "$rc" 0 "modify -server-uri (one dash): exit 0" || diag "$err"
+like "$(icat "$I" /etc/mender/mender.conf)" '"ServerURL":"https://one-dash.example.com"' "modify -server-uri: written"
 run "$MSIG" modify -N other "$I"
 is "$rc" 1 "modify -N on an image: exit 1"
 like "$err" '`--artifact-name-depends` argument must be used with an Artifact' "modify -N on an image: message"
