@@ -24,6 +24,8 @@ struct cli {
     char *env_passphrase;            /* MSIG_KEY_PASSPHRASE, read once and removed from the
                                  environment (pin.c); wiped at exit */
     int log_level;                   /* highest MSIG_LOG_* shown (MSIG_LOG_LEVEL) */
+    struct msig_key *rebuild_key;    /* an editing command's open signing key, which write
+                                        signs with when it has no key flag (borrowed) */
     int progress_on, progress_drawn; /* progress.c */
     double progress_start, progress_last, progress_delay;
 };

@@ -157,7 +157,7 @@ int cmd_cp(struct cli *cli, int argc, char **argv)
             usage(stdout);
             status = 0;
             goto out;
-        } else if ((k = target_opt(&o, &keys, long_opts, opt, optarg)) != 1) {
+        } else if ((k = target_opt(&o, &keys, opt, optarg)) != 1) {
             status = k < 0 ? EXIT_PARAMS : cli_bad_option("cp", argv, optopt, opt, long_opts);
             goto out;
         }
@@ -178,6 +178,6 @@ int cmd_cp(struct cli *cli, int argc, char **argv)
     }
 out:
     keyopts_free(&keys);
-    args_free(&o.keyargs);
+    target_opts_free(&o);
     return status;
 }

@@ -108,7 +108,7 @@ int cmd_install(struct cli *cli, int argc, char **argv)
             mode = optarg;
         } else if (opt == 'd') {
             dir = 1;
-        } else if ((k = target_opt(&o, &keys, long_opts, opt, optarg)) != 1) {
+        } else if ((k = target_opt(&o, &keys, opt, optarg)) != 1) {
             status = k < 0 ? EXIT_PARAMS : cli_bad_option("install", argv, optopt, opt, long_opts);
             goto out;
         }
@@ -146,6 +146,6 @@ out:
     if (p.fd >= 0)
         close(p.fd);
     keyopts_free(&keys);
-    args_free(&o.keyargs);
+    target_opts_free(&o);
     return status;
 }

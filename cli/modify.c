@@ -406,7 +406,7 @@ int cmd_modify(struct cli *cli, int argc, char **argv)
             status = cli_usage_error("out of memory");
             goto out;
         }
-        if (k == 1 && (k = target_opt(&o, &keys, long_opts, opt, optarg)) != 1) {
+        if (k == 1 && (k = target_opt(&o, &keys, opt, optarg)) != 1) {
             status = k < 0 ? EXIT_PARAMS : cli_bad_option("modify", argv, optopt, opt, long_opts);
             goto out;
         }
@@ -428,6 +428,6 @@ int cmd_modify(struct cli *cli, int argc, char **argv)
 out:
     mods_free(&m);
     keyopts_free(&keys);
-    args_free(&o.keyargs);
+    target_opts_free(&o);
     return status;
 }

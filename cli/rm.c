@@ -59,7 +59,7 @@ int cmd_rm(struct cli *cli, int argc, char **argv)
             goto out;
         } else if (opt == 'r') {
             recursive = 1;
-        } else if ((k = target_opt(&o, &keys, long_opts, opt, optarg)) != 1) {
+        } else if ((k = target_opt(&o, &keys, opt, optarg)) != 1) {
             status = k < 0 ? EXIT_PARAMS : cli_bad_option("rm", argv, optopt, opt, long_opts);
             goto out;
         }
@@ -71,6 +71,6 @@ int cmd_rm(struct cli *cli, int argc, char **argv)
         status = target_edit(cli, "rm", argv[optind], &o, remove_step, &recursive);
 out:
     keyopts_free(&keys);
-    args_free(&o.keyargs);
+    target_opts_free(&o);
     return status;
 }

@@ -44,25 +44,7 @@ int target_is_spec(const char *spec)
     return stat(file, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-void target_keyarg(struct target_opts *o, const struct option *opts, int opt, const char *arg)
-{
-    for (size_t i = 0; opts[i].name != NULL; i++) {
-        if (opts[i].val == opt && opts[i].has_arg == required_argument) {
-            char flag[64];
-
-            snprintf(flag, sizeof(flag), "--%s", opts[i].name);
-            args_add(&o->keyargs, flag);
-            args_add(&o->keyargs, arg);
-            if (opt != OPT_PASSPHRASE_FILE && opt != OPT_KEY_PROVIDER &&
-                opt != OPT_KEY_PROVIDER_PATH && opt != OPT_KEY_PROVIDER_CONF)
-                o->key_given = 1;
-            return;
-        }
-    }
-}
-
-int target_opt(struct target_opts *o, struct keyopts *k, const struct option *opts, int opt,
-               const char *arg)
+int target_opt(struct target_opts *o, struct keyopts *k, int opt, const char *arg)
 {
     int rc;
 
@@ -75,12 +57,10 @@ int target_opt(struct target_opts *o, struct keyopts *k, const struct option *op
         return 1;
     }
     rc = keyopts_handle(k, opt, arg);
-    if (rc == 1)
-        target_keyarg(o, opts, opt, arg);
     return rc;
 }
 
-int target_opts_done(struct cli *cli, struct target_opts *o, const struct keyopts *k)
+int target_opts_done(struct cli *cli, struct target_opts *o, struct keyopts *k)
 {
     int comp;
 
@@ -91,9 +71,15 @@ int target_opts_done(struct cli *cli, struct target_opts *o, const struct keyopt
     if (o->compression != NULL && msig_compression_from_name(o->compression, &comp) != 0)
         return cli_usage_error("compressor '%s' is not supported: invalid compressor id: %s",
                                o->compression, o->compression);
-    if (o->keyargs.failed)
-        return cli_usage_error("out of memory");
-    return 0;
+    /* The key is opened before any work, as mender-artifact loads it first: a key that
+     * cannot sign fails at once, and the rebuild signs with it (one PIN). */
+    return keyopts_open_signing(cli, k, &o->key);
+}
+
+void target_opts_free(struct target_opts *o)
+{
+    msig_key_close(o->key);
+    o->key = NULL;
 }
 
 void target_opts_help(FILE *f)
@@ -451,20 +437,20 @@ static int rebuild(struct cli *cli, struct target *t, const struct target_opts *
     args_add(&a, o->compression ? o->compression : compression_name(t->compression));
     args_add(&a, "--output-path");
     args_add(&a, t->path);
-    for (size_t i = 0; i < o->keyargs.n; i++)
-        args_add(&a, o->keyargs.v[i]);
     args_add(&a, "--no-progress");
-    if (a.failed || o->keyargs.failed) {
+    if (a.failed) {
         fprintf(stderr, "msig %s: out of memory\n", t->cmd);
         status = EXIT_FAIL;
         goto out;
     }
-    if (!o->key_given && msig_artifact_signature(t->art) != MSIG_SIGNATURE_NONE)
+    if (o->key == NULL && msig_artifact_signature(t->art) != MSIG_SIGNATURE_NONE)
         fprintf(stderr,
                 "warning: %s was signed; the edited artifact is not (give -k KEY to "
                 "sign it)\n",
                 t->path);
+    cli->rebuild_key = o->key; /* borrowed by write */
     status = cmd_write(cli, (int)a.n, a.v);
+    cli->rebuild_key = NULL;
 out:
     args_free(&a);
     return status;

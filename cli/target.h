@@ -30,9 +30,8 @@ struct target_opts {
     int writable;
     const char *tmpdir;      /* --tmp DIR, or NULL */
     const char *compression; /* --compression, or NULL: the artifact's own */
-    struct args keyargs;     /* the signing-key flags, passed on to the rebuild */
-    int key_given;
-    target_edit_fn *edit; /* or NULL */
+    struct msig_key *key;    /* the signing key (target_opts_done opens it), or NULL */
+    target_edit_fn *edit;    /* or NULL */
     void *edit_user;
 };
 
@@ -59,11 +58,12 @@ enum { OPT_T_TMP = OPT_KEYS_END + 1, OPT_T_COMPRESSION, OPT_T_END };
         { "compression", required_argument, NULL, OPT_T_COMPRESSION }, KEY_LONGOPTS
 /* Handles --tmp, --compression and the key flags: 1 taken, 0 not one of them, -1 refused
  * (after printing). */
-int target_opt(struct target_opts *o, struct keyopts *k, const struct option *opts, int opt,
-               const char *arg);
-/* After the options: at most one signing key; the global --compression as default.
- * 0 or an exit code. */
-int target_opts_done(struct cli *cli, struct target_opts *o, const struct keyopts *k);
+int target_opt(struct target_opts *o, struct keyopts *k, int opt, const char *arg);
+/* After the options: the global --compression as default; at most one signing key, opened
+ * now (o->key). 0 or an exit code after printing. */
+int target_opts_done(struct cli *cli, struct target_opts *o, struct keyopts *k);
+/* Closes the key. */
+void target_opts_free(struct target_opts *o);
 /* The help lines of those flags. */
 void target_opts_help(FILE *f);
 
@@ -71,8 +71,6 @@ void target_opts_help(FILE *f);
 int target_split(const char *cmd, const char *spec, char *file, size_t cap, const char **path);
 /* Does spec name an image ("FILE:/path" where FILE exists)? */
 int target_is_spec(const char *spec);
-/* Records a signing-key flag (opt from keyopts_handle) for the rebuild. */
-void target_keyarg(struct target_opts *o, const struct option *opts, int opt, const char *arg);
 
 /* Opens path for cmd. 0, or an exit code after printing (nothing is left behind). */
 int target_open(struct cli *cli, const char *cmd, const char *path, const struct target_opts *o,
