@@ -26,6 +26,8 @@ struct cli {
     char *env_passphrase;            /* MSIG_KEY_PASSPHRASE, read once and removed from the
                                  environment (pin.c); wiped at exit */
     int log_level;                   /* highest MSIG_LOG_* shown (MSIG_LOG_LEVEL) */
+    struct msig_key *rebuild_key;    /* an editing command's open signing key, which write
+                                        signs with when it has no key flag (borrowed) */
     int progress_on, progress_drawn; /* progress.c */
     double progress_start, progress_last, progress_delay;
 };
@@ -56,7 +58,11 @@ int cmd_sign(struct cli *cli, int argc, char **argv);
 int cmd_dump(struct cli *cli, int argc, char **argv);
 int cmd_plugins(struct cli *cli, int argc, char **argv);
 int cmd_keys(struct cli *cli, int argc, char **argv);
-int cmd_not_implemented(struct cli *cli, int argc, char **argv);
+int cmd_modify(struct cli *cli, int argc, char **argv);
+int cmd_cp(struct cli *cli, int argc, char **argv);
+int cmd_cat(struct cli *cli, int argc, char **argv);
+int cmd_install(struct cli *cli, int argc, char **argv);
+int cmd_rm(struct cli *cli, int argc, char **argv);
 
 /* Usage / parameter error: prints "msig: <msg>" on stderr; returns EXIT_PARAMS. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,5 +1,6 @@
 /* main.c -- msig: a drop-in for mender-artifact. Global flags and the command table. */
 #include "common.h"
+#include "target.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -14,11 +15,12 @@ static const struct cmd commands[] = {
     { "dump", cmd_dump, "dump FILE: extract files, scripts and meta-data" },
     { "plugins", cmd_plugins, "plugins: list the signer plugins" },
     { "keys", cmd_keys, "keys SPEC: list the signing keys a key spec matches (e.g. pkcs11:)" },
-    { "modify", cmd_not_implemented, "modify: not implemented yet" },
-    { "cp", cmd_not_implemented, "cp: not implemented yet" },
-    { "cat", cmd_not_implemented, "cat: not implemented yet" },
-    { "install", cmd_not_implemented, "install: not implemented yet" },
-    { "rm", cmd_not_implemented, "rm: not implemented yet" },
+    { "modify", cmd_modify,
+      "modify FILE: change an artifact or image (server, keys, name, header)" },
+    { "cp", cmd_cp, "cp SRC DST: copy a file into or out of an artifact or image" },
+    { "cat", cmd_cat, "cat FILE:/path: write a file of an artifact or image to standard output" },
+    { "install", cmd_install, "install -m MODE HOSTFILE FILE:/path, or -d FILE:/dir" },
+    { "rm", cmd_rm, "rm [-r] FILE:/path: remove a file or directory from an artifact or image" },
 };
 
 static void usage(FILE *f)
@@ -33,8 +35,8 @@ static void usage(FILE *f)
           f);
     for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fputs("\nThe commands modify, cp, cat, install and rm need ext4 tools and are not\n"
-          "implemented yet.\n\n"
+    fputs("\nmodify, cp, cat, install and rm edit the ext4 root filesystem of a rootfs-image\n"
+          "artifact, an ext4 image or a disk image (.sdimg, .uefiimg, any MBR or GPT image).\n\n"
           "Global flags:\n"
           "  --compression ID  default compression for write: none, gzip, lzma,\n"
           "                    zstd_fastest, zstd_fast, zstd_better, zstd_best\n"
@@ -45,14 +47,6 @@ static void usage(FILE *f)
           "Long flags may also be written with one dash (-artifact-name), as mender-artifact\n"
           "accepts them.\n",
           f);
-}
-
-int cmd_not_implemented(struct cli *cli, int argc, char **argv)
-{
-    (void)cli;
-    (void)argc;
-    fprintf(stderr, "msig: '%s' is not implemented yet\n", argv[0]);
-    return EXIT_FAIL;
 }
 
 /* Plugin parameters given with --plugin-param, checked against the loaded plugins. */
@@ -106,6 +100,7 @@ static int setup(struct cli *cli, const struct strlist *plugins, const struct st
 static void on_fatal_signal(int sig)
 {
     msig_temp_cleanup();
+    target_signal_cleanup();
     signal(sig, SIG_DFL);
     raise(sig);
 }

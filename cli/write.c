@@ -637,8 +637,8 @@ int cmd_write(struct cli *cli, int argc, char **argv)
     status = keyopts_open_signing(cli, &o.keys, &key);
     if (status != 0)
         goto out;
-    if (key != NULL) {
-        rc = msig_writer_set_key(w, key);
+    if (key != NULL || cli->rebuild_key != NULL) {
+        rc = msig_writer_set_key(w, key != NULL ? key : cli->rebuild_key);
         if (rc != 0) {
             cli_report(cli, rc, NULL);
             status = EXIT_FAIL;

@@ -7,8 +7,10 @@ pkgs=(
   build-essential cmake pkg-config                      # build
   libssl-dev libarchive-dev libjansson-dev zlib1g-dev liblzma-dev libzstd-dev libisal-dev
   libp11-kit-dev libcurl4-openssl-dev                   # libraries
+  libext2fs-dev libfdisk-dev                            # the image commands (image/)
   openssl mender-artifact perl xz-utils zstd gzip git ca-certificates python3   # tests
-  e2fsprogs time                                        # bench (mkfs.ext4, GNU /usr/bin/time)
+  e2fsprogs time                                        # bench, image tests (mkfs.ext4, debugfs, e2fsck)
+  fdisk parted dosfstools                               # image tests (sfdisk; parted for mender-artifact)
   scdoc zsh                                             # man pages (docs/man/*.scd), completion test
   clang clang-format man-db                             # CI guards: libFuzzer runs, layout; man -l
   debhelper dpkg-dev fakeroot lintian                   # CI guards: the Debian packages

@@ -1,5 +1,6 @@
 # bash completion for msig (installed as share/bash-completion/completions/msig).
-# Commands, the flags of each command, compression ids, artifact kinds, and files.
+# Commands, the flags of each command, compression ids, artifact kinds, and files (for the
+# image commands FILE:/path is typed after the file name).
 
 _msig_flags()
 {
@@ -31,6 +32,17 @@ _msig_flags()
     sign) echo "-h --help -o --output-path -f --force $keys" ;;
     dump) echo "-h --help --files --meta-data --scripts --print-cmdline --print0-cmdline" ;;
     keys|plugins) echo "-h --help" ;;
+    modify)
+        echo "-h --help -u --server-uri -c --server-cert -v --verification-key -n --artifact-name \
+--name -t --tenant-token -N --artifact-name-depends -g --provides-group -G --depends-groups \
+-s --script -p --provides -d --depends -m --meta-data --clears-provides \
+--delete-clears-provides --compression --tmp $keys" ;;
+    cp | rm | install)
+        local extra=""
+        [ "$1" = rm ] && extra="-r --recursive"
+        [ "$1" = install ] && extra="-m --mode -d --directory"
+        echo "-h --help $extra --compression --tmp $keys" ;;
+    cat) echo "-h --help --tmp" ;;
     esac
 }
 
@@ -65,7 +77,8 @@ _msig()
     --augment-file | --augment-meta-data | --plugin | --key-provider-conf)
         COMPREPLY=($(compgen -f -- "$cur"))
         return ;;
-    -s | --script | --tmp | --key-provider-path | --files | --scripts)
+    -s | --script | --tmp | --key-provider-path | --files | --scripts | -c | --server-cert | \
+    -v | --verification-key)
         COMPREPLY=($(compgen -f -- "$cur"))
         return ;;
     esac

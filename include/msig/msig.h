@@ -193,6 +193,12 @@ MSIG_API size_t msig_pubkeys_count(const struct msig_pubkeys *keys);
 
 /* Parses a mender-artifact compression id ("none", "gzip", "lzma", "zstd_fast", ...). */
 MSIG_API MSIG_WUR int msig_compression_from_name(const char *name, int *compression);
+/* The compression (MSIG_COMPRESS_*) an existing artifact file uses, from the names of its
+ * outer tar entries (header.tar.gz, data/0000.tar.xz); nothing is decompressed or checked.
+ * zstd streams keep no level: they give MSIG_COMPRESS_ZSTD_FAST. MSIG_E_FORMAT when path is
+ * not a tar holding a header.tar entry. */
+MSIG_API MSIG_WUR int msig_artifact_probe_compression(struct msig_ctx *ctx, const char *path,
+                                                      int *compression);
 
 /* Writer flags (msig_writer_set_flags, OR-ed). */
 #define MSIG_WRITE_F_NO_DEFAULT_CLEARS (1u << 0)     /* --no-default-clears-provides */

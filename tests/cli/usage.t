@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/cli/usage.t -- global flags, the command table, unknown commands and flags, the
-# commands that are not implemented yet, and `msig plugins`.
+# image commands' usage errors, and `msig plugins`.
 . "$(dirname "$0")/../lib.sh"
 
 if [ ! -x "$MSIG" ]; then skip "msig CLI not built ($MSIG)" "msig CLI exists"; done_testing; fi
@@ -16,7 +16,7 @@ like "$out" "msig version " "-v: text"
 run "$MSIG" -h
 is "$rc" 0 "-h: exit 0"
 like "$out" "Usage: msig" "-h: usage on stdout"
-like "$out" "not" "-h: mentions what is not implemented"
+like "$out" "modify, cp, cat, install and rm edit the ext4 root filesystem" "-h: says what the image commands edit"
 run "$MSIG" --help
 is "$rc" 0 "--help: exit 0"
 
@@ -37,13 +37,43 @@ like "$err" "flag provided but not defined: --bogus" "unknown global flag: messa
 run "$MSIG" --compression
 is "$rc" 1 "--compression without a value: exit 1"
 
-for c in modify cp cat install rm; do
+run "$MSIG" modify "$TMPD/missing.mender"
+is "$rc" 1 "modify of a missing file: exit 1"
+is "$err" "msig modify: File [$TMPD/missing.mender] does not exist." "modify of a missing file: message"
+run "$MSIG" modify
+is "$rc" 1 "modify without a file: exit 1"
+like "$err" "Nothing specified, nothing will be modified" "modify without a file: message"
+for c in cat rm; do
   run "$MSIG" "$c" x.mender
-  is "$rc" 1 "$c: exit 1"
-  is "$err" "msig: '$c' is not implemented yet" "$c: message"
+  is "$rc" 1 "$c without ':/path': exit 1"
+  is "$err" "msig: $c: failed to parse image path \"x.mender\" (want FILE:/path)" "$c without ':/path': message"
+  run "$MSIG" "$c" x.mender:
+  like "$err" "please enter a path into the image" "$c with an empty path: message"
+  run "$MSIG" "$c" a b
+  is "$rc" 1 "$c with two arguments: exit 1"
+  like "$err" "got 2 arguments, wants one" "$c with two arguments: message"
 done
+run "$MSIG" cp a
+is "$rc" 1 "cp with one argument: exit 1"
+like "$err" "got 1 arguments, wants two" "cp with one argument: message"
+run "$MSIG" cp a b
+is "$rc" 1 "cp without an image: exit 1"
+like "$err" "no artifact or image given" "cp without an image: message"
+run "$MSIG" install a b
+is "$rc" 1 "install without -m: exit 1"
+like "$err" "file permissions need to be set with -m MODE" "install without -m: message"
+run "$MSIG" install -m 9z a b
+is "$rc" 1 "install -m 9z: exit 1"
+like "$err" "invalid -m value \"9z\"" "install -m 9z: message"
+run "$MSIG" install -d a b
+like "$err" "wrong number of arguments, got 2" "install -d with two arguments: message"
+run "$MSIG" rm --compression foo x:/a
+is "$rc" 1 "rm --compression foo: exit 1"
+like "$err" "compressor 'foo' is not supported" "rm --compression foo: message"
+run "$MSIG" cp -k a -k b x y:/z
+like "$err" "too many signing keys given" "cp with two keys: message"
 
-for c in read validate sign dump plugins; do
+for c in read validate sign dump plugins modify cp cat install rm; do
   run "$MSIG" "$c" --help
   is "$rc" 0 "$c --help: exit 0"
   like "$out" "Usage: msig" "$c --help: usage"

@@ -28,6 +28,11 @@ is "$(c msig --compression gzip write rootfs-image --compression zstd_b)" "zstd_
 is "$(c msig sign --fo)" "--force" "flags of sign"
 is "$(c msig validate --no-a)" "--no-augment" "flags of validate"
 is "$(c msig help re)" "read" "help COMMAND"
+like "$(c msig '')" "modify cp cat install rm" "the image commands"
+is "$(c msig modify --server-)" "--server-uri --server-cert" "flags of modify"
+is "$(c msig install --d)" "--directory" "flags of install"
+is "$(c msig rm --rec)" "--recursive" "flags of rm"
+is "$(c msig cp --tm)" "--tmp" "flags of cp"
 mkdir "$TMPD/dir" && touch "$TMPD/dir/release-1.mender"
 is "$(cd "$TMPD/dir" && c msig read rel)" "release-1.mender" "file arguments"
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # linkage.t -- what each binary pulls in: libmsig links OpenSSL's libcrypto, libarchive,
 # jansson and the compressors alone (an update agent that only verifies never loads p11-kit,
-# libcurl or libext2fs); the plugin helpers (msigu_*) stay hidden inside whatever carries them;
+# libcurl, libext2fs or libfdisk); the msig tool alone links libext2fs and libfdisk, for its
+# image commands (the static image/ module); the plugin helpers (msigu_*) stay hidden inside whatever carries them;
 # each external plugin exports its entry point only and brings its own libraries.
 . "$(dirname "$0")/../lib.sh"
 
@@ -33,8 +34,11 @@ is "$(nm "$LIB" | grep -c ' [tT] msigu_error$')" 1 \
 if [ -x "$MSIG" ]; then
   cli=$(needed "$MSIG")
   like "$cli" "libmsig.so.0" "msig links libmsig"
-  for bad in libp11-kit libcurl libext2fs libarchive; do
+  for bad in libp11-kit libcurl libarchive; do
     unlike "$cli" "$bad" "msig itself does not need $bad (it reaches it through libmsig or a plugin)"
+  done
+  for lib in libext2fs libfdisk; do
+    like "$cli" "$lib" "msig links $lib itself, for the image commands (libmsig does not)"
   done
 fi
 

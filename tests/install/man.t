@@ -16,11 +16,12 @@ for page in man1/msig.1 man3/libmsig.3 man7/msig-plugin.7; do
   like "$out" "NAME" "$page has a NAME section"
 done
 text=$(env MANWIDTH=200 man -l "$M/man1/msig.1" 2>/dev/null)
-for c in write read validate sign dump keys plugins; do
+for c in write read validate sign dump keys plugins modify cp cat install rm; do
   like "$text" "$c" "msig(1) documents the command $c"
 done
 missing=""
-for c in "write rootfs-image" "write module-image" "write bootstrap-artifact" validate read sign dump keys; do
+for c in "write rootfs-image" "write module-image" "write bootstrap-artifact" validate read sign dump keys \
+  modify cp cat install rm; do
   for f in $("$MSIG" $c --help 2>&1 | grep -o -- '--[a-z0-9][a-z0-9-]*' | sort -u); do
     [[ $text == *"$f"* ]] || missing="$missing $c:$f"
   done
