@@ -28,6 +28,10 @@ is "$(c msig --compression gzip write rootfs-image --compression zstd_b)" "zstd_
 is "$(c msig sign --fo)" "--force" "flags of sign"
 is "$(c msig validate --no-a)" "--no-augment" "flags of validate"
 is "$(c msig help re)" "read" "help COMMAND"
+for cmd in "write rootfs-image" "write module-image" "write bootstrap-artifact" sign validate read; do
+  # shellcheck disable=SC2086 # the command and its kind are two words
+  is "$(c msig $cmd --thr)" "--threads" "$cmd offers --threads"
+done
 mkdir "$TMPD/dir" && touch "$TMPD/dir/release-1.mender"
 is "$(cd "$TMPD/dir" && c msig read rel)" "release-1.mender" "file arguments"
 
