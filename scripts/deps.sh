@@ -6,9 +6,10 @@ set -euo pipefail
 pkgs=(
   build-essential cmake pkg-config                      # build
   libssl-dev libarchive-dev libjansson-dev zlib1g-dev liblzma-dev libzstd-dev libisal-dev
+  libdeflate-dev
   libp11-kit-dev libcurl4-openssl-dev                   # libraries
   openssl mender-artifact perl xz-utils zstd gzip git ca-certificates python3   # tests
-  e2fsprogs time                                        # bench (mkfs.ext4, GNU /usr/bin/time)
+  e2fsprogs time gnuplot-nox                            # bench (mkfs.ext4, GNU /usr/bin/time, chart)
   scdoc zsh                                             # man pages (docs/man/*.scd), completion test
   clang clang-format man-db                             # CI guards: libFuzzer runs, layout; man -l
   debhelper dpkg-dev fakeroot lintian                   # CI guards: the Debian packages
