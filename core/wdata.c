@@ -178,7 +178,7 @@ out:
                        strerror(sc.failed_errno));
     if (a) {
         if (rc != 0)
-            archive_write_fail(a);
+            msigi_wtar_close_failed(a, &ls);
         archive_write_free(a);
     }
     msigi_zenc_free(ls.enc);

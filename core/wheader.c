@@ -262,7 +262,7 @@ out:
                        HEADER_MAX);
     if (a) {
         if (rc != 0)
-            archive_write_fail(a);
+            msigi_wtar_close_failed(a, &ls);
         archive_write_free(a);
     }
     msigi_zenc_free(ls.enc);

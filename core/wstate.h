@@ -118,8 +118,11 @@ struct msigi_zenc;
 struct msigi_lasink {
     struct msigi_zenc *enc;
     int failed;
+    int discard; /* msigi_wtar_close_failed: drop what is written */
 };
 int msigi_wtar_open(struct wstate *s, struct archive **out, struct msigi_lasink *ls);
+/* Ends a writer after a failure, keeping the context's error; archive_write_free follows. */
+void msigi_wtar_close_failed(struct archive *a, struct msigi_lasink *ls);
 /* The error of a failed archive call: the encoder's text when it failed underneath. */
 int msigi_wtar_fail(struct wstate *s, struct archive *a, struct msigi_lasink *ls, const char *what);
 int msigi_wtar_add_mem(struct wstate *s, struct archive *a, struct msigi_lasink *ls,

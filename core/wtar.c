@@ -42,12 +42,21 @@ ssize_t msigi_w_read_full(int fd, void *buf, size_t len)
 static la_ssize_t la_to_zenc(struct archive *a, void *user, const void *buf, size_t len)
 {
     struct msigi_lasink *ls = user;
+    if (ls->discard) /* closing after a failure: the error is set, the output dropped */
+        return (la_ssize_t)len;
     if (msigi_zenc_write(ls->enc, buf, len) != 0) {
         ls->failed = 1;
         archive_set_error(a, EIO, "compressing the tar stream failed");
         return -1;
     }
     return (la_ssize_t)len;
+}
+
+void msigi_wtar_close_failed(struct archive *a, struct msigi_lasink *ls)
+{
+    /* Not archive_write_fail: libarchive 3.6.2 leaks 33 bytes freeing a failed pax writer. */
+    ls->discard = 1;
+    (void)archive_write_close(a);
 }
 
 int msigi_wtar_open(struct wstate *s, struct archive **out, struct msigi_lasink *ls)
