@@ -55,6 +55,7 @@ mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 cd "$work"
 echo "bench: scratch $work, results in $OUT"
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- payloads ------------------------------------------------------------------------------
 # make_image FILE SIZE_MIB FILL_PERCENT: ext4 image filled with copies of files from /usr
@@ -185,6 +186,7 @@ sz() { stat -c %s "$1" 2>/dev/null || echo FAIL; }
 ver=$("$MA" --version 2>/dev/null | awk '{ print $NF }')
 {
   echo "msig vs mender-artifact $ver: $(nproc) CPUs, $(uname -m), median of $REPEAT, scratch $TMPDIR"
+  echo "load average at the start $load_start, at the end $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine slows both tools)"
   echo "payloads: ${size} MiB ext4 half full (none, gzip, zstd, read, sign), ${small} MiB ext4 full (lzma)"
   echo "ratio = msig time / mender-artifact time (below 1: msig is faster); MB/s of payload"
   echo "write-zstd and validate-zstd: msig zstd_fast against mender-artifact gzip (3.9.0 has no zstd)"

@@ -14,9 +14,10 @@
 
 #include <msig/msig.h>
 
-/* xz: preset 6 (8 MiB dictionary), blocks of 12 MiB, at most 4 threads (about 118 MiB of
- * encoder memory each). */
+/* xz: preset 6 (8 MiB dictionary) with nice_len 48, blocks of 12 MiB, at most 4 threads
+ * (about 110 MiB of encoder memory each). */
 #define MSIGI_XZ_PRESET 6
+#define MSIGI_XZ_NICE_LEN 48
 #define MSIGI_XZ_BLOCK (12u * 1024u * 1024u)
 #define MSIGI_XZ_MAX_THREADS 4
 /* zstd: jobs of 2 MiB, so memory stays small at every level. */
