@@ -94,66 +94,94 @@ openssl genrsa -traditional -out key.pem 3072 2>/dev/null
 openssl pkey -in key.pem -pubout -out pub.pem 2>/dev/null
 
 # --- measuring -----------------------------------------------------------------------------
-# measure KEY CMD...: REPEAT runs under GNU time; RES[KEY] = "wall user sys rss_kib" of the
-# median-wall run, or FAIL.
+# run1 KEY CMD...: one run under GNU time, "wall user sys rss_kib" appended to times.KEY;
+# 1 (and FAILED on stderr) when the command fails.
+run1() {
+  local key=$1
+  shift
+  if ! "$TIME" -f '%e %U %S %M' -o "t.$key" "$@" >/dev/null 2>"err.$key"; then
+    echo "bench: FAILED ($key): $*" >&2
+    sed 's/^/  /' "err.$key" >&2
+    return 1
+  fi
+  tail -n1 "t.$key" >>"times.$key"
+}
+# median KEY: RES[KEY] = the run of times.KEY with the median wall time, or FAIL
+median() {
+  if [ "$(wc -l <"times.$1" 2>/dev/null || echo 0)" -lt "$REPEAT" ]; then
+    RES[$1]="FAIL FAIL FAIL FAIL"
+  else
+    RES[$1]=$(sort -n -k1,1 "times.$1" | sed -n "$(((REPEAT + 1) / 2))p")
+  fi
+}
+# measure KEY CMD...: REPEAT runs; RES[KEY] the median
 declare -A RES
 measure() {
-  local key=$1 i line
+  local key=$1 i
   shift
   : >"times.$key"
+  for i in $(seq "$REPEAT"); do run1 "$key" "$@" || break; done
+  median "$key"
+}
+# pair KEY: the commands in arrays M (msig) and A (mender-artifact), REPEAT times each,
+# alternating, so that other load on the machine falls on both alike; RES[KEY.msig], RES[KEY.ma]
+pair() {
+  local key=$1 i fm=0 fa=0
+  : >"times.$key.msig"
+  : >"times.$key.ma"
   for i in $(seq "$REPEAT"); do
-    if ! "$TIME" -f '%e %U %S %M' -o "t.$key" "$@" >/dev/null 2>"err.$key"; then
-      echo "bench: FAILED ($key): $*" >&2
-      sed 's/^/  /' "err.$key" >&2
-      RES[$key]="FAIL FAIL FAIL FAIL"
-      return 0
-    fi
-    tail -n1 "t.$key" >>"times.$key"
+    [ $fm = 1 ] || run1 "$key.msig" "${M[@]}" || fm=1
+    [ $fa = 1 ] || run1 "$key.ma" "${A[@]}" || fa=1
   done
-  line=$(sort -n -k1,1 "times.$key" | sed -n "$(((REPEAT + 1) / 2))p")
-  RES[$key]=$line
+  median "$key.msig"
+  median "$key.ma"
 }
-cmd() { if [ "$1" = msig ]; then printf '%s' "$MSIG"; else printf '%s' "$MA"; fi; }
-wr() { # wr TOOL OUT FILE COMPRESSION [extra...]
-  local t=$1 o=$2 f=$3 c=$4
-  shift 4
-  printf '%s\n' "$(cmd "$t")" write rootfs-image -t bench-dev -n bench-1 -f "$f" --compression "$c" -o "$o" "$@"
+wr() { # wr TOOL OUT FILE COMPRESSION: the write command, one word a line
+  local t=$1 o=$2 f=$3 c=$4 tool=$MSIG
+  [ "$t" = ma ] && tool=$MA
+  printf '%s\n' "$tool" write rootfs-image -t bench-dev -n bench-1 -f "$f" --compression "$c" -o "$o"
 }
 
-for t in msig ma; do
-  echo "bench: $t write ..."
-  zc=zstd_fast
-  [ $t = ma ] && zc=gzip
-  mapfile -t c < <(wr $t "$t-gzip.mender" rootfs.ext4 gzip)
-  measure "write-gzip.$t" "${c[@]}"
-  mapfile -t c < <(wr $t "$t-none.mender" rootfs.ext4 none)
-  measure "write-none.$t" "${c[@]}"
-  mapfile -t c < <(wr $t "$t-zstd.mender" rootfs.ext4 $zc)
-  measure "write-zstd.$t" "${c[@]}"
-  mapfile -t c < <(wr $t "$t-lzma.mender" small.ext4 lzma)
-  measure "write-lzma.$t" "${c[@]}"
+echo "bench: write ..."
+for k in gzip none zstd lzma; do
+  f=rootfs.ext4
+  [ $k = lzma ] && f=small.ext4
+  mc=$k ac=$k
+  [ $k = zstd ] && mc=zstd_fast ac=gzip
+  mapfile -t M < <(wr msig "msig-$k.mender" $f $mc)
+  mapfile -t A < <(wr ma "ma-$k.mender" $f $ac)
+  pair "write-$k"
 done
-for t in msig ma; do
-  echo "bench: $t validate, read, sign ..."
-  c=$(cmd $t)
-  for k in gzip none zstd lzma; do
-    measure "validate-$k.$t" "$c" validate "$t-$k.mender"
-  done
-  measure "read.$t" "$c" read "$t-gzip.mender"
-  # sign copies the artifact with the new entry: the 256 MiB none artifact gives the
-  # measurement more than the 10 ms resolution of GNU time.
-  measure "sign.$t" "$c" sign -k key.pem -o "$t-signed.mender" "$t-none.mender"
+echo "bench: validate, read, sign ..."
+for k in gzip none zstd lzma; do
+  M=("$MSIG" validate "msig-$k.mender")
+  A=("$MA" validate "ma-$k.mender")
+  pair "validate-$k"
 done
+M=("$MSIG" read "msig-gzip.mender")
+A=("$MA" read "ma-gzip.mender")
+pair read
+# sign copies the artifact with the new entry: the 256 MiB none artifact gives the
+# measurement more than the 10 ms resolution of GNU time.
+M=("$MSIG" sign -k key.pem -o msig-signed.mender msig-none.mender)
+A=("$MA" sign -k key.pem -o ma-signed.mender ma-none.mender)
+pair sign
 
-# msig, 1 and 2 threads on the same two CPUs
+# msig, 1 and 2 threads on the same two CPUs, alternating
 echo "bench: msig --threads 1 and 2 ..."
 ts=()
 [ $have_taskset = 1 ] && ts=(taskset -c 0,1)
-for n in 1 2; do
-  measure "t$n-write-gzip" "${ts[@]}" "$MSIG" write rootfs-image -t bench-dev -n bench-1 -f rootfs.ext4 \
-    --compression gzip --threads $n -o "t$n.mender"
-  measure "t$n-validate-gzip" "${ts[@]}" "$MSIG" validate --threads $n msig-gzip.mender
+: >times.t1-write-gzip; : >times.t2-write-gzip; : >times.t1-validate-gzip; : >times.t2-validate-gzip
+for i in $(seq "$REPEAT"); do
+  for n in 1 2; do
+    run1 "t$n-write-gzip" "${ts[@]}" "$MSIG" write rootfs-image -t bench-dev -n bench-1 -f rootfs.ext4 \
+      --compression gzip --threads $n -o "t$n.mender" || true
+  done
+  for n in 1 2; do
+    run1 "t$n-validate-gzip" "${ts[@]}" "$MSIG" validate --threads $n msig-gzip.mender || true
+  done
 done
+for k in t1-write-gzip t2-write-gzip t1-validate-gzip t2-validate-gzip; do median $k; done
 
 # memory: the 16 MiB and the BIG_MIB payload
 echo "bench: peak RSS, 16 MiB and $BIG_MIB MiB payloads ..."
