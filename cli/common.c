@@ -177,6 +177,23 @@ int split_kv(const char *arg, char **key, const char **value)
     return 0;
 }
 
+int cli_threads_opt(struct cli *cli, const char *cmd, const char *arg)
+{
+    char *end = NULL;
+    long n;
+
+    errno = 0;
+    n = strtol(arg, &end, 10);
+    if (*arg == '\0' || *end != '\0' || errno != 0 || n < 0 || n > MSIG_THREADS_MAX)
+        return cli_usage_error("%s: --threads takes a number from 0 to %d, got '%s'", cmd,
+                               MSIG_THREADS_MAX, arg);
+    if (msig_ctx_set_threads(cli->ctx, (int)n) != 0) {
+        cli_report(cli, MSIG_E_INVALID, "--threads");
+        return EXIT_PARAMS;
+    }
+    return 0;
+}
+
 int parse_size(const char *s, uint64_t *out)
 {
     static const struct {

@@ -131,6 +131,18 @@ enum {
     {                                                                               \
         "key-provider-conf", required_argument, NULL, OPT_KEY_PROVIDER_CONF         \
     }
+/* --threads N, taken by write, sign, validate and read (id above every command's own). */
+#define OPT_THREADS 1900
+#define THREADS_LONGOPT                                 \
+    {                                                   \
+        "threads", required_argument, NULL, OPT_THREADS \
+    }
+#define THREADS_HELP                                                                         \
+    "  --threads N                    worker threads for compression, decompression and\n"   \
+    "                                 hashing (default: 0, every CPU this process may run\n" \
+    "                                 on); the output is the same for every N\n"
+/* Parses N (0 to 256) and sets it on the context; 0, or EXIT_PARAMS after saying why. */
+int cli_threads_opt(struct cli *cli, const char *cmd, const char *arg);
 /* The key flags' help (signing: the signing key; else verification keys). */
 void keyopts_help(FILE *f, int signing);
 /* Handles -k and the OPT_* key options; returns 1 if opt was a key option, 0 if not,

@@ -37,6 +37,7 @@ static const struct option long_opts[] = {
     { "help", no_argument, NULL, 'h' },
     { "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
     { "json", no_argument, NULL, OPT_JSON },
+    THREADS_LONGOPT,
     KEY_LONGOPTS,
     { NULL, 0, NULL, 0 },
 };
@@ -256,12 +257,13 @@ static void print_report(const struct msig_artifact *art)
 
 static void read_usage(FILE *f)
 {
-    fputs("Usage: msig read FILE [key flags] [--json] [--no-progress]\n\n"
+    fputs("Usage: msig read FILE [key flags] [--json] [--no-progress] [--threads N]\n\n"
           "Prints the header of an artifact (the newest mender-artifact layout). A signature\n"
           "problem does not fail read: it shows on the Signature: line.\n\n"
           "  -h, --help                     this help\n"
           "  --json                         print JSON (ASCII) instead\n"
-          "  --no-progress                  no progress line (default: shown on a terminal)\n\n",
+          "  --no-progress                  no progress line (default: shown on a "
+          "terminal)\n" THREADS_HELP "\n",
           f);
     keyopts_help(f, 0);
     fputs("\nExit status: 0 read; 1 error.\n", f);
@@ -293,6 +295,12 @@ int cmd_read(struct cli *cli, int argc, char **argv)
         }
         if (opt == OPT_NO_PROGRESS) {
             cli_progress_off(cli);
+            continue;
+        }
+        if (opt == OPT_THREADS) {
+            if ((status = cli_threads_opt(cli, "read", optarg)) != 0)
+                goto out;
+            status = EXIT_PARAMS;
             continue;
         }
         if (opt == OPT_JSON) {

@@ -11,6 +11,7 @@ static const struct option long_opts[] = {
     { "help", no_argument, NULL, 'h' },
     { "output-path", required_argument, NULL, 'o' },
     { "force", no_argument, NULL, 'f' },
+    THREADS_LONGOPT,
     KEY_LONGOPTS,
     { NULL, 0, NULL, 0 },
 };
@@ -34,7 +35,7 @@ int cmd_sign(struct cli *cli, int argc, char **argv)
         switch (opt) {
         case 'h':
             fputs(
-                "Usage: msig sign FILE... [key flags] [-o OUT] [-f]\n\n"
+                "Usage: msig sign FILE... [key flags] [-o OUT] [-f] [--threads N]\n\n"
                 "Adds a signature to an artifact without recompressing it. Several FILEs are\n"
                 "signed in place with one opening of the key (one PIN); the first failure "
                 "stops.\n\n"
@@ -43,7 +44,7 @@ int cmd_sign(struct cli *cli, int argc, char **argv)
                 "                                 FILE; - is standard output; default: in place,\n"
                 "                                 locked against a concurrent sign)\n"
                 "  -f, --force                    replace an existing signature (default: "
-                "refuse)\n\n",
+                "refuse)\n" THREADS_HELP "\n",
                 stdout);
             keyopts_help(stdout, 1);
             fputs("\nExit status: 0 signed; 1 error (the input is unchanged).\n", stdout);
@@ -54,6 +55,11 @@ int cmd_sign(struct cli *cli, int argc, char **argv)
             break;
         case 'f':
             flags |= MSIG_SIGN_F_FORCE;
+            break;
+        case OPT_THREADS:
+            if ((status = cli_threads_opt(cli, "sign", optarg)) != 0)
+                goto out;
+            status = EXIT_PARAMS;
             break;
         default:
             if (keyopts_handle(&keys, opt, optarg) < 0) {

@@ -14,6 +14,7 @@ enum { OPT_NO_AUGMENT = OPT_KEYS_END + 1 };
 static const struct option long_opts[] = {
     { "help", no_argument, NULL, 'h' },
     { "no-augment", no_argument, NULL, OPT_NO_AUGMENT },
+    THREADS_LONGOPT,
     KEY_LONGOPTS,
     { NULL, 0, NULL, 0 },
 };
@@ -39,12 +40,12 @@ int cmd_validate(struct cli *cli, int argc, char **argv)
             goto out;
         }
         if (opt == 'h') {
-            fputs("Usage: msig validate FILE [key flags] [--no-augment]\n\n"
+            fputs("Usage: msig validate FILE [key flags] [--no-augment] [--threads N]\n\n"
                   "Checks the structure, every checksum and, with keys, the signature.\n\n"
                   "  -h, --help                     this help\n"
                   "  --no-augment                   with keys, refuse augmented parts (the\n"
                   "                                 signature does not cover them; default:\n"
-                  "                                 accepted with a warning)\n\n",
+                  "                                 accepted with a warning)\n" THREADS_HELP "\n",
                   stdout);
             keyopts_help(stdout, 0);
             fputs("\nExit status: 0 valid; 1 bad parameters; 3 cannot open; 4 invalid artifact or\n"
@@ -52,6 +53,12 @@ int cmd_validate(struct cli *cli, int argc, char **argv)
                   stdout);
             status = 0;
             goto out;
+        }
+        if (opt == OPT_THREADS) {
+            if ((status = cli_threads_opt(cli, "validate", optarg)) != 0)
+                goto out;
+            status = EXIT_PARAMS;
+            continue;
         }
         if (opt == OPT_NO_AUGMENT) {
             read_flags |= MSIG_READ_F_NO_AUGMENT;

@@ -69,6 +69,7 @@ static const struct option long_opts[] = {
     { "augment-depends", required_argument, NULL, OPT_AUG_DEPENDS },
     { "augment-meta-data", required_argument, NULL, OPT_AUG_META },
     { "tmp", required_argument, NULL, OPT_TMP },
+    THREADS_LONGOPT,
     KEY_LONGOPTS,
     { NULL, 0, NULL, 0 },
 };
@@ -90,6 +91,7 @@ static unsigned allowed(int opt)
     case 'p':
     case OPT_NO_PROGRESS:
     case OPT_TMP:
+    case OPT_THREADS:
     case OPT_CLEARS:
     case OPT_COMPRESSION:
     case 'k':
@@ -170,7 +172,7 @@ static void write_usage(const char *kind_name, FILE *f)
           "  --no-progress                  no progress line (default: shown on a terminal)\n"
           "  -h, --help                     this help\n"
           "  --tmp DIR                      the temporary directory for -o - (default: TMPDIR,\n"
-          "                                 else /tmp)\n",
+          "                                 else /tmp)\n" THREADS_HELP,
           f);
     if (!boot)
         fputs("  -f, --file FILE                a payload file (rootfs-image: exactly one, or\n"
@@ -597,6 +599,12 @@ int cmd_write(struct cli *cli, int argc, char **argv)
             write_usage(o.kind_name, stdout);
             status = 0;
             goto out;
+        }
+        if (opt == OPT_THREADS) {
+            if ((status = cli_threads_opt(cli, "write", optarg)) != 0)
+                goto out;
+            status = EXIT_PARAMS;
+            continue;
         }
         int crc = collect(&o, opt, optarg);
         if (crc != 0) {

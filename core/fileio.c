@@ -225,6 +225,77 @@ int msigi_out_begin(struct msig_ctx *ctx, struct msigi_out *o, const char *path,
     return open_temp(o, base);
 }
 
+int msigi_scratch_open(struct msigi_out *o, int *fd)
+{
+    size_t n = strlen(o->dir) + 32;
+    char *name;
+
+    *fd = open(o->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (*fd >= 0)
+        return 0;
+    if ((name = msigi_malloc(n)) == NULL)
+        return msigi_err(o->ctx, MSIG_E_NOMEM, "out of memory");
+    snprintf(name, n, "%s/.msig-scratch-XXXXXX", o->dir);
+    *fd = mkostemp(name, O_CLOEXEC);
+    if (*fd < 0) {
+        int e = errno;
+        msigi_free(name);
+        return msigi_err(o->ctx, MSIG_E_IO, "cannot create a scratch file in %s: %s", o->dir,
+                         strerror(e));
+    }
+    unlink(name); /* open, it lives on until closed */
+    msigi_free(name);
+    return 0;
+}
+
+/* The read-and-write path of msigi_copy_fd, from offset off of in. */
+static int copy_rw(struct msig_ctx *ctx, int in, int out, uint64_t off, uint64_t len,
+                   const char *in_what, const char *out_what)
+{
+    uint8_t buf[65536];
+
+    while (len > 0) {
+        size_t want = len < sizeof(buf) ? (size_t)len : sizeof(buf);
+        ssize_t n = pread(in, buf, want, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return msigi_err(ctx, MSIG_E_IO, "cannot read %s: %s", in_what, strerror(errno));
+        if (n == 0)
+            return msigi_err(ctx, MSIG_E_FORMAT, "%s ended %llu bytes early", in_what,
+                             (unsigned long long)len);
+        if (msigi_write_all(out, buf, (size_t)n) != 0)
+            return msigi_err(ctx, MSIG_E_IO, "cannot write %s: %s", out_what, strerror(errno));
+        off += (uint64_t)n;
+        len -= (uint64_t)n;
+    }
+    return 0;
+}
+
+int msigi_copy_fd(struct msig_ctx *ctx, int in, int out, uint64_t len, const char *in_what,
+                  const char *out_what)
+{
+    loff_t off = 0;
+
+    while (len > 0) {
+        size_t want = len < ((size_t)1 << 30) ? (size_t)len : ((size_t)1 << 30);
+        ssize_t n = copy_file_range(in, &off, out, NULL, want, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP ||
+                      errno == EBADF || errno == EPERM))
+            return copy_rw(ctx, in, out, (uint64_t)off, len, in_what, out_what);
+        if (n < 0)
+            return msigi_err(ctx, MSIG_E_IO, "cannot copy %s into %s: %s", in_what, out_what,
+                             strerror(errno));
+        if (n == 0)
+            return msigi_err(ctx, MSIG_E_FORMAT, "%s ended %llu bytes early", in_what,
+                             (unsigned long long)len);
+        len -= (uint64_t)n;
+    }
+    return 0;
+}
+
 int msigi_out_write(struct msigi_out *o, const void *buf, size_t len)
 {
     if (msigi_write_all(o->fd, buf, len) != 0)

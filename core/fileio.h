@@ -39,6 +39,17 @@ int msigi_out_commit(struct msigi_out *o, mode_t mode, uid_t uid, gid_t gid);
 /* Drops the temporary file; the target is untouched. Safe after commit. */
 void msigi_out_abort(struct msigi_out *o);
 
+/* A scratch file for data that must wait (a write's compressed data): anonymous, in the
+ * directory of the output's temporary file, so that copying it into the output can stay in
+ * the kernel (copy_file_range) on the same filesystem; where O_TMPFILE is not supported, a
+ * named file removed at once. *fd is read-write at offset 0; the caller closes it. */
+int msigi_scratch_open(struct msigi_out *o, int *fd);
+/* Copies len bytes from offset 0 of in to the current position of out (advanced), with
+ * copy_file_range, or read and write where the kernel cannot. MSIG_E_IO naming in_what or
+ * out_what; MSIG_E_FORMAT when in is shorter than len. */
+int msigi_copy_fd(struct msig_ctx *ctx, int in, int out, uint64_t len, const char *in_what,
+                  const char *out_what);
+
 /* write(2) until done: 0, or -1 with errno (EIO when write returns 0). */
 int msigi_write_all(int fd, const void *buf, size_t len);
 /* The process umask, read without changing it. */

@@ -1,16 +1,13 @@
 /* zstream.h -- streaming compression and decompression for artifact entries
- * (gzip through ISA-L igzip, or zlib for portable output; xz through liblzma; zstd through
- * libzstd; or none).
+ * (decoding gzip through ISA-L igzip, xz through liblzma, zstd through libzstd, or none;
+ * the encoders are in zenc.h).
  *
  * Decoders pull compressed bytes from a source callback and hand out decompressed bytes.
  * They are strict: a corrupt stream, a bad gzip/xz/zstd integrity check (CRC32 and ISIZE
  * for gzip, the xz check, the zstd checksum when present), a truncated stream, or any bytes
  * after the end of the compressed stream are errors (MSIG_E_FORMAT, with a message that
  * names `what` and the problem). Concatenated gzip members are accepted.
- *
- * Encoders push compressed bytes to a sink callback. Their output is reproducible: gzip
- * header with mtime 0, no name, OS byte 255; xz with CRC64 check; zstd with checksum.
- * Memory use is bounded and independent of the data size. */
+ */
 #ifndef MSIG_ZSTREAM_H
 #define MSIG_ZSTREAM_H
 
@@ -18,6 +15,8 @@
 #include <stdint.h>
 
 #include <msig/msig.h>
+
+#include "zenc.h" /* the encoders */
 
 /* Compression families, from the MSIG_COMPRESS_* ids (all zstd levels are one family). */
 #define MSIGI_Z_NONE 0
@@ -47,28 +46,5 @@ msig_ssize msigi_zdec_read(struct msigi_zdec *d, void *buf, size_t len);
 /* The code of the last error (MSIG_E_FORMAT, MSIG_E_IO, MSIG_E_NOMEM), or 0. */
 int msigi_zdec_error(const struct msigi_zdec *d);
 void msigi_zdec_free(struct msigi_zdec *d);
-
-struct msigi_zenc;
-/* compression: an MSIG_COMPRESS_* id (selects family and level). threads: worker threads
- * the encoder may use (1 = none); output is the same format whatever the count.
- * gzip: ISA-L igzip level 3 (zlib level 6 with MSIGI_ZENC_F_PORTABLE), cut into 256 KiB
- * chunks compressed in parallel into one member; the
- * bytes are identical for every thread count and every split of the writes.
- * xz: preset 6, CRC64; threads > 1 use liblzma's threaded encoder (24 MiB blocks), whose
- * output differs from threads == 1 but not between thread counts > 1.
- * zstd: levels 1/3/7/11 with checksum; threads > 1 use libzstd workers (threads - 1).
- * The sink is only called from the caller's thread. */
-int msigi_zenc_new(struct msig_ctx *ctx, int compression, int threads, msig_write_fn *sink,
-                   void *sink_user, struct msigi_zenc **out);
-/* Portable output: gzip through zlib (level 6) instead of ISA-L, whose output may depend on
- * the CPU's instruction set. Reproducible writes (SOURCE_DATE_EPOCH) use it, so that the
- * same inputs give the same bytes on every machine with the same zlib. */
-#define MSIGI_ZENC_F_PORTABLE (1u << 0)
-int msigi_zenc_new_flags(struct msig_ctx *ctx, int compression, int threads, uint32_t flags,
-                         msig_write_fn *sink, void *sink_user, struct msigi_zenc **out);
-int msigi_zenc_write(struct msigi_zenc *e, const void *buf, size_t len);
-/* Flushes the end of the stream to the sink. */
-int msigi_zenc_finish(struct msigi_zenc *e);
-void msigi_zenc_free(struct msigi_zenc *e);
 
 #endif

@@ -6,10 +6,11 @@ set -euo pipefail
 pkgs=(
   build-essential cmake pkg-config                      # build
   libssl-dev libarchive-dev libjansson-dev zlib1g-dev liblzma-dev libzstd-dev libisal-dev
+  libdeflate-dev
   libp11-kit-dev libcurl4-openssl-dev                   # libraries
   libext2fs-dev libfdisk-dev                            # the image commands (image/)
   openssl mender-artifact perl xz-utils zstd gzip git ca-certificates python3   # tests
-  e2fsprogs time                                        # bench, image tests (mkfs.ext4, debugfs, e2fsck)
+  e2fsprogs time gnuplot-nox                            # bench, image tests (mkfs.ext4, debugfs, e2fsck; GNU time; chart)
   fdisk parted dosfstools                               # image tests (sfdisk; parted for mender-artifact)
   scdoc zsh                                             # man pages (docs/man/*.scd), completion test
   clang clang-format man-db                             # CI guards: libFuzzer runs, layout; man -l

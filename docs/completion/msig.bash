@@ -14,7 +14,7 @@ _msig_flags()
 -g --provides-group -G --depends-groups -d --depends -p --provides \
 --legacy-rootfs-image-checksum --no-checksum-provide --no-progress --clears-provides \
 --no-default-clears-provides --compression --no-default-software-version --software-name \
---software-version --software-filesystem --max-artifact-size --warn-artifact-size --tmp $keys" ;;
+--software-version --software-filesystem --max-artifact-size --warn-artifact-size --tmp --threads $keys" ;;
     write-module-image)
         echo "-h --help -f --file -t --device-type -c --compatible-types -n --artifact-name \
 -o --output-path -v --version -s --script -N --artifact-name-depends -g --provides-group \
@@ -22,14 +22,14 @@ _msig_flags()
 --clears-provides --no-default-clears-provides --compression --no-default-software-version \
 --software-name --software-version --software-filesystem --max-artifact-size \
 --warn-artifact-size --augment-type --augment-file --augment-provides --augment-depends \
---augment-meta-data --tmp $keys" ;;
+--augment-meta-data --tmp --threads $keys" ;;
     write-bootstrap-artifact)
         echo "-h --help -t --device-type -c --compatible-types -n --artifact-name -o --output-path \
 -v --version -N --artifact-name-depends -g --provides-group -G --depends-groups -d --depends \
--p --provides --no-progress --clears-provides --compression --tmp $keys" ;;
-    validate) echo "-h --help --no-augment $keys" ;;
-    read) echo "-h --help --json --no-progress $keys" ;;
-    sign) echo "-h --help -o --output-path -f --force $keys" ;;
+-p --provides --no-progress --clears-provides --compression --tmp --threads $keys" ;;
+    validate) echo "-h --help --no-augment --threads $keys" ;;
+    read) echo "-h --help --json --no-progress --threads $keys" ;;
+    sign) echo "-h --help -o --output-path -f --force --threads $keys" ;;
     dump) echo "-h --help --files --meta-data --scripts --print-cmdline --print0-cmdline" ;;
     keys|plugins) echo "-h --help" ;;
     modify)

@@ -33,6 +33,10 @@ is "$(c msig modify --server-)" "--server-uri --server-cert" "flags of modify"
 is "$(c msig install --d)" "--directory" "flags of install"
 is "$(c msig rm --rec)" "--recursive" "flags of rm"
 is "$(c msig cp --tm)" "--tmp" "flags of cp"
+for cmd in "write rootfs-image" "write module-image" "write bootstrap-artifact" sign validate read; do
+  # shellcheck disable=SC2086 # the command and its kind are two words
+  is "$(c msig $cmd --thr)" "--threads" "$cmd offers --threads"
+done
 mkdir "$TMPD/dir" && touch "$TMPD/dir/release-1.mender"
 is "$(cd "$TMPD/dir" && c msig read rel)" "release-1.mender" "file arguments"
 

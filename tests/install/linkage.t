@@ -15,7 +15,7 @@ PLUGDIR=$MSIG_BUILD_DIR/lib/msig/plugins
 needed() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
 
 # ---------------------------------------------------------------- libmsig
-allowed='^(libcrypto\.so\.3|libarchive\.so\.13|libjansson\.so\.4|libz\.so\.1|liblzma\.so\.5|libzstd\.so\.1|libisal\.so\.2|libc\.so\.6|libm\.so\.6|libpthread\.so\.0|libdl\.so\.2|ld-linux[-a-z0-9_.]*\.so\.[0-9])$'
+allowed='^(libcrypto\.so\.3|libarchive\.so\.13|libjansson\.so\.4|libz\.so\.1|liblzma\.so\.5|libzstd\.so\.1|libisal\.so\.2|libdeflate\.so\.0|libc\.so\.6|libm\.so\.6|libpthread\.so\.0|libdl\.so\.2|ld-linux[-a-z0-9_.]*\.so\.[0-9])$'
 libs=$(needed "$LIB")
 extra=$(grep -Ev "$allowed" <<<"$libs" || true)
 is "$extra" "" "libmsig.so needs only OpenSSL libcrypto, libarchive, jansson, the compressors and libc"
