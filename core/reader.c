@@ -27,10 +27,11 @@
 #include "artifact.h"
 #include "ctx.h"
 #include "manifest.h"
+#include "pipe.h"
 #include "signer.h"
 #include "targuard.h"
 #include "text.h"
-#include "zstream.h"
+#include "zdec.h"
 
 #define IOBUF (256u * 1024u)
 #define MAX_VERSION_BYTES 4096u
@@ -42,6 +43,9 @@
 #define MAX_PAYLOADS 16u
 #define MAX_NAME 4096u
 #define MAX_STRING 256u
+/* Pipeline stages (msig_ctx_threads > 1): slots of IOBUF bytes between the threads. */
+#define IO_SLOTS 4u
+#define DEC_SLOTS 4u
 
 struct msig_reader {
     struct msig_ctx *ctx;
@@ -66,6 +70,10 @@ struct inner {
     uint8_t *buf;   /* decompressed bytes handed to libarchive */
     uint8_t *obuf;  /* file data read out of libarchive */
     int dec_failed; /* decoder error (message in ctx) */
+    /* Decode stage (threads > 1): a worker runs the outer reads and the decoder, the calling
+     * thread the inner tar, the hashes and the callbacks. */
+    struct msigi_pipe *pipe;
+    struct msig_ctx wctx; /* the worker's errors, taken over in stream order */
 };
 
 struct rd {
@@ -89,7 +97,13 @@ struct rd {
     char seen[1024];  /* names so far, for structure messages */
     unsigned outer_count;
     int last_data_index;
-    char outer_msg[512]; /* why the outer stream failed under a decoder */
+    char outer_msg[512];   /* why the outer stream failed under a decoder */
+    int threads;           /* msig_ctx_threads */
+    int io_stage_ok;       /* the source is a regular file: reads may run ahead */
+    struct msigi_pipe *io; /* I/O stage, or NULL */
+    struct msig_ctx *octx; /* where outer-stream errors go: ctx, or a worker's */
+    int on_worker;         /* the outer stream is being read by a decode worker */
+    uint64_t reported;     /* progress reported so far */
 };
 
 /* ------------------------------------------------------------------ helpers */
@@ -315,27 +329,50 @@ static int string_list(struct rd *rd, json_t *arr, const char *what, const char 
 
 /* ------------------------------------------------------------------ outer stream */
 
+/* Progress goes to the application only from the calling thread, never backwards. */
+static void report_progress(struct rd *rd, uint64_t done)
+{
+    if (done < rd->reported)
+        return;
+    rd->reported = done;
+    msigi_progress(rd->ctx, done, rd->total > done ? rd->total : done);
+}
+
+/* One read of the source (the I/O stage's fill function, or the direct read). */
+static msig_ssize src_read(struct rd *rd, uint8_t *buf, size_t cap)
+{
+    msig_ssize n;
+    do {
+        n = rd->src(rd->src_user, buf, cap);
+    } while (n < 0 && errno == EINTR);
+    return n;
+}
+
+static msig_ssize io_fill(void *user, uint8_t *buf, size_t cap, uint64_t *tag)
+{
+    (void)tag;
+    return src_read(user, buf, cap);
+}
+
 static la_ssize_t outer_read_cb(struct archive *a, void *user, const void **buf)
 {
     struct rd *rd = user;
-    msig_ssize n;
-    do {
-        n = rd->src(rd->src_user, rd->inbuf, IOBUF);
-    } while (n < 0 && errno == EINTR);
+    const uint8_t *p = rd->inbuf;
+    msig_ssize n = rd->io ? msigi_pipe_next(rd->io, &p, NULL) : src_read(rd, rd->inbuf, IOBUF);
     if (n < 0) {
         rd->src_failed = 1;
-        msigi_err(rd->ctx, MSIG_E_IO, "%s: read error: %s", rd->name, strerror(errno));
+        msigi_err(rd->octx, MSIG_E_IO, "%s: read error: %s", rd->name, strerror(errno));
         archive_set_error(a, EIO, "read error");
         return -1;
     }
-    if ((n > 0 ? msigi_tg_feed(&rd->guard, rd->inbuf, (size_t)n) : msigi_tg_finish(&rd->guard)) !=
-        0) {
+    if ((n > 0 ? msigi_tg_feed(&rd->guard, p, (size_t)n) : msigi_tg_finish(&rd->guard)) != 0) {
         archive_set_error(a, EINVAL, "%s", rd->guard.msg);
         return -1;
     }
     rd->done += (uint64_t)n;
-    msigi_progress(rd->ctx, rd->done, rd->total > rd->done ? rd->total : rd->done);
-    *buf = rd->inbuf;
+    if (!rd->on_worker)
+        msigi_progress(rd->ctx, rd->done, rd->total > rd->done ? rd->total : rd->done);
+    *buf = p;
     return (la_ssize_t)n;
 }
 
@@ -436,28 +473,81 @@ static msig_ssize zsrc_read(void *user, void *buf, size_t len)
     return n;
 }
 
+/* The decode stage's fill function: runs on the worker, which owns the outer stream. */
+static msig_ssize dec_fill(void *user, uint8_t *buf, size_t cap, uint64_t *tag)
+{
+    struct inner *in = user;
+    msig_ssize n = msigi_zdec_read(in->dec, buf, cap);
+    *tag = in->zs.rd->done;
+    return n;
+}
+
+/* The outer stream belongs to the calling thread again (the decode worker has ended). */
+static void stage_end(struct rd *rd)
+{
+    rd->octx = rd->ctx;
+    rd->on_worker = 0;
+}
+
+/* The next decompressed bytes: from the decode stage, or from the decoder directly. Both give
+ * the same results in the same order; the stage's errors are taken over here, in order. */
+static msig_ssize inner_pull(struct inner *in, const uint8_t **p)
+{
+    struct rd *rd = in->zs.rd;
+    if (!in->pipe) {
+        *p = in->buf;
+        return msigi_zdec_read(in->dec, in->buf, IOBUF);
+    }
+    uint64_t done = 0;
+    msig_ssize n = msigi_pipe_next(in->pipe, p, &done);
+    report_progress(rd, done);
+    if (n < 0 && (in->wctx.errcode || in->wctx.errbuf[0])) {
+        memcpy(rd->ctx->errbuf, in->wctx.errbuf, sizeof(rd->ctx->errbuf));
+        rd->ctx->errcode = in->wctx.errcode;
+    }
+    if (n <= 0)
+        stage_end(rd);
+    return n;
+}
+
 static la_ssize_t inner_read_cb(struct archive *a, void *user, const void **buf)
 {
     struct inner *in = user;
-    msig_ssize n = msigi_zdec_read(in->dec, in->buf, IOBUF);
+    const uint8_t *p = NULL;
+    msig_ssize n = inner_pull(in, &p);
     if (n < 0) {
         in->dec_failed = 1;
         archive_set_error(a, EIO, "decompression failed");
         return -1;
     }
-    if ((n > 0 ? msigi_tg_feed(&in->guard, in->buf, (size_t)n) : msigi_tg_finish(&in->guard)) !=
-        0) {
+    if ((n > 0 ? msigi_tg_feed(&in->guard, p, (size_t)n) : msigi_tg_finish(&in->guard)) != 0) {
         archive_set_error(a, EINVAL, "%s", in->guard.msg);
         return -1;
     }
-    *buf = in->buf;
+    *buf = p;
     return (la_ssize_t)n;
+}
+
+/* Stops the decode stage. What the worker did ahead of the calling thread is dropped: a
+ * failure it met further on was not reached in stream order, as with one thread. */
+static void inner_stop(struct inner *in)
+{
+    if (!in->pipe)
+        return;
+    msigi_pipe_free(in->pipe);
+    in->pipe = NULL;
+    if (!in->dec_failed) {
+        in->zs.rd->src_failed = 0;
+        in->zs.failed = 0;
+    }
+    stage_end(in->zs.rd);
 }
 
 static int inner_error(struct rd *rd, struct inner *in, const char *what, const char *doing);
 
 static void inner_close(struct inner *in)
 {
+    inner_stop(in);
     if (in->a)
         archive_read_free(in->a);
     msigi_zdec_free(in->dec);
@@ -467,7 +557,27 @@ static void inner_close(struct inner *in)
     memset(in, 0, sizeof(*in));
 }
 
-static int inner_open(struct rd *rd, struct inner *in, const char *what, EVP_MD_CTX *md)
+/* Starts the decode stage: from here until it ends, the worker owns the outer stream and the
+ * decoder, whose errors go to in->wctx. */
+static int inner_stage(struct rd *rd, struct inner *in, const char *what)
+{
+    int rc = msigi_zdec_new(&in->wctx, rd->zfamily, zsrc_read, &in->zs, what, &in->dec);
+    if (rc == 0) {
+        rd->octx = &in->wctx;
+        rd->on_worker = 1;
+        rc = msigi_pipe_start(&in->wctx, dec_fill, in, DEC_SLOTS, IOBUF, &in->pipe);
+        if (rc)
+            stage_end(rd);
+    }
+    if (rc) {
+        memcpy(rd->ctx->errbuf, in->wctx.errbuf, sizeof(rd->ctx->errbuf));
+        rd->ctx->errcode = in->wctx.errcode;
+    }
+    return rc;
+}
+
+/* staged: run decompression on a worker thread (data entries, threads > 1). */
+static int inner_open(struct rd *rd, struct inner *in, const char *what, EVP_MD_CTX *md, int staged)
 {
     memset(in, 0, sizeof(*in));
     msigi_tg_init(&in->guard);
@@ -477,7 +587,9 @@ static int inner_open(struct rd *rd, struct inner *in, const char *what, EVP_MD_
     in->obuf = msigi_malloc(IOBUF);
     if (!in->buf || !in->obuf)
         return msigi_err(rd->ctx, MSIG_E_NOMEM, "out of memory reading %s", what);
-    int rc = msigi_zdec_new(rd->ctx, rd->zfamily, zsrc_read, &in->zs, what, &in->dec);
+    int rc = staged && rd->threads > 1
+                 ? inner_stage(rd, in, what)
+                 : msigi_zdec_new(rd->ctx, rd->zfamily, zsrc_read, &in->zs, what, &in->dec);
     if (rc)
         return rc;
     in->a = archive_read_new();
@@ -495,6 +607,7 @@ static int inner_open(struct rd *rd, struct inner *in, const char *what, EVP_MD_
 /* Error from the inner archive: prefer the decoder's or the outer stream's own message. */
 static int inner_error(struct rd *rd, struct inner *in, const char *what, const char *doing)
 {
+    inner_stop(in);
     if (rd->src_failed)
         return rd->ctx->errcode ? rd->ctx->errcode : MSIG_E_IO;
     if (in->zs.failed)
@@ -512,7 +625,8 @@ static int inner_error(struct rd *rd, struct inner *in, const char *what, const 
 static int inner_drain(struct rd *rd, struct inner *in, const char *what)
 {
     for (;;) {
-        msig_ssize n = msigi_zdec_read(in->dec, in->buf, IOBUF);
+        const uint8_t *p = NULL;
+        msig_ssize n = inner_pull(in, &p);
         if (n < 0) {
             in->dec_failed = 1;
             return inner_error(rd, in, what, "draining");
@@ -520,7 +634,7 @@ static int inner_drain(struct rd *rd, struct inner *in, const char *what)
         if (n == 0)
             return 0;
         for (msig_ssize i = 0; i < n; i++) {
-            if (in->buf[i] != 0)
+            if (p[i] != 0)
                 return msigi_err(rd->ctx, MSIG_E_FORMAT,
                                  "%s: %s has data after the end of its tar archive", rd->name,
                                  what);
@@ -896,7 +1010,7 @@ static int read_header(struct rd *rd, const char *entry_name, int augment)
     int rc = sha256_init(rd->ctx, &md);
     if (rc)
         goto out;
-    rc = inner_open(rd, &in, entry_name, md);
+    rc = inner_open(rd, &in, entry_name, md, 0);
     if (rc)
         goto out;
     int state = 0; /* 0: want header-info, 1: scripts allowed, 2: headers/ only */
@@ -1087,7 +1201,7 @@ static int read_data(struct rd *rd, const char *entry_name, int idx)
     struct msigi_payload *p = &art->payloads[idx];
     struct inner in;
     EVP_MD_CTX *md = NULL;
-    int rc = inner_open(rd, &in, entry_name, NULL);
+    int rc = inner_open(rd, &in, entry_name, NULL, 1);
     if (rc)
         goto out;
     if ((rc = sha256_init(rd->ctx, &md)))
@@ -1156,16 +1270,30 @@ static int read_data(struct rd *rd, const char *entry_name, int idx)
         EVP_DigestInit_ex(md, EVP_sha256(), NULL);
         uint64_t total = 0;
         for (;;) {
-            la_ssize_t n = archive_read_data(in.a, in.obuf, IOBUF);
-            if (n < 0) {
+            /* Zero-copy: the block lies in the buffer the decoder (or its stage) filled. */
+            const void *blk = NULL;
+            size_t n = 0;
+            la_int64_t off = 0;
+            int br = archive_read_data_block(in.a, &blk, &n, &off);
+            if (br == ARCHIVE_EOF)
+                break;
+            if (br != ARCHIVE_OK) {
                 rc = inner_error(rd, &in, entry_name, fname);
                 goto out;
             }
+            if (off < 0 || (uint64_t)off != total) {
+                rc = msigi_err(rd->ctx, MSIG_E_FORMAT,
+                               "%s: %s: payload file '%s' has a hole at offset %llu (data "
+                               "resumes at %lld)",
+                               rd->name, entry_name, fname, (unsigned long long)total,
+                               (long long)off);
+                goto out;
+            }
             if (n == 0)
-                break;
+                continue;
             total += (uint64_t)n;
-            EVP_DigestUpdate(md, in.obuf, (size_t)n);
-            if (fn && (rc = fn(rd->r->file_user, &ev, in.obuf, (size_t)n, 0))) {
+            EVP_DigestUpdate(md, blk, n);
+            if (fn && (rc = fn(rd->r->file_user, &ev, blk, n, 0))) {
                 rc = msigi_err(rd->ctx, rc, "%s: the file handler failed on %s", rd->name, fname);
                 goto out;
             }
@@ -1575,7 +1703,7 @@ static int read_all(struct rd *rd)
 }
 
 static int read_stream(struct msig_reader *r, msig_read_fn *src, void *src_user, const char *name,
-                       uint64_t total, struct msig_artifact **out)
+                       uint64_t total, int io_stage_ok, struct msig_artifact **out)
 {
     struct rd rd;
     memset(&rd, 0, sizeof(rd));
@@ -1587,6 +1715,9 @@ static int read_stream(struct msig_reader *r, msig_read_fn *src, void *src_user,
     rd.src_user = src_user;
     rd.last_data_index = -1;
     rd.ext = "";
+    rd.octx = r->ctx;
+    rd.threads = msig_ctx_threads(r->ctx);
+    rd.io_stage_ok = io_stage_ok;
     msigi_err_clear(r->ctx);
     int rc;
     rd.art = msigi_artifact_new();
@@ -1601,6 +1732,9 @@ static int read_stream(struct msig_reader *r, msig_read_fn *src, void *src_user,
         rc = msigi_err(r->ctx, MSIG_E_FAILED, "cannot set up the tar reader");
         goto out;
     }
+    if (rd.threads > 1 && rd.io_stage_ok &&
+        (rc = msigi_pipe_start(r->ctx, io_fill, &rd, IO_SLOTS, IOBUF, &rd.io)) != 0)
+        goto out;
     if (archive_read_open(rd.outer, &rd, NULL, outer_read_cb, NULL) != ARCHIVE_OK) {
         rc = rd.src_failed
                  ? MSIG_E_IO
@@ -1614,6 +1748,7 @@ static int read_stream(struct msig_reader *r, msig_read_fn *src, void *src_user,
     if (rc == 0 && frc)
         rc = msigi_err(r->ctx, frc, "out of memory");
 out:
+    msigi_pipe_free(rd.io);
     if (rd.outer)
         archive_read_free(rd.outer);
     msigi_tg_free(&rd.guard);
@@ -1678,7 +1813,7 @@ int msig_reader_read_cb(struct msig_reader *r, msig_read_fn *fn, void *user, con
         *art = NULL;
     if (!r || !fn)
         return MSIG_E_INVALID;
-    return read_stream(r, fn, user, name, 0, art);
+    return read_stream(r, fn, user, name, 0, 0, art);
 }
 
 int msig_reader_read_fd(struct msig_reader *r, int fd, const char *name, struct msig_artifact **art)
@@ -1689,7 +1824,9 @@ int msig_reader_read_fd(struct msig_reader *r, int fd, const char *name, struct 
         return MSIG_E_INVALID;
     struct stat st;
     uint64_t total = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
-    return read_stream(r, fd_read, &fd, name, total, art);
+    /* A regular file can be read ahead by the I/O stage: it never blocks for long. */
+    return read_stream(r, fd_read, &fd, name, total, fstat(fd, &st) == 0 && S_ISREG(st.st_mode),
+                       art);
 }
 
 int msig_reader_read_path(struct msig_reader *r, const char *path, struct msig_artifact **art)

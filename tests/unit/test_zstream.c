@@ -11,6 +11,7 @@
 
 #include "ctx.h"
 #include "tap.h"
+#include "zdec.h"
 #include "zstream.h"
 
 #define MiB (1024u * 1024u)
