@@ -27,6 +27,7 @@
 #include "artifact.h"
 #include "ctx.h"
 #include "manifest.h"
+#include "names.h"
 #include "pipe.h"
 #include "signer.h"
 #include "targuard.h"
@@ -140,42 +141,6 @@ static int structure_error(struct rd *rd, const char *name, const char *want)
                      "%s: invalid structure: entry '%s' where %s was expected (entries so far: "
                      "[%s])",
                      rd->name, name, want, rd->seen);
-}
-
-/* A basename allowed for a payload file (spec §7: ^[\w\-.,]+$), and not "." or "..". */
-static int payload_name_ok(const char *s)
-{
-    if (!*s || strcmp(s, ".") == 0 || strcmp(s, "..") == 0 || strlen(s) > 255)
-        return 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        int c = *p;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-' || c == '.' || c == ','))
-            return 0;
-    }
-    return 1;
-}
-
-/* Script names must contain <State>_(Enter|Leave|Error)_NN (spec §5.6). */
-static int script_name_ok(const char *s)
-{
-    static const char *const states[] = { "ArtifactInstall",        "ArtifactReboot",
-                                          "ArtifactCommit",         "ArtifactRollback",
-                                          "ArtifactRollbackReboot", "ArtifactFailure" };
-    static const char *const acts[] = { "_Enter_", "_Leave_", "_Error_" };
-    if (!payload_name_ok(s))
-        return 0;
-    for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
-        size_t sl = strlen(states[i]);
-        for (const char *p = strstr(s, states[i]); p; p = strstr(p + 1, states[i])) {
-            for (size_t j = 0; j < 3; j++) {
-                if (strncmp(p + sl, acts[j], 7) == 0 && p[sl + 7] >= '0' && p[sl + 7] <= '9' &&
-                    p[sl + 8] >= '0' && p[sl + 8] <= '9' && (p[sl + 9] == '\0' || p[sl + 9] == '_'))
-                    return 1;
-            }
-        }
-    }
-    return 0;
 }
 
 /* Parses "NNNN" (exactly four digits). */
@@ -1076,7 +1041,7 @@ static int read_header(struct rd *rd, const char *entry_name, int augment)
                                augment ? " and are not allowed in an augmented header" : "");
                 goto out;
             }
-            if (!script_name_ok(base)) {
+            if (msigi_name_script(base, NULL, NULL) != MSIGI_SCRIPT_OK) {
                 rc = msigi_err(rd->ctx, MSIG_E_FORMAT,
                                "%s: %s: invalid script name \"%s\"; scripts must be named "
                                "<State>_<Enter|Leave|Error>_<NN>[_<label>]",
@@ -1227,7 +1192,7 @@ static int read_data(struct rd *rd, const char *entry_name, int idx)
                            rd->name, entry_name, fname, (unsigned)archive_entry_filetype(e) >> 12);
             goto out;
         }
-        if (!payload_name_ok(fname)) {
+        if (!msigi_name_payload_ok(fname)) {
             rc = msigi_err(rd->ctx, MSIG_E_FORMAT,
                            "%s: %s: payload file name '%.300s' is not allowed: only letters, "
                            "digits and the characters \".,_-\" may be used",
@@ -1401,7 +1366,7 @@ static int check_manifest_names(struct rd *rd, const char *what)
                 continue;
         }
         if (strncmp(n, "data/", 5) == 0 && strlen(n) > 10 && n[9] == '/' &&
-            parse_index4(n + 5, 4) >= 0 && payload_name_ok(n + 10))
+            parse_index4(n + 5, 4) >= 0 && msigi_name_payload_ok(n + 10))
             continue;
         return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: malformed entry name '%.300s'", rd->name,
                          what, n);
