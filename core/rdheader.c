@@ -447,10 +447,9 @@ static int part_payload(struct hwalk *h, const char *path, struct msigi_payload 
                         const char **leaf)
 {
     struct msigi_rd *rd = h->rd;
-    const char *slash = strchr(path + (strncmp(path, "headers/", 8) == 0 ? 8 : 0), '/');
-    int idx = (strncmp(path, "headers/", 8) == 0 && slash)
-                  ? msigi_rd_index4(path + 8, (size_t)(slash - path - 8))
-                  : -1;
+    const char *rest = strncmp(path, "headers/", 8) == 0 ? path + 8 : NULL;
+    const char *slash = rest ? strchr(rest, '/') : NULL;
+    int idx = slash ? msigi_rd_index4(rest, (size_t)(slash - rest)) : -1;
     if (idx < 0)
         return msigi_err(rd->ctx, MSIG_E_FORMAT,
                          "%s: %s: unsupported file '%s' (want "

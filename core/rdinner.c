@@ -113,7 +113,8 @@ void msigi_rd_inner_close(struct msigi_rd_inner *in)
  * decoder, whose errors go to in->wctx. */
 static int inner_stage(struct msigi_rd *rd, struct msigi_rd_inner *in, const char *what)
 {
-    int rc = msigi_zdec_new(&in->wctx, rd->zfamily, zsrc_read, &in->zs, what, &in->dec);
+    int rc = msigi_zdec_new_threads(&in->wctx, rd->zfamily, rd->threads, zsrc_read, &in->zs, what,
+                                    &in->dec);
     if (rc == 0) {
         rd->octx = &in->wctx;
         rd->on_worker = 1;
@@ -150,7 +151,7 @@ int msigi_rd_inner_open(struct msigi_rd *rd, struct msigi_rd_inner *in, const ch
     if (!in->a || archive_read_support_format_tar(in->a) != ARCHIVE_OK)
         return msigi_err(rd->ctx, MSIG_E_NOMEM, "cannot set up the tar reader for %s", what);
     if (archive_read_open(in->a, in, NULL, inner_read_cb, NULL) != ARCHIVE_OK) {
-        if (in->dec_failed || in->zs.failed)
+        if (in->dec_failed)
             return msigi_rd_inner_error(rd, in, what, "opening");
         return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s is not a tar archive: %s", rd->name, what,
                          archive_error_string(in->a));
@@ -163,9 +164,11 @@ int msigi_rd_inner_error(struct msigi_rd *rd, struct msigi_rd_inner *in, const c
                          const char *doing)
 {
     inner_stop(in);
-    if (rd->src_failed)
+    /* A failure of the outer stream counts once the decoder has passed it on (dec_failed):
+     * the xz decoder hands out what it decoded before it first, whatever the threads. */
+    if (rd->src_failed && in->dec_failed)
         return rd->ctx->errcode ? rd->ctx->errcode : MSIG_E_IO;
-    if (in->zs.failed)
+    if (in->zs.failed && in->dec_failed)
         return msigi_err(rd->ctx, MSIG_E_FORMAT, "%s: %s: %s", rd->name, what, rd->outer_msg);
     if (in->dec_failed)
         return msigi_err_prefix(

@@ -1,5 +1,5 @@
 /* zdec.c -- streaming decompression for artifact entries (gzip through ISA-L's igzip, xz
- * through liblzma, zstd through libzstd, or none), strict on input. */
+ * through liblzma block by block (zxz.c), zstd through libzstd, or none), strict on input. */
 #include "zdec.h"
 
 #include <errno.h>
@@ -9,11 +9,11 @@
 #include <string.h>
 
 #include <isa-l/igzip_lib.h>
-#include <lzma.h>
 #include <zstd.h>
 #include <zstd_errors.h>
 
 #include "ctx.h"
+#include "zxz.h"
 
 #define ZBUF_SIZE (128u * 1024u)           /* source read buffer */
 #define XZ_MEMLIMIT (256u * 1024u * 1024u) /* decoder memory limit */
@@ -42,8 +42,13 @@ struct msigi_zdec {
     int gz_between;           /* gzip: a member ended, the next has not started */
     int gz_magic_seen;        /* gzip: magic bytes of the current member checked (0-2) */
     struct inflate_state *gz; /* ISA-L inflate, gzip wrapper (header, CRC32, ISIZE) */
-    lzma_stream x;
-    int x_init;
+    struct msigi_zxz *xz;     /* xz: the block walk (zxz.h) */
+    lzma_ret xz_held;         /* an xz error due after the output made before it */
+    /* xz: a source failure held back until the decoder has handed out all it can make of
+     * the input before it, so that the point of failure does not depend on how far the
+     * block workers had read ahead. */
+    int src_err;
+    char src_msg[MSIGI_ERRMAX];
     ZSTD_DCtx *zd;
 };
 
@@ -224,23 +229,59 @@ static msig_ssize dec_gzip(struct msigi_zdec *d, uint8_t *buf, size_t len)
     }
 }
 
+/* The message of an xz error. */
+static msig_ssize xz_fail(struct msigi_zdec *d, lzma_ret lr)
+{
+    switch (lr) {
+    case LZMA_BUF_ERROR:
+        return dec_fail(d, MSIG_E_FORMAT, "unexpected end of xz stream in %s", d->what);
+    case LZMA_MEM_ERROR:
+        return dec_fail(d, MSIG_E_NOMEM, "%s: out of memory in the xz decoder", d->what);
+    case LZMA_MEMLIMIT_ERROR:
+        return dec_fail(d, MSIG_E_FORMAT,
+                        "%s: xz stream needs %llu bytes of memory to decode, over the "
+                        "limit of %u",
+                        d->what, (unsigned long long)msigi_zxz_memusage(d->xz), XZ_MEMLIMIT);
+    case LZMA_FORMAT_ERROR:
+        return dec_fail(d, MSIG_E_FORMAT, "%s: not xz data (bad stream header)", d->what);
+    case LZMA_OPTIONS_ERROR:
+        return dec_fail(d, MSIG_E_FORMAT, "%s: unsupported xz options", d->what);
+    case LZMA_UNSUPPORTED_CHECK:
+        return dec_fail(d, MSIG_E_FORMAT, "%s: xz integrity check type %d cannot be verified",
+                        d->what, (int)msigi_zxz_check(d->xz));
+    case LZMA_DATA_ERROR:
+        return dec_fail(d, MSIG_E_FORMAT,
+                        "%s: corrupt xz data (bad compressed data or integrity check "
+                        "mismatch)",
+                        d->what);
+    default:
+        return dec_fail(d, MSIG_E_FORMAT, "%s: xz decoder error %d", d->what, (int)lr);
+    }
+}
+
+/* More input for xz; a source failure is held back (see src_err). */
+static void dec_xz_fill(struct msigi_zdec *d)
+{
+    if (d->src_err || dec_fill(d) == 0)
+        return;
+    d->src_err = d->err;
+    d->err = 0;
+    snprintf(d->src_msg, sizeof(d->src_msg), "%s", d->ctx ? d->ctx->errbuf : "");
+}
+
+/* Output made before an error is handed out first; the error comes with the next call. */
 static msig_ssize dec_xz(struct msigi_zdec *d, uint8_t *buf, size_t len)
 {
-    lzma_stream *x = &d->x;
+    if (d->xz_held != LZMA_OK)
+        return xz_fail(d, d->xz_held);
     for (;;) {
-        if (dec_fill(d) < 0)
-            return -1;
-        x->next_in = d->in + d->in_pos;
-        x->avail_in = d->in_len - d->in_pos;
-        x->next_out = buf;
-        x->avail_out = len;
-        lzma_ret lr = lzma_code(x, d->src_eof ? LZMA_FINISH : LZMA_RUN);
-        d->in_pos = (size_t)(x->next_in - d->in);
-        size_t produced = (size_t)(x->next_out - buf);
-        switch (lr) {
-        case LZMA_OK:
-            break;
-        case LZMA_STREAM_END:
+        dec_xz_fill(d);
+        size_t out_pos = 0;
+        int finish = d->src_eof || d->src_err;
+        lzma_ret lr =
+            msigi_zxz_code(d->xz, d->in, &d->in_pos, d->in_len, buf, &out_pos, len, finish);
+        size_t produced = out_pos;
+        if (lr == LZMA_STREAM_END && !d->src_err) {
             /* With LZMA_CONCATENATED the end comes only after LZMA_FINISH, with all the
              * input consumed; this check stays for safety. */
             d->members = 1;
@@ -251,34 +292,19 @@ static msig_ssize dec_xz(struct msigi_zdec *d, uint8_t *buf, size_t len)
                                 "%s: trailing data after the end of the xz stream", d->what);
             d->done = 1;
             return (msig_ssize)produced;
-        case LZMA_BUF_ERROR:
-            if (d->src_eof && d->in_pos == d->in_len)
-                return dec_fail(d, MSIG_E_FORMAT, "unexpected end of xz stream in %s", d->what);
-            break;
-        case LZMA_MEM_ERROR:
-            return dec_fail(d, MSIG_E_NOMEM, "%s: out of memory in the xz decoder", d->what);
-        case LZMA_MEMLIMIT_ERROR:
-            return dec_fail(d, MSIG_E_FORMAT,
-                            "%s: xz stream needs %llu bytes of memory to decode, over the "
-                            "limit of %u",
-                            d->what, (unsigned long long)lzma_memusage(x), XZ_MEMLIMIT);
-        case LZMA_FORMAT_ERROR:
-            return dec_fail(d, MSIG_E_FORMAT, "%s: not xz data (bad stream header)", d->what);
-        case LZMA_OPTIONS_ERROR:
-            return dec_fail(d, MSIG_E_FORMAT, "%s: unsupported xz options", d->what);
-        case LZMA_UNSUPPORTED_CHECK:
-            return dec_fail(d, MSIG_E_FORMAT, "%s: xz integrity check type %d cannot be verified",
-                            d->what, (int)lzma_get_check(x));
-        case LZMA_DATA_ERROR:
-            return dec_fail(d, MSIG_E_FORMAT,
-                            "%s: corrupt xz data (bad compressed data or integrity check "
-                            "mismatch)",
-                            d->what);
-        default:
-            return dec_fail(d, MSIG_E_FORMAT, "%s: xz decoder error %d", d->what, (int)lr);
+        }
+        if (lr != LZMA_OK && lr != LZMA_STREAM_END && !(lr == LZMA_BUF_ERROR && !finish) &&
+            !(lr == LZMA_BUF_ERROR && d->src_err)) {
+            if (produced > 0) {
+                d->xz_held = lr;
+                return (msig_ssize)produced;
+            }
+            return xz_fail(d, lr);
         }
         if (produced > 0)
             return (msig_ssize)produced;
+        if (d->src_err)
+            return dec_fail(d, d->src_err, "%s", d->src_msg);
     }
 }
 
@@ -330,6 +356,12 @@ static msig_ssize dec_zstd(struct msigi_zdec *d, uint8_t *buf, size_t len)
 int msigi_zdec_new(struct msig_ctx *ctx, int family, msig_read_fn *src, void *src_user,
                    const char *what, struct msigi_zdec **out)
 {
+    return msigi_zdec_new_threads(ctx, family, 1, src, src_user, what, out);
+}
+
+int msigi_zdec_new_threads(struct msig_ctx *ctx, int family, int threads, msig_read_fn *src,
+                           void *src_user, const char *what, struct msigi_zdec **out)
+{
     int rc = MSIG_E_FAILED;
     struct msigi_zdec *d = NULL;
     if (!out || !src)
@@ -368,21 +400,14 @@ int msigi_zdec_new(struct msig_ctx *ctx, int family, msig_read_fn *src, void *sr
         dec_gzip_start(d);
         break;
     case MSIGI_Z_XZ: {
-        lzma_stream init = LZMA_STREAM_INIT;
-        d->x = init;
         /* Concatenated streams and stream padding are valid xz (xz(1) writes and reads
-         * them); the outer tar entry bounds what belongs to this stream. One thread only:
-         * liblzma's threaded decoder (lzma_stream_decoder_mt) hands out a different amount
-         * of a block's output before an error, depending on timing, and what the reader
-         * reports must not depend on the thread count (tests/hostile/threads.t). */
-        lzma_ret lr = lzma_stream_decoder(&d->x, XZ_MEMLIMIT,
-                                          LZMA_TELL_UNSUPPORTED_CHECK | LZMA_CONCATENATED);
+         * them); the outer tar entry bounds what belongs to this stream. */
+        lzma_ret lr = msigi_zxz_new(threads, XZ_MEMLIMIT, &d->xz);
         if (lr != LZMA_OK) {
-            rc = msigi_err(ctx, lr == LZMA_MEM_ERROR ? MSIG_E_NOMEM : MSIG_E_FAILED,
-                           "cannot start the xz decoder for %s (error %d)", d->what, (int)lr);
+            rc = msigi_err(ctx, MSIG_E_NOMEM, "cannot start the xz decoder for %s (error %d)",
+                           d->what, (int)lr);
             goto out;
         }
-        d->x_init = 1;
         break;
     }
     case MSIGI_Z_ZSTD:
@@ -439,8 +464,7 @@ void msigi_zdec_free(struct msigi_zdec *d)
     if (!d)
         return;
     msigi_free(d->gz);
-    if (d->x_init)
-        lzma_end(&d->x);
+    msigi_zxz_free(d->xz);
     ZSTD_freeDCtx(d->zd);
     msigi_free(d->in);
     msigi_free(d->what);

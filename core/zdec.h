@@ -1,5 +1,5 @@
 /* zdec.h -- streaming decompression for artifact entries (private): gzip through ISA-L
- * igzip, xz through liblzma, zstd through libzstd, or none. The families (MSIGI_Z_*) are those of zstream.h.
+ * igzip, xz through liblzma (block by block, zxz.h), zstd through libzstd, or none. The families (MSIGI_Z_*) are those of zstream.h.
  *
  * Decoders pull compressed bytes from a source callback and hand out decompressed bytes.
  * They are strict: a corrupt stream, a bad gzip/xz/zstd integrity check (CRC32 and ISIZE
@@ -23,6 +23,12 @@ struct msigi_zdec;
 /* what: a name for messages, e.g. "data/0000.tar.gz". One thread. */
 int msigi_zdec_new(struct msig_ctx *ctx, int family, msig_read_fn *src, void *src_user,
                    const char *what, struct msigi_zdec **out);
+/* The same with up to `threads` threads for xz: blocks whose header records their sizes (as
+ * msig writes them with threads > 1) are decoded on worker threads (zxz.h). The bytes
+ * produced, and every error and where it comes, are those of threads == 1. Other families
+ * ignore threads. */
+int msigi_zdec_new_threads(struct msig_ctx *ctx, int family, int threads, msig_read_fn *src,
+                           void *src_user, const char *what, struct msigi_zdec **out);
 /* Returns bytes produced (> 0), 0 at the clean end of the stream, or -1 on error with the
  * context error set (MSIG_E_FORMAT for bad data, MSIG_E_IO when the source failed). */
 msig_ssize msigi_zdec_read(struct msigi_zdec *d, void *buf, size_t len);
