@@ -57,6 +57,7 @@ struct msigi_zxz {
     struct job *jobs[MAX_JOBS]; /* in stream order from jhead */
     size_t jhead, jcount;
     size_t max_jobs;
+    size_t jobs_made;
     pthread_mutex_t mu;
     pthread_cond_t work; /* a job was queued, or stop */
     pthread_cond_t done; /* a job is done */
@@ -228,6 +229,7 @@ static lzma_ret job_new(struct msigi_zxz *z)
         return r;
     }
     j->state = J_COLLECT;
+    z->jobs_made++;
     pthread_mutex_lock(&z->mu);
     z->jobs[(z->jhead + z->jcount) % MAX_JOBS] = j;
     z->jcount++;
@@ -606,6 +608,11 @@ uint64_t msigi_zxz_memusage(const struct msigi_zxz *z)
 lzma_check msigi_zxz_check(const struct msigi_zxz *z)
 {
     return z->flags.check;
+}
+
+size_t msigi_zxz_jobs(const struct msigi_zxz *z)
+{
+    return z->jobs_made;
 }
 
 void msigi_zxz_free(struct msigi_zxz *z)

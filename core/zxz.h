@@ -34,6 +34,8 @@ lzma_ret msigi_zxz_code(struct msigi_zxz *z, const uint8_t *in, size_t *in_pos, 
 /* The memory the last block needed (as lzma_memusage), and the stream's check type. */
 uint64_t msigi_zxz_memusage(const struct msigi_zxz *z);
 lzma_check msigi_zxz_check(const struct msigi_zxz *z);
+/* How many blocks were handed to workers so far (for tests). */
+size_t msigi_zxz_jobs(const struct msigi_zxz *z);
 void msigi_zxz_free(struct msigi_zxz *z);
 
 #endif

@@ -1,5 +1,7 @@
 /* test_reader.c -- the reader's stages: the name rules (names.c), one pipeline stage
- * (pipe.c: order, end, failure with errno, tags, stopping early), and the walks of rdouter.c,
+ * (pipe.c: order, end, failure with errno, tags, stopping early), the block-by-block xz
+ * decoder (zxz.c) against liblzma's own stream decoder on block-split, unsplit, concatenated,
+ * padded, corrupted and cut streams, with 1 and 4 threads, and the walks of rdouter.c,
  * rdheader.c and rddata.c on artifacts assembled here byte by byte: a valid one, and one case
  * per refusal of each state, each with its code and message. Every read runs with 1 and with
  * 3 threads, and both must give the same code, message and file-handler events; the source
@@ -11,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <lzma.h>
 #include <openssl/evp.h>
 
 #include "ctx.h"
@@ -19,6 +22,7 @@
 #include "pipe.h"
 #include "tap.h"
 #include "tarhdr.h"
+#include "zxz.h"
 
 static struct msig_ctx *ctx;
 
@@ -145,6 +149,189 @@ static void test_pipe(void)
     msigi_pipe_free(p);
     ok(e.n < 10, "/pipe/stop: the worker ended early (%d fills, bounded by the slots)", e.n);
     msigi_pipe_free(NULL);
+}
+
+/* ------------------------------------------------------------------ zxz */
+
+struct xzres {
+    lzma_ret ret; /* LZMA_STREAM_END or the error */
+    size_t out_len;
+    uint64_t fnv;
+    size_t jobs; /* blocks zxz decoded on workers */
+};
+
+static void fnv_add(uint64_t *h, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        *h ^= p[i];
+        *h *= 1099511628211ull;
+    }
+}
+
+/* Decodes in with liblzma's stream decoder (threads < 0) or zxz, in uneven pieces. */
+static void xz_decode(const uint8_t *in, size_t len, int threads, struct xzres *res)
+{
+    static uint8_t out[65536];
+    lzma_stream s = LZMA_STREAM_INIT;
+    struct msigi_zxz *z = NULL;
+    memset(res, 0, sizeof(*res));
+    res->fnv = 1469598103934665603ull;
+    lzma_ret r = threads < 0 ? lzma_stream_decoder(&s, 256u << 20,
+                                                   LZMA_TELL_UNSUPPORTED_CHECK | LZMA_CONCATENATED)
+                             : msigi_zxz_new(threads, 256u << 20, &z);
+    if (r != LZMA_OK)
+        bail("xz decoder setup: %d", (int)r);
+    size_t pos = 0, given = 0;
+    unsigned k = 0;
+    for (;;) {
+        if (pos == given && given < len) {
+            given += 1 + (k++ * 4099u) % 50000u;
+            if (given > len)
+                given = len;
+        }
+        int finish = given == len;
+        size_t out_pos = 0;
+        if (threads < 0) {
+            s.next_in = in + pos;
+            s.avail_in = given - pos;
+            s.next_out = out;
+            s.avail_out = sizeof(out);
+            r = lzma_code(&s, finish ? LZMA_FINISH : LZMA_RUN);
+            pos = given - s.avail_in;
+            out_pos = sizeof(out) - s.avail_out;
+        } else {
+            r = msigi_zxz_code(z, in, &pos, given, out, &out_pos, sizeof(out), finish);
+        }
+        fnv_add(&res->fnv, out, out_pos);
+        res->out_len += out_pos;
+        if (r == LZMA_BUF_ERROR && !finish)
+            continue;
+        if (r != LZMA_OK) {
+            res->ret = r;
+            break;
+        }
+    }
+    lzma_end(&s);
+    res->jobs = z ? msigi_zxz_jobs(z) : 0;
+    msigi_zxz_free(z);
+}
+
+/* xz data of len bytes of src: block-split (threaded encoder, sizes in the block headers) or
+ * one block without sizes. */
+static uint8_t *xz_encode(const uint8_t *src, size_t len, int split, size_t *out_len)
+{
+    lzma_stream s = LZMA_STREAM_INIT;
+    lzma_mt mt = { 0 };
+    mt.threads = 2;
+    mt.block_size = 65536;
+    mt.preset = 1;
+    mt.check = LZMA_CHECK_CRC64;
+    lzma_ret r =
+        split ? lzma_stream_encoder_mt(&s, &mt) : lzma_easy_encoder(&s, 1, LZMA_CHECK_CRC32);
+    if (r != LZMA_OK)
+        bail("xz encoder setup");
+    size_t cap = len + len / 2 + 65536;
+    uint8_t *out = malloc(cap);
+    s.next_in = src;
+    s.avail_in = len;
+    s.next_out = out;
+    s.avail_out = cap;
+    while ((r = lzma_code(&s, LZMA_FINISH)) == LZMA_OK)
+        ;
+    if (r != LZMA_STREAM_END || !out)
+        bail("xz encoding");
+    *out_len = cap - s.avail_out;
+    lzma_end(&s);
+    return out;
+}
+
+static int xz_same(const struct xzres *a, const struct xzres *b)
+{
+    return a->ret == b->ret && a->out_len == b->out_len && a->fnv == b->fnv;
+}
+
+/* zxz with 1 and 4 threads against liblzma on in; mismatch counts go up on a difference. */
+static void xz_compare(const uint8_t *in, size_t len, const char *name, int *bad, int *errors)
+{
+    struct xzres ref, one, four;
+    xz_decode(in, len, -1, &ref);
+    xz_decode(in, len, 1, &one);
+    xz_decode(in, len, 4, &four);
+    if (ref.ret != LZMA_STREAM_END)
+        ++*errors;
+    if (!xz_same(&ref, &one) || !xz_same(&ref, &four)) {
+        if (++*bad <= 5)
+            diag("%s: liblzma %d/%zu, zxz(1) %d/%zu, zxz(4) %d/%zu", name, (int)ref.ret,
+                 ref.out_len, (int)one.ret, one.out_len, (int)four.ret, four.out_len);
+    }
+}
+
+static void test_zxz(void)
+{
+    size_t n = 1100000;
+    uint8_t *src = malloc(n);
+    for (size_t i = 0; i < n; i++) /* half random-looking, half repetitive */
+        src[i] = i % 200000 < 100000 ? (uint8_t)((i * 2654435761u) >> 11) : (uint8_t)(i % 61);
+    size_t ls = 0, lo = 0;
+    uint8_t *split = xz_encode(src, n, 1, &ls);
+    uint8_t *one = xz_encode(src, n / 3, 0, &lo);
+    /* split stream, four zero bytes of padding, then the unsplit stream */
+    size_t lc = ls + 4 + lo;
+    uint8_t *cat = calloc(1, lc);
+    memcpy(cat, split, ls);
+    memcpy(cat + ls + 4, one, lo);
+    struct xzres ref, z4;
+    xz_decode(cat, lc, -1, &ref);
+    xz_decode(cat, lc, 4, &z4);
+    is_int(ref.ret, LZMA_STREAM_END, "/zxz/valid: liblzma reads the concatenation");
+    ok(xz_same(&ref, &z4), "/zxz/valid: zxz with 4 threads gives the same %zu bytes", z4.out_len);
+    is_int((long long)z4.out_len, (long long)(n + n / 3), "/zxz/valid: all of it");
+    ok(z4.jobs == (n + 65535) / 65536,
+       "/zxz/valid: each block of the split stream on a worker "
+       "(%zu)",
+       z4.jobs);
+    struct xzres z1;
+    xz_decode(cat, lc, 1, &z1);
+    ok(xz_same(&ref, &z1) && z1.jobs == 0, "/zxz/valid: with 1 thread, all in place");
+
+    int bad = 0, errors = 0, cases = 0;
+    uint8_t *m = malloc(lc + 8);
+    for (size_t k = 0; k < 160; k++) { /* one byte flipped */
+        size_t at = (k * 7919u * 13u + k) % lc;
+        memcpy(m, cat, lc);
+        m[at] ^= (uint8_t)(1u << (k % 8));
+        char name[64];
+        snprintf(name, sizeof(name), "flip at %zu", at);
+        xz_compare(m, lc, name, &bad, &errors);
+        cases++;
+    }
+    for (size_t k = 1; k < 60; k++) { /* cut short */
+        char name[64];
+        snprintf(name, sizeof(name), "cut at %zu", lc * k / 60);
+        xz_compare(cat, lc * k / 60, name, &bad, &errors);
+        cases++;
+    }
+    static const size_t pads[] = { 1, 2, 3, 5, 8 }; /* padding of each length at the end */
+    for (size_t k = 0; k < sizeof(pads) / sizeof(pads[0]); k++) {
+        memcpy(m, split, ls);
+        memset(m + ls, 0, pads[k]);
+        xz_compare(m, ls + pads[k], "padding", &bad, &errors);
+        cases++;
+    }
+    memcpy(m, split, ls);
+    memcpy(m + ls, "junk", 4);
+    xz_compare(m, ls + 4, "trailing junk", &bad, &errors);
+    cases++;
+    is_int(bad, 0,
+           "/zxz/hostile: %d corrupt, cut and padded streams (%d refused) as liblzma reads "
+           "them, with 1 and 4 threads",
+           cases, errors);
+    ok(errors > cases / 2, "/zxz/hostile: most of them are refused (%d)", errors);
+    free(m);
+    free(cat);
+    free(one);
+    free(split);
+    free(src);
 }
 
 /* ------------------------------------------------------------------ artifacts in memory */
@@ -613,6 +800,7 @@ int main(void)
         payload[i] = (uint8_t)(i * 2654435761u >> 13);
     test_names();
     test_pipe();
+    test_zxz();
     test_valid();
     test_outer();
     test_header();
