@@ -9,6 +9,9 @@
 #include "ctx.h"
 
 #define MAX_JOBS 16
+/* Memory all jobs in flight may hold (input, output, decoder); a block that would go beyond
+ * is decoded in place. */
+#define JOBS_MEMLIMIT (256u * 1024u * 1024u)
 
 enum seq {
     SEQ_STREAM_HEADER,
@@ -34,6 +37,7 @@ struct job {
     uint8_t *out; /* its output; out_len produced, out_pos handed on */
     size_t out_cap, out_len, out_pos;
     size_t tail_pos; /* input decoded in place, when the stream ended inside the block */
+    uint64_t mem;    /* what it holds */
     lzma_ret ret;    /* LZMA_STREAM_END or the error */
     enum job_state state;
 };
@@ -58,6 +62,8 @@ struct msigi_zxz {
     size_t jhead, jcount;
     size_t max_jobs;
     size_t jobs_made;
+    uint64_t job_mem; /* what the jobs in flight hold */
+    int progress;     /* a job was handed on in this call (input it took came earlier) */
     pthread_mutex_t mu;
     pthread_cond_t work; /* a job was queued, or stop */
     pthread_cond_t done; /* a job is done */
@@ -169,6 +175,7 @@ static void drop_jobs(struct msigi_zxz *z)
         z->jhead = (z->jhead + 1) % MAX_JOBS;
         z->jcount--;
         pthread_mutex_unlock(&z->mu);
+        z->job_mem -= j->mem;
         job_free(j);
     }
 }
@@ -197,6 +204,8 @@ static lzma_ret deliver(struct msigi_zxz *z, uint8_t *out, size_t *out_pos, size
             return j->ret;
         lzma_ret r = lzma_index_hash_append(z->ih, lzma_block_unpadded_size(&j->block),
                                             j->block.uncompressed_size);
+        z->job_mem -= j->mem;
+        z->progress = 1;
         pthread_mutex_lock(&z->mu);
         z->jhead = (z->jhead + 1) % MAX_JOBS;
         z->jcount--;
@@ -209,8 +218,24 @@ static lzma_ret deliver(struct msigi_zxz *z, uint8_t *out, size_t *out_pos, size
     return LZMA_OK;
 }
 
+/* Whether the block whose header is in z->block can go to a worker, and the memory its
+ * job would hold: both sizes known, the output at most MSIGI_ZXZ_JOB_MAX, the input within
+ * what that output can take compressed, and room among the jobs. */
+static int job_fits(struct msigi_zxz *z, uint64_t memusage, uint64_t *mem)
+{
+    const lzma_block *b = &z->block;
+    if (z->nworkers == 0 || z->jcount >= z->max_jobs || b->compressed_size == LZMA_VLI_UNKNOWN ||
+        b->uncompressed_size == LZMA_VLI_UNKNOWN || b->uncompressed_size > MSIGI_ZXZ_JOB_MAX)
+        return 0;
+    lzma_vli total = lzma_block_total_size(b);
+    if (total == 0 || total - b->header_size > lzma_block_buffer_bound(b->uncompressed_size))
+        return 0;
+    *mem = (total - b->header_size) + b->uncompressed_size + memusage;
+    return z->job_mem + *mem <= JOBS_MEMLIMIT;
+}
+
 /* A job for the block whose header is in z->block (filters in z->filters). */
-static lzma_ret job_new(struct msigi_zxz *z)
+static lzma_ret job_new(struct msigi_zxz *z, uint64_t mem)
 {
     struct job *j = msigi_calloc(1, sizeof(*j));
     if (!j)
@@ -229,6 +254,8 @@ static lzma_ret job_new(struct msigi_zxz *z)
         return r;
     }
     j->state = J_COLLECT;
+    j->mem = mem;
+    z->job_mem += mem;
     z->jobs_made++;
     pthread_mutex_lock(&z->mu);
     z->jobs[(z->jhead + z->jcount) % MAX_JOBS] = j;
@@ -304,15 +331,13 @@ static lzma_ret st_block_init(struct msigi_zxz *z)
         r = LZMA_OPTIONS_ERROR;
     } else {
         z->memusage = memusage;
+        uint64_t mem = 0;
         if (memusage > z->memlimit) {
             r = LZMA_MEMLIMIT_ERROR;
-        } else if (z->nworkers > 0 && z->block.compressed_size != LZMA_VLI_UNKNOWN &&
-                   z->block.uncompressed_size != LZMA_VLI_UNKNOWN &&
-                   z->block.uncompressed_size <= MSIGI_ZXZ_JOB_MAX &&
-                   lzma_block_total_size(&z->block) != 0 && z->jcount < z->max_jobs) {
-            r = job_new(z);
+        } else if (job_fits(z, memusage, &mem) && job_new(z, mem) == LZMA_OK) {
             z->seq = SEQ_BLOCK_COLLECT;
         } else {
+            /* In place (also when a job could not be made: the result is the same). */
             z->seq = SEQ_BLOCK_START;
             return LZMA_OK; /* the filters stay for the in-place decoder */
         }
@@ -549,6 +574,7 @@ lzma_ret msigi_zxz_code(struct msigi_zxz *z, const uint8_t *in, size_t *in_pos, 
     if (z->seq == SEQ_ERROR)
         return LZMA_PROG_ERROR;
     size_t in0 = *in_pos, out0 = *out_pos;
+    z->progress = 0;
     lzma_ret r = walk(z, in, in_pos, in_size, out, out_pos, out_size, finish);
     if (r != LZMA_OK && r != LZMA_STREAM_END) {
         z->seq = SEQ_ERROR;
@@ -556,7 +582,7 @@ lzma_ret msigi_zxz_code(struct msigi_zxz *z, const uint8_t *in, size_t *in_pos, 
         return r;
     }
     /* As lzma_code: no progress twice in a row is LZMA_BUF_ERROR. */
-    if (r == LZMA_OK && *in_pos == in0 && *out_pos == out0) {
+    if (r == LZMA_OK && *in_pos == in0 && *out_pos == out0 && !z->progress) {
         if (z->allow_buf_error)
             return LZMA_BUF_ERROR;
         z->allow_buf_error = 1;
