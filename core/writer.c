@@ -11,7 +11,6 @@
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include "ctx.h"
 #include "fileio.h"
 #include "hdrbuild.h"
+#include "names.h"
 #include "signer.h"
 #include "wstate.h"
 #include "zstream.h"
@@ -270,9 +270,9 @@ static const char *base_of(const char *path)
 
 /* ---------------------------------------------------------------- validation */
 
-static int check_basename(struct wstate *s, const regex_t *re, const char *base)
+static int check_basename(struct wstate *s, const char *base)
 {
-    if (regexec(re, base, 0, NULL, 0) != 0)
+    if (!msigi_name_payload_ok(base))
         return msigi_err(s->ctx, MSIG_E_INVALID,
                          "Payload: data file %s contains forbidden characters. Only letters, "
                          "digits and characters in the set \".,_-\" are allowed",
@@ -280,15 +280,14 @@ static int check_basename(struct wstate *s, const regex_t *re, const char *base)
     return 0;
 }
 
-static int add_payloads(struct wstate *s, const struct msigi_strv *paths, int augment,
-                        const regex_t *re)
+static int add_payloads(struct wstate *s, const struct msigi_strv *paths, int augment)
 {
     for (size_t i = 0; i < paths->n; i++) {
         struct payload *p = &s->pl[s->npl];
         p->path = paths->v[i];
         p->base = base_of(p->path);
         p->augment = augment;
-        int rc = check_basename(s, re, p->base);
+        int rc = check_basename(s, p->base);
         if (rc != 0)
             return rc;
         for (size_t j = 0; j < s->npl; j++)
@@ -301,32 +300,23 @@ static int add_payloads(struct wstate *s, const struct msigi_strv *paths, int au
     return 0;
 }
 
-static const char *const SCRIPT_STATES[] = { "ArtifactInstall",        "ArtifactReboot",
-                                             "ArtifactCommit",         "ArtifactRollback",
-                                             "ArtifactRollbackReboot", "ArtifactFailure" };
-
-/* One script file: the name rules of mender-artifact's Scripts.Add (unanchored match,
- * state taken from the first group), duplicates refused. */
-static int add_script_file(struct wstate *s, const regex_t *re, const char *path)
+/* One script file: the name rule (names.h), duplicates refused. */
+static int add_script_file(struct wstate *s, const char *path)
 {
     const char *base = base_of(path);
-    regmatch_t m[2];
-    if (regexec(re, base, 2, m, 0) != 0)
+    const char *state = NULL;
+    size_t slen = 0;
+    int verdict = msigi_name_script(base, &state, &slen);
+    if (verdict == MSIGI_SCRIPT_BAD_NAME)
         return msigi_err(s->ctx, MSIG_E_INVALID,
                          "Invalid script name: \"%s\". Scripts must have a name on the form: "
                          "<STATE_NAME>_<ACTION>_<ORDERING_NUMBER>_<OPTIONAL_DESCRIPTION>. "
                          "For example: 'Download_Enter_05_wifi-driver' is a valid script "
                          "name.",
                          base);
-    size_t slen = (size_t)(m[1].rm_eo - m[1].rm_so);
-    int known = 0;
-    for (size_t i = 0; i < sizeof(SCRIPT_STATES) / sizeof(SCRIPT_STATES[0]); i++)
-        if (strlen(SCRIPT_STATES[i]) == slen &&
-            memcmp(SCRIPT_STATES[i], base + m[1].rm_so, slen) == 0)
-            known = 1;
-    if (!known)
+    if (verdict == MSIGI_SCRIPT_BAD_STATE)
         return msigi_err(s->ctx, MSIG_E_INVALID, "Unsupported script state: %.*s (script %s)",
-                         (int)slen, base + m[1].rm_so, path);
+                         (int)slen, state, path);
     for (size_t i = 0; i < s->nsc; i++)
         if (strcmp(s->sc[i].base, base) == 0)
             return msigi_err(s->ctx, MSIG_E_INVALID, "Script already exists: %s", base);
@@ -347,7 +337,7 @@ static int cmp_cstr(const void *a, const void *b)
 }
 
 /* A script argument: a file, or a directory whose regular files are added in name order. */
-static int add_script_arg(struct wstate *s, const regex_t *re, const char *arg)
+static int add_script_arg(struct wstate *s, const char *arg)
 {
     int rc = 0;
     struct stat st;
@@ -358,7 +348,7 @@ static int add_script_arg(struct wstate *s, const regex_t *re, const char *arg)
         return msigi_err(s->ctx, MSIG_E_IO, "cannot read state script %s: %s", arg,
                          strerror(errno));
     if (!S_ISDIR(st.st_mode))
-        return add_script_file(s, re, arg);
+        return add_script_file(s, arg);
     if (!(d = opendir(arg))) {
         rc = msigi_err(s->ctx, MSIG_E_IO, "cannot read script directory %s: %s", arg,
                        strerror(errno));
@@ -389,7 +379,7 @@ static int add_script_arg(struct wstate *s, const regex_t *re, const char *arg)
         }
         if (!S_ISREG(st.st_mode))
             continue;
-        if ((rc = add_script_file(s, re, full)) != 0)
+        if ((rc = add_script_file(s, full)) != 0)
             goto out;
     }
 out:
@@ -431,8 +421,6 @@ static int validate(struct wstate *s)
     struct msig_writer *w = s->w;
     struct msig_ctx *ctx = s->ctx;
     int rc;
-    regex_t base_re, script_re;
-    int base_ok = 0, script_ok = 0;
 
     if (!w->name || !*w->name)
         return msigi_err(ctx, MSIG_E_INVALID, "artifact name is required");
@@ -484,24 +472,18 @@ static int validate(struct wstate *s)
     if ((rc = parse_epoch(s)) != 0)
         return rc;
 
-    if (regcomp(&base_re, "^[-0-9A-Za-z_.,]+$", REG_EXTENDED | REG_NOSUB) != 0 || !(base_ok = 1) ||
-        regcomp(&script_re, "([A-Za-z]+)_(Enter|Leave|Error)_[0-9][0-9]", REG_EXTENDED) != 0) {
-        rc = msigi_err(ctx, MSIG_E_FAILED, "cannot compile a name pattern");
-        goto out;
-    }
-    script_ok = 1;
     s->pl = msigi_calloc(w->files.n + w->aug_files.n + 1, sizeof(*s->pl));
     if (!s->pl) {
         rc = msigi_err(ctx, MSIG_E_NOMEM, "out of memory");
         goto out;
     }
-    if ((rc = add_payloads(s, &w->files, 0, &base_re)) != 0)
+    if ((rc = add_payloads(s, &w->files, 0)) != 0)
         goto out;
     s->nmain = s->npl;
-    if ((rc = add_payloads(s, &w->aug_files, 1, &base_re)) != 0)
+    if ((rc = add_payloads(s, &w->aug_files, 1)) != 0)
         goto out;
     for (size_t i = 0; i < w->scripts.n; i++)
-        if ((rc = add_script_arg(s, &script_re, w->scripts.v[i])) != 0)
+        if ((rc = add_script_arg(s, w->scripts.v[i])) != 0)
             goto out;
     if (w->meta_path &&
         (rc = msigi_hdr_meta_data_file(ctx, w->meta_path, &s->meta, &s->meta_len)) != 0)
@@ -511,10 +493,6 @@ static int validate(struct wstate *s)
         goto out;
     rc = 0;
 out:
-    if (base_ok)
-        regfree(&base_re);
-    if (script_ok)
-        regfree(&script_re);
     return rc;
 }
 

@@ -1,13 +1,5 @@
-/* zstream.h -- streaming compression and decompression for artifact entries
- * (decoding gzip through ISA-L igzip, xz through liblzma, zstd through libzstd, or none;
- * the encoders are in zenc.h).
- *
- * Decoders pull compressed bytes from a source callback and hand out decompressed bytes.
- * They are strict: a corrupt stream, a bad gzip/xz/zstd integrity check (CRC32 and ISIZE
- * for gzip, the xz check, the zstd checksum when present), a truncated stream, or any bytes
- * after the end of the compressed stream are errors (MSIG_E_FORMAT, with a message that
- * names `what` and the problem). Concatenated gzip members are accepted.
- */
+/* zstream.h -- the compression names and families of artifact entries. The encoders are in
+ * zenc.h (compression), the decoders in zdec.h (decompression). */
 #ifndef MSIG_ZSTREAM_H
 #define MSIG_ZSTREAM_H
 
@@ -15,8 +7,6 @@
 #include <stdint.h>
 
 #include <msig/msig.h>
-
-#include "zenc.h" /* the encoders */
 
 /* Compression families, from the MSIG_COMPRESS_* ids (all zstd levels are one family). */
 #define MSIGI_Z_NONE 0
@@ -35,16 +25,5 @@ int msigi_z_family_from_name(const char *name, size_t *base_len);
 int msigi_z_compression_from_name(struct msig_ctx *ctx, const char *name, int *compression);
 /* The mender-artifact id of an MSIG_COMPRESS_* value ("gzip", "zstd_fast", ...), or NULL. */
 const char *msigi_z_compression_name(int compression);
-
-struct msigi_zdec;
-/* what: a name for messages, e.g. "data/0000.tar.gz". */
-int msigi_zdec_new(struct msig_ctx *ctx, int family, msig_read_fn *src, void *src_user,
-                   const char *what, struct msigi_zdec **out);
-/* Returns bytes produced (> 0), 0 at the clean end of the stream, or -1 on error with the
- * context error set (MSIG_E_FORMAT for bad data, MSIG_E_IO when the source failed). */
-msig_ssize msigi_zdec_read(struct msigi_zdec *d, void *buf, size_t len);
-/* The code of the last error (MSIG_E_FORMAT, MSIG_E_IO, MSIG_E_NOMEM), or 0. */
-int msigi_zdec_error(const struct msigi_zdec *d);
-void msigi_zdec_free(struct msigi_zdec *d);
 
 #endif

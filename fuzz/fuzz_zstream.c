@@ -11,7 +11,8 @@
 
 #include "ctx.h"
 #include "fuzz.h"
-#include "zstream.h"
+#include "zdec.h"
+#include "zenc.h"
 
 #define OUT_CAP ((uint64_t)64 << 20) /* decoded bytes read per input at most */
 

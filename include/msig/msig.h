@@ -301,7 +301,9 @@ MSIG_API void msig_reader_set_pubkeys(struct msig_reader *r, const struct msig_p
 #define MSIG_READ_F_NO_AUGMENT (1u << 0)
 MSIG_API void msig_reader_set_flags(struct msig_reader *r, uint32_t flags);
 /* Receives payload files and scripts while they are read and checked. A file's checksum is
- * only known good when its end event arrives. */
+ * only known good when its end event arrives. The handler (like the progress callback) is
+ * called from the thread that called msig_reader_read_*, in stream order, whatever
+ * msig_ctx_threads says. */
 MSIG_API void msig_reader_set_file_handler(struct msig_reader *r, msig_file_fn *fn, void *user);
 
 /* Reads and checks a whole artifact: structure, every checksum, and the signature when
@@ -313,6 +315,10 @@ MSIG_API MSIG_WUR int msig_reader_read_path(struct msig_reader *r, const char *p
                                             struct msig_artifact **art);
 MSIG_API MSIG_WUR int msig_reader_read_fd(struct msig_reader *r, int fd, const char *name,
                                           struct msig_artifact **art);
+/* With msig_ctx_threads > 1 the reader decompresses on a worker thread, and fn is then called
+ * from that thread (never from two threads at once). read_fd reads a regular file ahead of
+ * use on a worker thread; other descriptors are read as they are needed. Results, messages
+ * and callbacks are the same for every thread count. */
 MSIG_API MSIG_WUR int msig_reader_read_cb(struct msig_reader *r, msig_read_fn *fn, void *user,
                                           const char *name, struct msig_artifact **art);
 

@@ -12,6 +12,8 @@
 #include "ctx.h"
 #include "tap.h"
 #include "pgzip.h"
+#include "zdec.h"
+#include "zenc.h"
 #include "zstream.h"
 
 #define MiB (1024u * 1024u)
