@@ -17,14 +17,20 @@ if [ ! -d "$src/../shared/interop" ]; then
 fi
 
 status=0
-echo "== ctest"
-(cd "$build" && ctest --output-on-failure -j"$jobs") || { echo "test.sh: ctest reported failures" >&2; status=1; }
-
+# The suite runs once here, under prove; CTest must know the same tests (it runs them under
+# the sanitizers below, and for a developer: cd build && ctest).
 echo "== prove"
 "$src/tests/run-prove" "$build" -j"$jobs" || { echo "test.sh: prove reported failures" >&2; status=1; }
 
-# The minimal configuration a verify-only embedder builds: every optional plugin OFF. Its
-# libmsig must link and pass the core tests without p11-kit, libcurl or libext2fs.
+echo "== ctest knows the tests prove ran"
+ctest_list=$(cd "$build" && ctest -N | sed -n 's/^ *Test *#[0-9]*: //p' | sort)
+prove_list=$(MSIG_PROVE_LIST=1 "$src/tests/run-prove" "$build" | sort)
+if [ -z "$ctest_list" ] || [ "$ctest_list" != "$prove_list" ]; then
+  echo "test.sh: CTest and prove list different tests:" >&2
+  diff <(echo "$ctest_list") <(echo "$prove_list") | sed -n 's/^[<>]/  &/p' >&2
+  status=1
+fi
+
 echo "== minimal configuration (every optional plugin OFF)"
 min=$build-minimal
 if MSIG_CMAKE_ARGS="-DMSIG_PLUGIN_KMS=OFF -DMSIG_PLUGIN_PKCS11=OFF -DMSIG_PLUGIN_OSSL=OFF --no-warn-unused-cli" \
