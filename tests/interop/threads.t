@@ -3,7 +3,8 @@
 # --threads 1, 2, 3 and 8, every compression gives the same bytes (the whole artifact with
 # SOURCE_DATE_EPOCH, the compressed header and data entries without it), on a payload that
 # spans several gzip members, xz blocks and zstd jobs. mender-artifact 3.9.0 validates and
-# reads the multi-member gzip and the multi-block xz output; msig validates every output.
+# reads the multi-member gzip and the multi-block xz output, and libarchive's filters (the Mender
+# C++ client's reader) decode them whole; msig validates every output.
 . "$(dirname "$0")/../lib.sh"
 need tar xz zstd python3 cmp
 if [ ! -x "$MSIG" ]; then skip "msig CLI not built ($MSIG)" "msig CLI exists"; done_testing; fi
@@ -77,6 +78,17 @@ ok $? "xz -t accepts the block-split xz data"
 # The data decompresses to a tar of the payload, whatever tool reads it.
 tar -xOzf "$TMPD/g/data/0000.tar.gz" rootfs.img | cmp -s - "$P/rootfs.img"
 ok $? "gzip -d of the multi-member data gives the payload"
+# libarchive's own filters, which the Mender C++ client reads artifacts through.
+LACAT=$MSIG_BUILD_DIR/tests/lacat
+[ -x "$LACAT" ] || bail "lacat is not built ($LACAT)"
+"$LACAT" "$TMPD/g/data/0000.tar.gz" rootfs.img | cmp -s - "$P/rootfs.img"
+ok $? "libarchive's gzip filter reads the multi-member data whole"
+"$LACAT" "$TMPD/x/data/0000.tar.xz" rootfs.img | cmp -s - "$P/rootfs.img"
+ok $? "libarchive's xz filter reads the multi-block data whole"
+head -c $(($(stat -c %s "$TMPD/g/data/0000.tar.gz") / 2)) "$TMPD/g/data/0000.tar.gz" >"$TMPD/cut.tar.gz"
+"$LACAT" "$TMPD/cut.tar.gz" rootfs.img >/dev/null 2>"$TMPD/lacat.err"
+ok "$([ $? -ne 0 ] && echo 0 || echo 1)" "lacat fails on a cut gzip stream (the checks above can fail)"
+like "$(cat "$TMPD/lacat.err")" "lacat: $TMPD/cut.tar.gz:" "and says so"
 
 if command -v "$MA" >/dev/null 2>&1; then
   for comp in gzip lzma none; do
