@@ -194,10 +194,6 @@ for p in little big; do
     measure "mem-$p-validate-$k" "$MSIG" validate "mem-$p-$k.mender"
   done
   measure "mem-$p-read" "$MSIG" read "mem-$p-gzip.mender"
-  # The same write without the external signer plugins the CLI loads at start (p11-kit,
-  # libcurl, ... take about 4.5 MiB): what the write itself needs.
-  measure "mem-$p-noplugins-write-gzip" env MSIG_PLUGIN_PATH=/nonexistent "$MSIG" write rootfs-image \
-    -t bench-dev -n bench-1 -f "$p.img" --compression gzip -o "mem-$p-np.mender"
   measure "mem-$p-ma-write-gzip" "$MA" write rootfs-image -t bench-dev -n bench-1 -f "$p.img" \
     --compression gzip -o "mem-$p-ma.mender"
   measure "mem-$p-ma-validate-gzip" "$MA" validate "mem-$p-ma.mender"
@@ -251,7 +247,7 @@ done
   done
   echo
   echo "peak RSS MiB, 16 MiB payload -> $BIG_MIB MiB payload (flat = streaming):"
-  for k in write-gzip noplugins-write-gzip validate-gzip write-none validate-none write-zstd_fast validate-zstd_fast read ma-write-gzip ma-validate-gzip; do
+  for k in write-gzip validate-gzip write-none validate-none write-zstd_fast validate-zstd_fast read ma-write-gzip ma-validate-gzip; do
     printf '  %-20s %7s -> %7s\n' "$k" "$(awk -v k="$(f "mem-little-$k" 4)" 'BEGIN { printf "%.1f", k / 1024 }')" \
       "$(awk -v k="$(f "mem-big-$k" 4)" 'BEGIN { printf "%.1f", k / 1024 }')"
   done

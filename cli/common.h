@@ -20,14 +20,17 @@
 
 struct cli {
     struct msig_ctx *ctx;
-    const char *compression;         /* global --compression, or NULL */
-    const char *prog;                /* "msig" */
-    const char *passphrase_file;     /* --passphrase-file of the command, for the PIN callback */
-    char *env_passphrase;            /* MSIG_KEY_PASSPHRASE, read once and removed from the
+    const char *compression;      /* global --compression, or NULL */
+    const char *prog;             /* "msig" */
+    const char *passphrase_file;  /* --passphrase-file of the command, for the PIN callback */
+    char *env_passphrase;         /* MSIG_KEY_PASSPHRASE, read once and removed from the
                                  environment (pin.c); wiped at exit */
-    int log_level;                   /* highest MSIG_LOG_* shown (MSIG_LOG_LEVEL) */
-    struct msig_key *rebuild_key;    /* an editing command's open signing key, which write
+    int log_level;                /* highest MSIG_LOG_* shown (MSIG_LOG_LEVEL) */
+    struct msig_key *rebuild_key; /* an editing command's open signing key, which write
                                         signs with when it has no key flag (borrowed) */
+    const char **plugin_files;    /* --plugin FILE..., loaded with the directory scan */
+    size_t nplugin_files;
+    int plugins_loaded;              /* cli_load_plugins ran */
     int progress_on, progress_drawn; /* progress.c */
     double progress_start, progress_last, progress_delay;
 };
@@ -170,6 +173,14 @@ int keyopts_open_verify(struct cli *cli, struct keyopts *k, struct msig_pubkeys 
 void keyopts_close_opened(struct opened_keys *opened);
 /* Is the scheme of spec ("scheme:rest") served by a loaded plugin? */
 int cli_scheme_served(struct cli *cli, const char *spec);
+/* Loads the external plugins (the directory scan, then the --plugin files) the first time a
+ * command needs one: a key spec with a scheme, msig plugins, msig keys, --plugin-param.
+ * Commands that open no plugin key never load p11-kit, libcurl and the rest. 0, or
+ * EXIT_FAIL after saying why (a --plugin file that cannot be loaded). */
+int cli_load_plugins(struct cli *cli);
+/* Whether a key spec may name an external plugin's key: "scheme:..." other than "file:"
+ * (a path, with no ':' before its first '/', is the built-in file plugin's). */
+int cli_spec_needs_plugins(const char *spec);
 
 /* s with control characters escaped as \xNN, for text that came from a plugin. */
 const char *cli_safe(const char *s, char *buf, size_t cap);

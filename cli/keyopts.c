@@ -107,6 +107,8 @@ int keyopts_too_many(const struct keyopts *k)
 
 int cli_scheme_served(struct cli *cli, const char *spec)
 {
+    if (cli_spec_needs_plugins(spec) && cli_load_plugins(cli) != 0)
+        return 0;
     size_t n = msig_ctx_plugin_count(cli->ctx);
     size_t len = strcspn(spec, ":");
     if (spec[len] != ':')
@@ -166,6 +168,8 @@ static int apply_providers(struct cli *cli, struct keyopts *k)
 
 static int open_one(struct cli *cli, const struct keysrc *s, struct msig_key **key)
 {
+    if (cli_spec_needs_plugins(s->spec) && cli_load_plugins(cli) != 0)
+        return EXIT_FAIL;
     int rc = msig_key_open(cli->ctx, s->spec, cli_open_flags(), key);
     if (rc != 0) {
         *key = NULL;

@@ -77,6 +77,8 @@ int cmd_keys(struct cli *cli, int argc, char **argv)
         return usage(stderr);
     }
     size_t count = 0;
+    if (cli_load_plugins(cli) != 0)
+        return EXIT_FAIL;
     int rc = msig_key_list(cli->ctx, spec, cli_open_flags(), print_entry, &count);
     if (rc != 0) {
         cli_report(cli, rc, spec);

@@ -69,8 +69,8 @@ static int set_params(struct cli *cli, const struct strlist *params)
     return 0;
 }
 
-/* The context: callbacks, plugins (directory scan, then --plugin files), parameters from
- * the environment, then from --plugin-param. */
+/* The context: callbacks, the plugins to load (cli_load_plugins), parameters from the
+ * environment, then from --plugin-param. */
 static int setup(struct cli *cli, const struct strlist *plugins, const struct strlist *params)
 {
     int rc = msig_ctx_new(&cli->ctx);
@@ -81,16 +81,12 @@ static int setup(struct cli *cli, const struct strlist *plugins, const struct st
     msig_ctx_set_log(cli->ctx, cli_log, cli);
     cli_progress_init(cli);
     msig_ctx_set_pin_callback(cli->ctx, cli_pin, cli);
-    rc = msig_ctx_enable_plugins(cli->ctx, NULL);
-    if (rc != 0)
-        fprintf(stderr, "warning: %s\n", cli_message(cli, rc, "external plugins"));
-    for (size_t c = 0; c < plugins->n; c++) {
-        rc = msig_ctx_load_plugin(cli->ctx, plugins->v[c]);
-        if (rc != 0) {
-            cli_report(cli, rc, plugins->v[c]);
-            return EXIT_FAIL;
-        }
-    }
+    cli->plugin_files = plugins->v;
+    cli->nplugin_files = plugins->n;
+    /* --plugin-param is checked against the plugins, and a --plugin file that does not load
+     * is an error at once; otherwise plugins load when a command first needs one. */
+    if ((plugins->n > 0 || params->n > 0) && cli_load_plugins(cli) != 0)
+        return EXIT_FAIL;
     rc = cli_env_params(cli);
     return rc != 0 ? rc : set_params(cli, params);
 }

@@ -1,5 +1,6 @@
-/* plugins.c -- msig plugins: lists the signer plugins known to the context, and the files
- * the directory scan refused. */
+/* plugins.c -- loading the external plugins when a command first needs one, and msig
+ * plugins: lists the signer plugins known to the context, and the files the directory scan
+ * refused. */
 #include "common.h"
 
 #include <stdio.h>
@@ -24,6 +25,30 @@ static void print_plugin(const struct msig_plugin_info *info)
     printf("  lists keys: %s\n", info->can_list ? "yes (msig keys SPEC)" : "no");
 }
 
+int cli_load_plugins(struct cli *cli)
+{
+    if (cli->plugins_loaded)
+        return 0;
+    cli->plugins_loaded = 1;
+    int rc = msig_ctx_enable_plugins(cli->ctx, NULL);
+    if (rc != 0)
+        fprintf(stderr, "warning: %s\n", cli_message(cli, rc, "external plugins"));
+    for (size_t c = 0; c < cli->nplugin_files; c++) {
+        rc = msig_ctx_load_plugin(cli->ctx, cli->plugin_files[c]);
+        if (rc != 0) {
+            cli_report(cli, rc, cli->plugin_files[c]);
+            return EXIT_FAIL;
+        }
+    }
+    return 0;
+}
+
+int cli_spec_needs_plugins(const char *spec)
+{
+    size_t n = strcspn(spec, ":/");
+    return spec[n] == ':' && !(n == 4 && strncmp(spec, "file", 4) == 0);
+}
+
 int cmd_plugins(struct cli *cli, int argc, char **argv)
 {
     if (argc > 1) {
@@ -37,6 +62,8 @@ int cmd_plugins(struct cli *cli, int argc, char **argv)
         }
         return cli_usage_error("plugins: unexpected argument '%s'", argv[1]);
     }
+    if (cli_load_plugins(cli) != 0)
+        return EXIT_FAIL;
     size_t n = msig_ctx_plugin_count(cli->ctx);
     for (size_t i = 0; i < n; i++) {
         struct msig_plugin_info info;

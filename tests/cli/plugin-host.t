@@ -4,7 +4,7 @@
 # MSIG_KEY_PASSPHRASE, never a prompt without a terminal), --plugin-param checked against
 # the declared names, a plugin found by the scan and given with --plugin loaded once,
 # validate/read with -k scheme:rest, plugin text escaped, MSIG_LOG_LEVEL, codes a plugin may
-# not return, and `msig keys`. Uses the fixture plugins fx-v11 and fx-wrongmajor.
+# not return, `msig keys`, and that plugins load only when a command needs one. Uses the fixture plugins fx-v11 and fx-wrongmajor.
 . "$(dirname "$0")/../lib.sh"
 
 if [ ! -x "$MSIG" ]; then skip "msig CLI not built ($MSIG)" "msig CLI exists"; done_testing; fi
@@ -141,4 +141,18 @@ is "$rc" 1 "keys of a public key file: exit 1"
 like "$err" "the file holds a public key" "keys of a public key file: says why"
 
 is "$(sha256sum <"$W/a.mender")" "$sum_a" "input never changed"
+# --- plugins load when a command first needs one (LD_DEBUG shows what the loader maps)
+loads() { LD_DEBUG=files "$@" 2>&1 >/dev/null | grep -c 'calling init: .*msig-fx-v11.so'; }
+is "$(loads "$MSIG" validate "$W/a.mender")" 0 "validate without a key loads no plugin"
+is "$(loads "$MSIG" validate -k "$K/p256-public.pem" "$W/a.mender")" 0 "validate -k a public key file loads no plugin"
+is "$(loads "$MSIG" write rootfs-image -f "$W/pin.txt" -n r -t d -o "$W/lazy.mender")" 0 \
+  "write without a key loads no plugin"
+is "$(loads "$MSIG" sign -k "$K/p256-private-trad.pem" -o "$W/lazy.mender" "$W/a.mender")" 0 \
+  "sign with a key file loads no plugin"
+rm -f "$W/lazy.mender"
+is "$(loads "$MSIG" sign -k "$SPEC" --passphrase-file "$W/pin.txt" -o "$W/lazy.mender" "$W/a.mender")" 1 \
+  "sign with a plugin key spec loads the plugins (once)"
+rm -f "$W/lazy.mender"
+is "$(loads "$MSIG" plugins)" 1 "msig plugins loads them"
+is "$(loads "$MSIG" --plugin-param fx.x=1 validate "$W/a.mender")" 1 "--plugin-param loads them (to check the name)"
 done_testing
