@@ -274,11 +274,11 @@ int msigi_pgz_new(struct msig_ctx *ctx, int level, int threads, msig_write_fn *s
     p->sink = sink;
     p->sink_user = sink_user;
     p->nworkers = threads > 1 ? threads : 0;
-    /* Two chunks per worker, the one being filled and one finished waiting for its turn:
-     * a worker seldom waits for the caller to write out an older chunk. With 2 threads
-     * (taskset -c 0,1, a 256 MiB ext4 image) threads + 1 slots gave 1.17 s, these 6 give
-     * 1.00 s; 8 gave no more. Each slot is about 1 MiB (input and output). */
-    p->nslots = threads > 1 ? 2 * (size_t)threads + 2 : 1;
+    /* Two chunks per worker and the one being filled: a worker seldom waits for the caller
+     * to write out an older chunk. With 2 threads (taskset -c 0,1, a 256 MiB ext4 image)
+     * threads + 1 slots took 1.17 s, threads + 2 1.10 s, these 5 1.02 s, 6 1.00 s; each
+     * slot is about 1 MiB (input and output), and 5 keep the write below 16 MiB. */
+    p->nslots = threads > 1 ? 2 * (size_t)threads + 1 : 1;
     if (!(p->slots = msigi_calloc(p->nslots, sizeof(*p->slots))))
         goto nomem;
     if (p->nworkers == 0) {
