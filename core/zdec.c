@@ -37,11 +37,15 @@ struct msigi_zdec {
      * that straddles two source reads. */
     uint8_t hist[8];
     size_t hist_len;
-    unsigned long members;    /* gzip members / zstd frames finished */
-    int in_frame;             /* zstd: inside a frame */
-    int gz_between;           /* gzip: a member ended, the next has not started */
-    int gz_magic_seen;        /* gzip: magic bytes of the current member checked (0-2) */
-    struct inflate_state *gz; /* ISA-L inflate, gzip wrapper (header, CRC32, ISIZE) */
+    unsigned long members; /* gzip members / zstd frames finished */
+    int in_frame;          /* zstd: inside a frame */
+    int gz_between;        /* gzip: a member ended, the next has not started */
+    int gz_magic_seen;     /* gzip: magic bytes of the current member checked (0-2) */
+    int gz_in_header;      /* gzip: the header of the current member is being read */
+    /* The header being read; kept across calls because ISA-L keeps the flag byte of a
+     * header that arrives in pieces in it (isal_inflate's own copy is not kept). */
+    struct isal_gzip_header gz_hdr;
+    struct inflate_state *gz; /* ISA-L inflate: CRC32 and ISIZE of the trailer */
     struct msigi_zxz *xz;     /* xz: the block walk (zxz.h) */
     lzma_ret xz_held;         /* an xz error due after the output made before it */
     /* xz: a source failure held back until the decoder has handed out all it can make of
@@ -123,13 +127,15 @@ static msig_ssize dec_none(struct msigi_zdec *d, uint8_t *buf, size_t len)
     return n;
 }
 
-/* Starts the ISA-L decoder on a gzip member: it parses the header itself and checks the
- * CRC32 and ISIZE of the trailer. */
+/* Starts the ISA-L decoder on a gzip member: dec_gzip_header reads the header, then ISA-L
+ * inflates and checks the CRC32 and ISIZE of the trailer. */
 static void dec_gzip_start(struct msigi_zdec *d)
 {
     isal_inflate_init(d->gz);
-    d->gz->crc_flag = ISAL_GZIP;
+    d->gz->crc_flag = ISAL_GZIP_NO_HDR_VER;
+    isal_gzip_header_init(&d->gz_hdr);
     d->gz_magic_seen = 0;
+    d->gz_in_header = 1;
 }
 
 static const char *isal_inflate_error_name(int r)
@@ -148,6 +154,74 @@ static const char *isal_inflate_error_name(int r)
     default:
         return "unknown error";
     }
+}
+
+static int dec_gzip_not_member(struct msigi_zdec *d)
+{
+    return dec_fail(d, MSIG_E_FORMAT,
+                    d->members ? "%s: trailing data after the end of the gzip stream (not a gzip "
+                                 "member)"
+                               : "%s: not gzip data (bad magic bytes)",
+                    d->what);
+}
+
+/* Reads the header of a member from the buffered input. Returns 1 when it is whole, 0 when
+ * more input is needed, -1 on error. */
+static int dec_gzip_header(struct msigi_zdec *d)
+{
+    struct inflate_state *g = d->gz;
+
+    /* The magic bytes are checked here as they arrive: ISA-L would wait for a whole
+     * fixed header before it looks at them. */
+    for (size_t i = d->in_pos; d->gz_magic_seen < 2 && i < d->in_len; i++) {
+        static const uint8_t magic[2] = { 0x1f, 0x8b };
+        if (d->in[i] != magic[d->gz_magic_seen])
+            return dec_gzip_not_member(d);
+        d->gz_magic_seen++;
+    }
+    g->next_in = d->in + d->in_pos;
+    g->avail_in = (uint32_t)(d->in_len - d->in_pos);
+    int r = isal_read_gzip_header(g, &d->gz_hdr);
+    d->in_pos = (size_t)(g->next_in - d->in);
+    switch (r) {
+    case ISAL_DECOMP_OK:
+        d->gz_in_header = 0;
+        return 1;
+    case ISAL_END_INPUT:
+        if (d->src_eof && d->in_pos == d->in_len)
+            return dec_fail(d, MSIG_E_FORMAT,
+                            "unexpected end of gzip stream in %s (in the "
+                            "header of member %lu)",
+                            d->what, d->members + 1);
+        return 0;
+    case ISAL_INCORRECT_CHECKSUM:
+        return dec_fail(d, MSIG_E_FORMAT, "%s: corrupt gzip data: header CRC16 mismatch", d->what);
+    case ISAL_UNSUPPORTED_METHOD:
+        return dec_fail(d, MSIG_E_FORMAT, "%s: corrupt gzip data: unknown compression method",
+                        d->what);
+    default:
+        return dec_gzip_not_member(d);
+    }
+}
+
+/* A failed isal_inflate call: its message. used_pos: the input consumed. */
+static msig_ssize dec_gzip_fail(struct msigi_zdec *d, int r, size_t used_pos)
+{
+    struct inflate_state *g = d->gz;
+
+    if (r == ISAL_INCORRECT_CHECKSUM) {
+        /* ISA-L has read the whole trailer: CRC32 then ISIZE, the last 8 bytes used. */
+        uint32_t crc = dec_le32_before(d, used_pos, 4);
+        if (crc != g->crc)
+            return dec_fail(d, MSIG_E_FORMAT,
+                            "%s: gzip CRC32 mismatch (stored 0x%08x, computed 0x%08x)", d->what,
+                            (unsigned)crc, (unsigned)g->crc);
+        return dec_fail(d, MSIG_E_FORMAT,
+                        "%s: gzip ISIZE mismatch (stored %u, decompressed %u bytes mod 2^32)",
+                        d->what, (unsigned)dec_le32_before(d, used_pos, 0), (unsigned)g->total_out);
+    }
+    return dec_fail(d, MSIG_E_FORMAT, "%s: corrupt gzip data: %s", d->what,
+                    isal_inflate_error_name(r));
 }
 
 static msig_ssize dec_gzip(struct msigi_zdec *d, uint8_t *buf, size_t len)
@@ -170,17 +244,13 @@ static msig_ssize dec_gzip(struct msigi_zdec *d, uint8_t *buf, size_t len)
             dec_gzip_start(d);
             d->gz_between = 0;
         }
-        /* The magic bytes are checked here as they arrive: ISA-L would wait for a whole
-         * header before it looks at them. */
-        for (size_t i = d->in_pos; d->gz_magic_seen < 2 && i < d->in_len; i++) {
-            static const uint8_t magic[2] = { 0x1f, 0x8b };
-            if (d->in[i] != magic[d->gz_magic_seen])
-                return dec_fail(d, MSIG_E_FORMAT,
-                                d->members ? "%s: trailing data after the end of the gzip "
-                                             "stream (not a gzip member)"
-                                           : "%s: not gzip data (bad magic bytes)",
-                                d->what);
-            d->gz_magic_seen++;
+        if (d->gz_in_header) {
+            int h = dec_gzip_header(d);
+            if (h <= 0) {
+                if (h < 0)
+                    return -1;
+                continue;
+            }
         }
         size_t start_pos = d->in_pos;
         g->next_in = d->in + d->in_pos;
@@ -191,32 +261,8 @@ static msig_ssize dec_gzip(struct msigi_zdec *d, uint8_t *buf, size_t len)
         size_t used_pos = (size_t)(g->next_in - d->in);
         d->in_pos = used_pos;
         size_t produced = (size_t)(g->next_out - buf);
-        if (r == ISAL_INCORRECT_CHECKSUM && g->block_state != ISAL_BLOCK_FINISH &&
-            g->block_state < ISAL_BLOCK_INPUT_DONE && g->total_out == 0 && produced == 0)
-            return dec_fail(d, MSIG_E_FORMAT, "%s: corrupt gzip data: header CRC16 mismatch",
-                            d->what);
-        if (r == ISAL_INCORRECT_CHECKSUM) {
-            /* ISA-L has read the whole trailer: CRC32 then ISIZE, the last 8 bytes used. */
-            uint32_t crc = dec_le32_before(d, used_pos, 4);
-            if (crc != g->crc)
-                return dec_fail(d, MSIG_E_FORMAT,
-                                "%s: gzip CRC32 mismatch (stored 0x%08x, computed 0x%08x)", d->what,
-                                (unsigned)crc, (unsigned)g->crc);
-            return dec_fail(d, MSIG_E_FORMAT,
-                            "%s: gzip ISIZE mismatch (stored %u, decompressed %u bytes mod "
-                            "2^32)",
-                            d->what, (unsigned)dec_le32_before(d, used_pos, 0),
-                            (unsigned)g->total_out);
-        }
-        if (r == ISAL_INVALID_WRAPPER)
-            return dec_fail(d, MSIG_E_FORMAT,
-                            d->members ? "%s: trailing data after the end of the gzip stream "
-                                         "(not a gzip member)"
-                                       : "%s: not gzip data (bad magic bytes)",
-                            d->what);
         if (r < 0)
-            return dec_fail(d, MSIG_E_FORMAT, "%s: corrupt gzip data: %s", d->what,
-                            isal_inflate_error_name(r));
+            return dec_gzip_fail(d, r, used_pos);
         if (g->block_state == ISAL_BLOCK_FINISH) {
             d->members++;
             d->gz_between = 1;

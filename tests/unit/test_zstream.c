@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <isa-l/crc.h>
 #include <openssl/evp.h>
 #include <unistd.h>
 
@@ -541,10 +542,37 @@ static void test_gzip_errors(void)
     buf_add(&h, kat_gz + 10, sizeof(kat_gz) - 10);
     for (size_t step = 0; step <= 1; step++) {
         int rc = decompress(MSIGI_Z_GZIP, h.p, h.len, step, 4096, "n.gz", &plain);
-        ok(rc == 0 && plain.len == strlen(kat_text) && memcmp(plain.p, kat_text, plain.len) == 0,
-           "/zstream/gzip/header_fname/step%zu", step);
+        if (!ok(rc == 0 && plain.len == strlen(kat_text) &&
+                    memcmp(plain.p, kat_text, plain.len) == 0,
+                "/zstream/gzip/header_fname/step%zu", step))
+            diag("rc %d, %zu bytes, error: %s", rc, plain.len, msig_ctx_last_error(ctx));
         buf_free(&plain);
     }
+    /* Every optional field, with a right CRC16, fed whole and one byte at a time (ISA-L keeps
+     * the flag byte of a header that arrives in pieces only in the caller's header). */
+    h.len = 0;
+    hdr[3] = 0x1e; /* FEXTRA, FNAME, FCOMMENT, FHCRC */
+    buf_add(&h, hdr, 10);
+    buf_add(&h, "\x06\0MS\x02\0xy", 8);
+    buf_add(&h, "fox.txt", 8);
+    buf_add(&h, "a comment", 10);
+    uint32_t hcrc = crc32_gzip_refl(0, h.p, h.len);
+    uint8_t hcrc16[2] = { (uint8_t)hcrc, (uint8_t)(hcrc >> 8) };
+    buf_add(&h, hcrc16, 2);
+    size_t hdr_len = h.len;
+    buf_add(&h, kat_gz + 10, sizeof(kat_gz) - 10);
+    for (size_t step = 0; step <= 1; step++) {
+        int rc = decompress(MSIGI_Z_GZIP, h.p, h.len, step, 4096, "all.gz", &plain);
+        if (!ok(rc == 0 && plain.len == strlen(kat_text) &&
+                    memcmp(plain.p, kat_text, plain.len) == 0,
+                "/zstream/gzip/header_all/step%zu", step))
+            diag("rc %d, %zu bytes, error: %s", rc, plain.len, msig_ctx_last_error(ctx));
+        buf_free(&plain);
+    }
+    /* Cut inside the optional fields. */
+    expect_fail(MSIGI_Z_GZIP, h.p, hdr_len - 5, 1, "cut.gz", MSIG_E_FORMAT,
+                "unexpected end of gzip stream in cut.gz (in the header of member 1)",
+                "/zstream/gzip/header_cut");
     h.len = 0;
     hdr[3] = 0x02; /* FHCRC, with a CRC16 that is not the header's */
     buf_add(&h, hdr, 10);
