@@ -166,6 +166,17 @@ fails "rm of the root" "$P: /: the root directory cannot be removed" "$MSIG" rm 
 fails "a wildcard in the path" "$P: /b*: mtools reads * ? [ ] as wildcards" "$MSIG" rm "$D:/uboot/b*"
 fails "a full FAT partition" "$P: /big: the FAT filesystem is full (mcopy: Disk full)" \
   "$MSIG" cp "$TMPD/big" "$D:/uboot/big"
+# A failure after mtools wrote part of the edit: one free cluster, three directories to make
+# (mmd makes the first, then finds the filesystem full); the work copy is dropped.
+cp "$D" "$TMPD/full.sdimg"
+free=$(HOME=/dev/null mdir -i "$TMPD/full.sdimg@@$OFF" ::/ | sed -n 's/^ *\([0-9 ]*\) bytes free.*/\1/p' | tr -d ' ')
+cluster=$(($(HOME=/dev/null minfo -i "$TMPD/full.sdimg@@$OFF" :: | sed -n 's/^cluster size: \([0-9]*\) sectors.*/\1/p') * 512))
+head -c $((free - cluster)) /dev/zero >"$TMPD/fill"
+HOME=/dev/null mcopy -i "$TMPD/full.sdimg@@$OFF" "$TMPD/fill" ::/fill || bail "filling the FAT"
+D0=$D D=$TMPD/full.sdimg
+fails "a FAT partition that fills up during install -d" \
+  "$D partition 1: /a/b: the FAT filesystem is full (mmd: Disk full)" "$MSIG" install -d "$D:/uboot/a/b/c"
+D=$D0
 for t in "cat $D:/uboot/nope" "cp $TMPD/f $D:/uboot/nodir/sub/f" "cp $TMPD/big $D:/uboot/big" "rm $D:/uboot/nope"; do
   run mender-artifact $t
   is "$rc" 1 "mender-artifact $t: exit 1 too"
