@@ -268,7 +268,10 @@ static int run_child(struct fatfs *x, char *const argv[], struct run *r)
         goto pipes;
     }
     rc = posix_spawn_file_actions_init(&fa);
-    if (rc == 0 && (rc = spawn_actions(&fa, r, ep[1], op[1])) == 0)
+    if (rc != 0)
+        goto pipes;
+    rc = spawn_actions(&fa, r, ep[1], op[1]);
+    if (rc == 0)
         rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, x->env);
     posix_spawn_file_actions_destroy(&fa);
 pipes:
