@@ -37,6 +37,7 @@ int cmd_cat(struct cli *cli, int argc, char **argv)
     char file[PATH_MAX], inner[4096];
     const char *path;
     size_t n = 0;
+    uint32_t mode;
     int opt, status;
 
     optind = 0;
@@ -59,10 +60,8 @@ int cmd_cat(struct cli *cli, int argc, char **argv)
     status = target_open(cli, "cat", file, &o, &t);
     if (status == 0)
         status = target_fs(&t, path, 0, fs, &n, inner, sizeof(inner));
-    if (status == 0 && extfs_read_file(fs[0], inner, STDOUT_FILENO, NULL) != 0) {
-        fprintf(stderr, "msig cat: %s\n", extfs_error(fs[0]));
-        status = EXIT_FAIL;
-    }
+    if (status == 0)
+        status = target_read(&t, fs, n, inner, STDOUT_FILENO, &mode);
     target_fs_close(&t, fs, n, 0);
     target_close(&t);
     return status;

@@ -119,10 +119,8 @@ static int copy_out(struct cli *cli, const struct target_opts *o, const char *sr
         status = EXIT_FAIL;
     }
     if (fd >= 0) {
-        if (extfs_read_file(fs[0], inner, fd, &mode) != 0) {
-            fprintf(stderr, "msig cp: %s\n", extfs_error(fs[0]));
-            status = EXIT_FAIL;
-        } else if (fchmod(fd, mode & 07777) != 0 || fsync(fd) != 0) {
+        status = target_read(&t, fs, n, inner, fd, &mode);
+        if (status == 0 && (fchmod(fd, mode & 07777) != 0 || fsync(fd) != 0)) {
             fprintf(stderr, "msig cp: writing %s: %s\n", tmp, strerror(errno));
             status = EXIT_FAIL;
         }

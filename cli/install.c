@@ -77,13 +77,7 @@ static int file_step(void *user, struct target *t, struct extfs *fs[2], size_t n
 static int dir_step(void *user, struct target *t, struct extfs *fs[2], size_t n, const char *inner)
 {
     (void)user;
-    for (size_t i = 0; i < n; i++) {
-        if (extfs_mkdir_p(fs[i], inner) != 0) {
-            fprintf(stderr, "msig %s: %s\n", t->cmd, extfs_error(fs[i]));
-            return EXIT_FAIL;
-        }
-    }
-    return 0;
+    return target_mkdir(t, fs, n, inner);
 }
 
 int cmd_install(struct cli *cli, int argc, char **argv)

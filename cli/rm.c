@@ -33,13 +33,7 @@ static int remove_step(void *user, struct target *t, struct extfs *fs[2], size_t
 {
     const int *recursive = user;
 
-    for (size_t i = 0; i < n; i++) {
-        if (extfs_remove(fs[i], inner, *recursive) != 0) {
-            fprintf(stderr, "msig %s: %s\n", t->cmd, extfs_error(fs[i]));
-            return EXIT_FAIL;
-        }
-    }
-    return 0;
+    return target_remove(t, fs, n, inner, *recursive);
 }
 
 int cmd_rm(struct cli *cli, int argc, char **argv)

@@ -246,8 +246,7 @@ static int open_part(struct target *t, size_t i, int writable, int skip_empty, s
     if (rc == -2 && skip_empty)
         return 1;
     if (rc != 0) {
-        fprintf(stderr, "msig %s: %s%s\n", t->cmd, err,
-                rc == -2 && i == 0 ? " (msig edits ext4 partitions only, not FAT)" : "");
+        fprintf(stderr, "msig %s: %s\n", t->cmd, err);
         return -1;
     }
     if (extfs_bytes(*fs) > p->length) {
@@ -262,6 +261,28 @@ static int open_part(struct target *t, size_t i, int writable, int skip_empty, s
     return 0;
 }
 
+/* The boot partition holds ext4 (libext2fs) or, as mender-artifact allows, FAT (edited with
+ * mtools into t->fat). 0, or -1 after printing. */
+static int open_boot(struct target *t, int writable, struct extfs *fs[2], size_t *n)
+{
+    const struct disk_part *p = &t->parts[0];
+    char name[PATH_MAX + 32], err[1024];
+    int rc = open_part(t, 0, writable, 1, &fs[0]);
+
+    if (rc <= 0) {
+        *n = rc == 0;
+        return rc;
+    }
+    snprintf(name, sizeof(name), "%s partition %u", t->path, p->number);
+    rc = fatfs_open(t->image, p->offset, p->length, writable, name, &t->fat, err, sizeof(err));
+    if (rc == -2)
+        fprintf(stderr, "msig %s: %s: neither an ext2/ext3/ext4 nor a FAT filesystem\n", t->cmd,
+                name);
+    else if (rc != 0)
+        fprintf(stderr, "msig %s: %s\n", t->cmd, err);
+    return rc == 0 ? 0 : -1;
+}
+
 static int disk_fs(struct target *t, const char *path, int writable, struct extfs *fs[2], size_t *n,
                    char *inner, size_t cap)
 {
@@ -273,6 +294,8 @@ static int disk_fs(struct target *t, const char *path, int writable, struct extf
         fprintf(stderr, "msig %s: %s: %s\n", t->cmd, t->path, err);
         return EXIT_FAIL;
     }
+    if (role == DISK_ROLE_BOOT)
+        return open_boot(t, writable, fs, n) == 0 ? 0 : EXIT_FAIL;
     for (size_t k = 0; k < nidx; k++) {
         int rc = open_part(t, idx[k], writable, role == DISK_ROLE_ROOTFS, &fs[*n]);
 
@@ -358,6 +381,9 @@ int target_fs_close(struct target *t, struct extfs *fs[2], size_t n, int ok)
     char err[1024];
     int status = 0;
 
+    /* mtools has written the work copy already: a failed edit is undone by dropping it. */
+    fatfs_close(t->fat);
+    t->fat = NULL;
     for (size_t i = 0; i < n; i++) {
         if (!ok || status != 0) {
             extfs_discard(fs[i]);
@@ -473,6 +499,8 @@ void target_close(struct target *t)
 {
     char meta[PATH_MAX + 32];
 
+    fatfs_close(t->fat);
+    t->fat = NULL;
     workcopy_drop(&t->copy);
     unpack_undo(&t->up);
     unpack_free(&t->up);
@@ -508,15 +536,79 @@ void target_signal_cleanup(void)
 
 /* ---------------------------------------------------------------- one-step edits */
 
+/* Rewinds fd for the next filesystem. */
+static int rewind_input(struct target *t, int fd)
+{
+    if (lseek(fd, 0, SEEK_SET) == 0)
+        return 0;
+    fprintf(stderr, "msig %s: rewinding the input: %s\n", t->cmd, strerror(errno));
+    return EXIT_FAIL;
+}
+
 int target_put(struct target *t, struct extfs *fs[2], size_t n, const char *inner, int fd,
                const struct extfs_attr *attr)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (lseek(fd, 0, SEEK_SET) != 0) {
-            fprintf(stderr, "msig %s: rewinding the input: %s\n", t->cmd, strerror(errno));
+    if (t->fat != NULL) {
+        if (rewind_input(t, fd) != 0)
+            return EXIT_FAIL;
+        if (fatfs_put(t->fat, inner, fd) != 0) {
+            fprintf(stderr, "msig %s: %s\n", t->cmd, fatfs_error(t->fat));
             return EXIT_FAIL;
         }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (rewind_input(t, fd) != 0)
+            return EXIT_FAIL;
         if (extfs_put(fs[i], inner, fd, attr) != 0) {
+            fprintf(stderr, "msig %s: %s\n", t->cmd, extfs_error(fs[i]));
+            return EXIT_FAIL;
+        }
+    }
+    return 0;
+}
+
+int target_read(struct target *t, struct extfs *fs[2], size_t n, const char *inner, int fd,
+                uint32_t *mode)
+{
+    int rc;
+
+    if (t->fat != NULL) {
+        *mode = 0644; /* FAT has no permission bits */
+        rc = fatfs_read_file(t->fat, inner, fd);
+    } else {
+        rc = n > 0 ? extfs_read_file(fs[0], inner, fd, mode) : -1;
+    }
+    if (rc != 0)
+        fprintf(stderr, "msig %s: %s\n", t->cmd,
+                t->fat != NULL ? fatfs_error(t->fat)
+                : n > 0        ? extfs_error(fs[0])
+                               : "no filesystem");
+    return rc != 0 ? EXIT_FAIL : 0;
+}
+
+int target_mkdir(struct target *t, struct extfs *fs[2], size_t n, const char *inner)
+{
+    if (t->fat != NULL && fatfs_mkdir_p(t->fat, inner) != 0) {
+        fprintf(stderr, "msig %s: %s\n", t->cmd, fatfs_error(t->fat));
+        return EXIT_FAIL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (extfs_mkdir_p(fs[i], inner) != 0) {
+            fprintf(stderr, "msig %s: %s\n", t->cmd, extfs_error(fs[i]));
+            return EXIT_FAIL;
+        }
+    }
+    return 0;
+}
+
+int target_remove(struct target *t, struct extfs *fs[2], size_t n, const char *inner, int recursive)
+{
+    if (t->fat != NULL && fatfs_remove(t->fat, inner, recursive) != 0) {
+        fprintf(stderr, "msig %s: %s\n", t->cmd, fatfs_error(t->fat));
+        return EXIT_FAIL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (extfs_remove(fs[i], inner, recursive) != 0) {
             fprintf(stderr, "msig %s: %s\n", t->cmd, extfs_error(fs[i]));
             return EXIT_FAIL;
         }

@@ -15,6 +15,7 @@
 #include "common.h"
 #include "disk.h"
 #include "extfs.h"
+#include "fatfs.h"
 #include "recipe.h"
 #include "workcopy.h"
 
@@ -49,6 +50,7 @@ struct target {
     int compression; /* MSIG_COMPRESS_* of the artifact */
     struct disk_part parts[DISK_PARTS_MAX];
     size_t nparts;
+    struct fatfs *fat; /* a FAT boot partition target_fs opened (then it opens no extfs) */
 };
 
 /* Long option ids of the flags every editing command takes. */
@@ -77,20 +79,31 @@ int target_open(struct cli *cli, const char *cmd, const char *path, const struct
                 struct target *t);
 /* Opens the filesystems path addresses (an artifact or a bare image: one; a disk image: the
  * root filesystems A and B, or the boot or data partition). inner gets the path inside them.
- * 0, or an exit code after printing. */
+ * A FAT boot partition goes to t->fat, with *n = 0. 0, or an exit code after printing. */
 int target_fs(struct target *t, const char *path, int writable, struct extfs *fs[2], size_t *n,
               char *inner, size_t cap);
 /* Does the target hold an ext filesystem at all? 0 for a module-image or bootstrap artifact
  * and for a rootfs-image whose payload is no ext2/3/4 filesystem. */
 int target_payload_is_fs(struct target *t);
-/* Closes what target_fs opened: writes back when ok, else discards. 0 or an exit code. */
+/* Closes what target_fs opened (t->fat too): writes back when ok, else discards. 0 or an
+ * exit code. */
 int target_fs_close(struct target *t, struct extfs *fs[2], size_t n, int ok);
 /* Puts the edited target in place (an artifact is rebuilt). 0, or an exit code after
  * printing; the input is untouched on failure. */
 int target_commit(struct cli *cli, struct target *t, const struct target_opts *o);
-/* Writes fd (from its start) as inner in each filesystem. 0 or an exit code after printing. */
+/* The filesystem operations on what target_fs opened (the extfs ones, or t->fat): each
+ * returns 0 or an exit code after printing. */
+/* Writes fd (from its start) as inner in each filesystem (FAT keeps no mode or owner). */
 int target_put(struct target *t, struct extfs *fs[2], size_t n, const char *inner, int fd,
                const struct extfs_attr *attr);
+/* Copies inner (from the first filesystem) to fd; *mode gets its permission bits (FAT: 0644). */
+int target_read(struct target *t, struct extfs *fs[2], size_t n, const char *inner, int fd,
+                uint32_t *mode);
+/* Creates the directory inner and its missing parents in each filesystem. */
+int target_mkdir(struct target *t, struct extfs *fs[2], size_t n, const char *inner);
+/* Removes inner from each filesystem (a directory that is not empty needs recursive). */
+int target_remove(struct target *t, struct extfs *fs[2], size_t n, const char *inner,
+                  int recursive);
 /* One edit: opens spec ("FILE:/path") writable, runs step on the filesystems the path
  * addresses, closes them and puts the target in place; everything is undone when a step
  * fails. step returns 0 or an exit code after printing. */

@@ -12,6 +12,7 @@ pkgs=(
   openssl mender-artifact perl xz-utils zstd gzip git ca-certificates python3   # tests
   e2fsprogs time gnuplot-nox                            # bench, image tests (mkfs.ext4, debugfs, e2fsck; GNU time; chart)
   fdisk parted dosfstools                               # image tests (sfdisk; parted for mender-artifact)
+  mtools                                                # FAT boot partitions (msig and mender-artifact run mcopy, mtype...)
   scdoc zsh                                             # man pages (docs/man/*.scd), completion test
   clang clang-format man-db                             # CI guards: libFuzzer runs, layout; man -l
   debhelper dpkg-dev fakeroot lintian                   # CI guards: the Debian packages
