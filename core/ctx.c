@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -40,6 +41,20 @@ void *msigi_calloc(size_t n, size_t size)
     if (alloc_should_fail())
         return NULL;
     return calloc(n ? n : 1, size ? size : 1);
+}
+
+void *msigi_map_alloc(size_t n)
+{
+    if (alloc_should_fail())
+        return NULL;
+    void *p = mmap(NULL, n ? n : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+void msigi_map_free(void *p, size_t n)
+{
+    if (p != NULL)
+        munmap(p, n ? n : 1);
 }
 
 void *msigi_realloc(void *p, size_t n)

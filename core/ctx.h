@@ -65,6 +65,12 @@ char *msigi_strdup(const char *s);
 char *msigi_spec_label(const char *spec);
 char *msigi_strndup(const char *s, size_t n);
 void msigi_free(void *p);
+/* Large buffers (MiB) that come and go while a stream runs: mapped pages, handed back to
+ * the system when freed, whatever malloc's thresholds have become (a block decoder's
+ * output freed into the heap would stay in the peak memory of every later block).
+ * msigi_map_free takes the size given to msigi_map_alloc; NULL is ignored. */
+void *msigi_map_alloc(size_t n);
+void msigi_map_free(void *p, size_t n);
 /* Wipes len bytes, then frees. */
 void msigi_free_secret(void *p, size_t len);
 /* Wipes len bytes (not optimised away). */

@@ -74,13 +74,48 @@ struct msigi_zxz {
 
 /* ------------------------------------------------------------------ jobs */
 
+/* liblzma's allocations for a job's decoder: its dictionary (8 MiB at preset 6) is mapped,
+ * so that it goes back to the system when the job's decoder ends; each allocation starts
+ * with its size, kept in MAP_HDR bytes so that the alignment of malloc stays. */
+#define MAP_HDR 32u
+#define MAP_MIN (1024u * 1024u)
+
+static void *map_alloc(void *opaque, size_t nmemb, size_t size)
+{
+    (void)opaque;
+    if (size && nmemb > (SIZE_MAX - MAP_HDR) / size)
+        return NULL;
+    size_t n = nmemb * size + MAP_HDR;
+    uint8_t *p = n >= MAP_MIN ? msigi_map_alloc(n) : msigi_malloc(n);
+    if (!p)
+        return NULL;
+    memcpy(p, &n, sizeof(n));
+    return p + MAP_HDR;
+}
+
+static void map_free(void *opaque, void *ptr)
+{
+    (void)opaque;
+    if (!ptr)
+        return;
+    uint8_t *p = (uint8_t *)ptr - MAP_HDR;
+    size_t n;
+    memcpy(&n, p, sizeof(n));
+    if (n >= MAP_MIN)
+        msigi_map_free(p, n);
+    else
+        msigi_free(p);
+}
+
+static const lzma_allocator map_allocator = { map_alloc, map_free, NULL };
+
 static void job_free(struct job *j)
 {
     if (!j)
         return;
     lzma_end(&j->s);
-    msigi_free(j->in);
-    msigi_free(j->out);
+    msigi_map_free(j->in, j->in_len);
+    msigi_map_free(j->out, j->out_cap);
     msigi_free(j);
 }
 
@@ -122,6 +157,11 @@ static void job_run(struct job *j)
     } while (r == LZMA_OK);
     j->out_len = j->out_cap - j->s.avail_out;
     j->ret = r;
+    /* Its output may wait for the blocks before it: the decoder (its dictionary, 8 MiB at
+     * preset 6) and the input go now. */
+    lzma_end(&j->s);
+    msigi_map_free(j->in, j->in_len);
+    j->in = NULL;
 }
 
 static void *worker_main(void *arg)
@@ -245,8 +285,9 @@ static lzma_ret job_new(struct msigi_zxz *z, uint64_t mem)
     j->block = z->block;
     j->in_len = (size_t)(lzma_block_total_size(&z->block) - z->block.header_size);
     j->out_cap = (size_t)z->block.uncompressed_size;
-    j->in = msigi_malloc(j->in_len ? j->in_len : 1);
-    j->out = msigi_malloc(j->out_cap ? j->out_cap : 1);
+    j->in = msigi_map_alloc(j->in_len);
+    j->out = msigi_map_alloc(j->out_cap);
+    j->s.allocator = &map_allocator;
     lzma_ret r = j->in && j->out ? lzma_block_decoder(&j->s, &j->block) : LZMA_MEM_ERROR;
     j->block.filters = NULL; /* copied by the decoder; freed by the caller */
     if (r != LZMA_OK) {
