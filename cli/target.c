@@ -217,8 +217,11 @@ int target_open(struct cli *cli, const char *cmd, const char *path, const struct
         fprintf(stderr, "msig %s: %s\n", cmd, err);
         return EXIT_FAIL;
     }
-    /* One partition at offset 0 is a filesystem image, as mender-artifact takes it. */
-    t->kind = disk == 1 && !(t->nparts == 1 && t->parts[0].offset == 0) ? TARGET_DISK : TARGET_FS;
+    /* One partition at offset 0 is a filesystem image, as mender-artifact takes it; so is a
+     * table without partitions (the boot sector of a FAT image has an MBR's signature). */
+    t->kind = disk == 1 && t->nparts > 0 && !(t->nparts == 1 && t->parts[0].offset == 0)
+                  ? TARGET_DISK
+                  : TARGET_FS;
     if (o->writable) {
         if (workcopy_make(&t->copy, path, err, sizeof(err)) != 0) {
             fprintf(stderr, "msig %s: %s\n", cmd, err);
@@ -314,11 +317,36 @@ static int disk_fs(struct target *t, const char *path, int writable, struct extf
     return 0;
 }
 
+/* The filesystem that fills t->image (a bare image, a rootfs-image payload): ext4, or FAT
+ * (mtools, into t->fat; mender-artifact reads both kinds of payload). */
+static int whole_fs(struct target *t, int writable, struct extfs *fs[2], size_t *n)
+{
+    char err[PATH_MAX + 1024], fat_err[PATH_MAX + 1024];
+    struct stat st;
+    int rc = extfs_open(t->image, 0, writable, t->path, &fs[0], err, sizeof(err));
+
+    if (rc == 0) {
+        *n = 1;
+        return 0;
+    }
+    if (rc == -2 && stat(t->image, &st) == 0) {
+        rc = fatfs_open(t->image, 0, (uint64_t)st.st_size, writable, t->path, &t->fat, fat_err,
+                        sizeof(fat_err));
+        if (rc == 0)
+            return 0;
+        if (rc != -2)
+            snprintf(err, sizeof(err), "%s", fat_err);
+        else
+            snprintf(err, sizeof(err), "%s: neither an ext2/ext3/ext4 nor a FAT filesystem",
+                     t->path);
+    }
+    fprintf(stderr, "msig %s: %s\n", t->cmd, err);
+    return EXIT_FAIL;
+}
+
 int target_fs(struct target *t, const char *path, int writable, struct extfs *fs[2], size_t *n,
               char *inner, size_t cap)
 {
-    char err[1024];
-
     *n = 0;
     fs[0] = fs[1] = NULL;
     if (path[0] != '/') {
@@ -353,12 +381,7 @@ int target_fs(struct target *t, const char *path, int writable, struct extfs *fs
         return EXIT_FAIL;
     }
     strcpy(inner, path);
-    if (extfs_open(t->image, 0, writable, t->path, &fs[0], err, sizeof(err)) != 0) {
-        fprintf(stderr, "msig %s: %s\n", t->cmd, err);
-        return EXIT_FAIL;
-    }
-    *n = 1;
-    return 0;
+    return whole_fs(t, writable, fs, n);
 }
 
 int target_payload_is_fs(struct target *t)

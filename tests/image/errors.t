@@ -71,7 +71,7 @@ fails "modify -t without mender.conf" "the file /etc/mender/mender.conf does not
 
 # Not a filesystem; a filesystem that needs e2fsck.
 mkdata "$TMPD/img/noise.img" 100000 noise
-fails "cat of a file that is no filesystem" "not an ext2/ext3/ext4 filesystem" "$TMPD/img/noise.img" \
+fails "cat of a file that is no filesystem" "noise.img: neither an ext2/ext3/ext4 nor a FAT filesystem" "$TMPD/img/noise.img" \
   "$MSIG" cat "$TMPD/img/noise.img:/etc/hostname"
 D=$TMPD/img/dirty.ext4
 cp "$I" "$D"

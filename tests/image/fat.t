@@ -196,4 +196,41 @@ mkdisk "$D" dos "$TMPD/zero.img"
 fails "no filesystem in the boot partition" \
   "$D partition 1: neither an ext2/ext3/ext4 nor a FAT filesystem" "$MSIG" cat "$D:/uboot/x"
 
+# A bare FAT image and a rootfs-image artifact whose payload is FAT: the same commands, through
+# mtools (mender-artifact 3.9.0 fails on both: "can only modify ext4 and vfat payloads").
+mkfat "$TMPD/bare.vfat" 4096
+run mender-artifact cat "$TMPD/bare.vfat:/dir/s"
+is "$rc" 1 "mender-artifact 3.9.0 cat of a bare FAT image fails"
+cp "$TMPD/bare.vfat" "$TMPD/b.img"
+run "$MSIG" cat "$TMPD/b.img:/dir/sub/t"
+is "$rc:$out" "0:t" "bare FAT image: cat" || diag "$err"
+run "$MSIG" cp "$TMPD/f" "$TMPD/b.img:/dir/new"
+is "$rc" 0 "bare FAT image: cp in" || diag "$err"
+run "$MSIG" rm -r "$TMPD/b.img:/EFI"
+is "$rc" 0 "bare FAT image: rm -r" || diag "$err"
+is "$(HOME=/dev/null mtype -i "$TMPD/b.img" ::/dir/new)" "new" "bare FAT image: mtype reads the file cp wrote"
+unlike "$(HOME=/dev/null mdir -/ -a -b -i "$TMPD/b.img" ::/)" "EFI" "bare FAT image: rm -r removed /EFI"
+run fsck.vfat -n "$TMPD/b.img"
+is "$rc" 0 "bare FAT image: fsck.vfat -n passes" || diag "$out"
+mender-artifact write rootfs-image -t fat-dev -n fat-1 -f "$TMPD/bare.vfat" -o "$TMPD/fat.mender" >/dev/null 2>&1 ||
+  bail "mender-artifact write of a FAT payload"
+run mender-artifact cat "$TMPD/fat.mender:/dir/s"
+is "$rc" 1 "mender-artifact 3.9.0 cat of a FAT payload fails"
+cp "$TMPD/fat.mender" "$TMPD/f2.mender"
+run "$MSIG" cat "$TMPD/f2.mender:/dir/s"
+is "$rc:$out" "0:s" "FAT payload: cat" || diag "$err"
+run "$MSIG" install -m 0755 "$TMPD/f" "$TMPD/f2.mender:/EFI/BOOT/new.efi"
+is "$rc" 0 "FAT payload: install" || diag "$err"
+run mender-artifact validate "$TMPD/f2.mender"
+is "$rc" 0 "FAT payload: mender-artifact validates the rebuilt artifact" || diag "$out $err"
+rm -rf "$TMPD/unp" && mkdir "$TMPD/unp" && tar -xf "$TMPD/f2.mender" -C "$TMPD/unp" data/0000.tar.gz &&
+  tar -xzf "$TMPD/unp/data/0000.tar.gz" -C "$TMPD/unp" || bail "unpacking f2.mender"
+is "$(HOME=/dev/null mtype -i "$TMPD/unp/bare.vfat" ::/EFI/BOOT/new.efi)" "new" \
+  "FAT payload: mtype reads the installed file in the rebuilt payload"
+is "$(HOME=/dev/null mtype -i "$TMPD/unp/bare.vfat" ::/dir/sub/t)" "t" "FAT payload: the other files stay"
+D=$TMPD/f2.mender
+fails "FAT payload: cp into a missing directory" "f2.mender: the directory /nodir does not exist in the image" \
+  "$MSIG" cp "$TMPD/f" "$D:/nodir/f"
+is "$(ls "$TMPD" | grep -c 'f2\.mender.')" 0 "FAT payload: no temporary is left beside the artifact"
+
 done_testing
