@@ -182,8 +182,6 @@ int cli_load_plugins(struct cli *cli);
  * (a path, with no ':' before its first '/', is the built-in file plugin's). */
 int cli_spec_needs_plugins(const char *spec);
 
-/* s with control characters escaped as \xNN, for text that came from a plugin. */
-const char *cli_safe(const char *s, char *buf, size_t cap);
 
 /* Parses "KEY:VALUE" into a new key string (caller frees) and a pointer into arg. */
 /* write(2) until done: 0, or -1 with errno. */

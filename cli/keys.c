@@ -26,19 +26,19 @@ static int print_entry(void *user, const struct msig_key_entry *e)
 {
     size_t *count = user;
     char b[2048];
-    printf("%s\n", cli_safe(e->spec, b, sizeof(b)));
+    printf("%s\n", msig_text_escape(e->spec, b, sizeof(b)));
     if (e->token != NULL)
-        printf("  token: %s\n", cli_safe(e->token, b, sizeof(b)));
+        printf("  token: %s\n", msig_text_escape(e->token, b, sizeof(b)));
     if (e->label != NULL)
-        printf("  label: %s\n", cli_safe(e->label, b, sizeof(b)));
+        printf("  label: %s\n", msig_text_escape(e->label, b, sizeof(b)));
     if (e->id != NULL)
-        printf("  id: %s\n", cli_safe(e->id, b, sizeof(b)));
+        printf("  id: %s\n", msig_text_escape(e->id, b, sizeof(b)));
     if (e->bits != 0)
         printf("  type: %s, %u bits\n", type_name(e->key_type), (unsigned)e->bits);
     else
         printf("  type: %s\n", type_name(e->key_type));
     if (e->detail != NULL)
-        printf("  detail: %s\n", cli_safe(e->detail, b, sizeof(b)));
+        printf("  detail: %s\n", msig_text_escape(e->detail, b, sizeof(b)));
     (*count)++;
     return 0;
 }

@@ -10,8 +10,8 @@ static void print_plugin(const struct msig_plugin_info *info)
 {
     char b1[512], b2[1024];
     printf("%s %s\n", info->name ? info->name : "?",
-           cli_safe(info->version ? info->version : "?", b1, sizeof(b1)));
-    printf("  file: %s\n", cli_safe(info->file ? info->file : "?", b2, sizeof(b2)));
+           msig_text_escape(info->version ? info->version : "?", b1, sizeof(b1)));
+    printf("  file: %s\n", msig_text_escape(info->file ? info->file : "?", b2, sizeof(b2)));
     printf("  schemes:");
     for (size_t j = 0; info->schemes != NULL && info->schemes[j] != NULL; j++)
         printf("%s %s", j ? "," : "", info->schemes[j]);
@@ -19,7 +19,7 @@ static void print_plugin(const struct msig_plugin_info *info)
     if (info->params != NULL && info->params[0] != NULL) {
         printf("  parameters:");
         for (size_t j = 0; info->params[j] != NULL; j++)
-            printf("%s %s", j ? "," : "", cli_safe(info->params[j], b1, sizeof(b1)));
+            printf("%s %s", j ? "," : "", msig_text_escape(info->params[j], b1, sizeof(b1)));
         printf("\n");
     }
     printf("  lists keys: %s\n", info->can_list ? "yes (msig keys SPEC)" : "no");
@@ -81,7 +81,7 @@ int cmd_plugins(struct cli *cli, int argc, char **argv)
         const char *file = NULL, *why = NULL;
         char b[2048];
         if (msig_ctx_refused_info(cli->ctx, i, &file, &why) == 0)
-            printf("refused: %s\n", cli_safe(why, b, sizeof(b)));
+            printf("refused: %s\n", msig_text_escape(why, b, sizeof(b)));
     }
     return 0;
 }

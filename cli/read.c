@@ -27,7 +27,7 @@ static void out(const char *fmt, ...)
         nl = strchr(line, '\n');
         if (nl != NULL)
             *nl = '\0';
-        fputs(cli_safe(line, safe, sizeof(safe)), stdout);
+        fputs(msig_text_escape(line, safe, sizeof(safe)), stdout);
         if (nl != NULL)
             fputc('\n', stdout);
     }

@@ -58,6 +58,12 @@ MSIG_API const char *msig_ctx_last_error(const struct msig_ctx *ctx);
 MSIG_API const char *msig_strerror(int code);
 /* Library version string, e.g. "0.1.0". */
 MSIG_API const char *msig_version(void);
+/* s made safe to show on a terminal, into buf (cap bytes, always terminated; cut before the
+ * first character that does not fit): every character that the header text rule refuses
+ * becomes an escape, "\\x1b" for C0 controls, DEL, C1 controls and bytes that are not
+ * well-formed UTF-8, "\\u202e" for the bidi controls and the line and paragraph separators.
+ * NULL s is "". Returns buf ("" when buf is NULL or cap is 0). Thread-safe; no context. */
+MSIG_API const char *msig_text_escape(const char *s, char *buf, size_t cap);
 
 /* Receives warnings and informational lines (default: none are shown). */
 MSIG_API void msig_ctx_set_log(struct msig_ctx *ctx, msig_log_fn *fn, void *user);
