@@ -23,7 +23,9 @@ enum { SLOT_FREE, SLOT_FILLING, SLOT_QUEUED, SLOT_BUSY, SLOT_DONE };
 
 struct slot {
     int state;
-    int err; /* MSIG_E_* from the compression */
+    int err;    /* MSIG_E_* from the compression */
+    int zero;   /* a whole chunk of zero bytes */
+    int cached; /* ... whose member is p->zero_member: nothing to compress */
     uint8_t *in;
     size_t len;
     uint8_t *out; /* one whole gzip member */
@@ -53,6 +55,11 @@ struct msigi_pgz {
     int nworkers;
     struct worker *workers;
     struct libdeflate_compressor *inline_c; /* one thread */
+    /* The member of a whole chunk of zero bytes, kept from the first one compressed: the
+     * free space of a filesystem image is such chunks, and libdeflate makes the same bytes
+     * from the same input every time, so the output does not change. */
+    uint8_t *zero_member;
+    size_t zero_len;
     pthread_mutex_t mu;
     pthread_cond_t work_cv;
     pthread_cond_t done_cv;
@@ -94,6 +101,8 @@ static void *worker_main(void *arg)
             break;
         struct slot *s = &p->slots[p->seq_queue % p->nslots];
         p->seq_queue++;
+        if (s->state == SLOT_DONE) /* cached: nothing to do */
+            continue;
         s->state = SLOT_BUSY;
         pthread_mutex_unlock(&p->mu);
         compress_chunk(w->c, s, p->out_cap);
@@ -111,6 +120,23 @@ static int pgz_fail(struct msigi_pgz *p, int code, const char *what)
     return p->err;
 }
 
+/* The first member made of a zero chunk is kept for the ones after it (caller's thread). */
+static int keep_zero_member(struct msigi_pgz *p, const struct slot *s)
+{
+    if (!s->zero || s->cached || p->zero_member)
+        return 0;
+    if (!(p->zero_member = msigi_malloc(s->out_len)))
+        return pgz_fail(p, MSIG_E_NOMEM, "out of memory keeping a gzip member");
+    memcpy(p->zero_member, s->out, s->out_len);
+    p->zero_len = s->out_len;
+    return 0;
+}
+
+static int all_zero(const uint8_t *b, size_t len)
+{
+    return len > 0 && b[0] == 0 && memcmp(b, b + 1, len - 1) == 0;
+}
+
 /* Writes the finished members in order; with wait, blocks until member seq_write is done. */
 static int drain(struct msigi_pgz *p, int wait)
 {
@@ -121,14 +147,21 @@ static int drain(struct msigi_pgz *p, int wait)
             while (wait && s->state != SLOT_DONE)
                 pthread_cond_wait(&p->done_cv, &p->mu);
             int st = s->state;
+            /* A cached chunk no worker has passed over yet: passed over here, before its
+             * slot is reused (a worker takes the slot of seq_queue, whatever it holds). */
+            if (st == SLOT_DONE && s->cached && p->seq_queue == p->seq_write)
+                p->seq_queue++;
             pthread_mutex_unlock(&p->mu);
             if (st != SLOT_DONE)
                 return 0;
         }
         if (s->err)
             return pgz_fail(p, s->err, "gzip compression of a chunk failed");
+        if (keep_zero_member(p, s) != 0)
+            return p->err;
         errno = 0;
-        if (p->sink(p->sink_user, s->out, s->out_len) != 0) {
+        if (p->sink(p->sink_user, s->cached ? p->zero_member : s->out,
+                    s->cached ? p->zero_len : s->out_len) != 0) {
             int e = errno;
             p->err = msigi_err(p->ctx, MSIG_E_IO, "writing compressed data failed: %s",
                                e ? strerror(e) : "sink error");
@@ -144,13 +177,18 @@ static int drain(struct msigi_pgz *p, int wait)
 static int submit(struct msigi_pgz *p)
 {
     struct slot *s = &p->slots[p->seq_fill % p->nslots];
-    if (p->nworkers == 0) {
+    s->zero = s->len == MSIGI_PGZ_CHUNK && all_zero(s->in, s->len);
+    s->cached = s->zero && p->zero_member != NULL;
+    s->err = 0;
+    if (!s->cached && p->nworkers == 0)
         compress_chunk(p->inline_c, s, p->out_cap);
+    if (p->nworkers == 0) {
         s->state = SLOT_DONE;
         p->seq_queued++;
     } else {
+        /* A cached chunk goes in the queue as done: the workers pass over it. */
         pthread_mutex_lock(&p->mu);
-        s->state = SLOT_QUEUED;
+        s->state = s->cached ? SLOT_DONE : SLOT_QUEUED;
         p->seq_queued++;
         pthread_cond_signal(&p->work_cv);
         pthread_mutex_unlock(&p->mu);
@@ -232,6 +270,7 @@ void msigi_pgz_free(struct msigi_pgz *p)
         msigi_free(p->slots[i].out);
     }
     msigi_free(p->slots);
+    msigi_free(p->zero_member);
     msigi_free(p->workers);
     msigi_free(p);
 }

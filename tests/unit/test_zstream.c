@@ -462,6 +462,56 @@ static void test_gzip_chunk_edges(void)
     free(data);
 }
 
+/* Text of random words: compresses, but takes libdeflate a while (unlike zeros or noise). */
+static void make_words(uint8_t *p, size_t n, uint64_t seed)
+{
+    static const char *const words[] = { "mender ",   "artifact ", "rootfs ", "signature ",
+                                         "manifest ", "payload ",  "header ", "device " };
+    uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+    for (size_t i = 0; i < n;) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        const char *w = words[(x >> 20) % 8];
+        for (size_t k = 0; w[k] && i < n; k++)
+            p[i++] = (uint8_t)(w[k] ^ ((x >> 40) % 3 == 0 && k == 0 ? 0x20 : 0));
+    }
+}
+
+/* Whole chunks of zero bytes reuse the member of the first one; with workers still busy on
+ * the text before a run of them, those chunks go out before any worker passes over them.
+ * The output must stay that of compressing every chunk (one thread), and decode. */
+static void test_gzip_zero_chunks(void)
+{
+    static const char layout[] = "ttttzzzzzzzzzzzzttzzzzzzzzzzzzzzzzzzzttttttzzzzzt";
+    size_t n = strlen(layout), len = n * MSIGI_PGZ_CHUNK + 1000;
+    uint8_t *data = calloc(1, len);
+    if (!data)
+        bail("out of memory");
+    for (size_t i = 0; i < n; i++)
+        if (layout[i] == 't')
+            make_words(data + i * MSIGI_PGZ_CHUNK, MSIGI_PGZ_CHUNK, i + 1);
+    struct buf one = { 0 }, plain = { 0 };
+    int rc = compress(MSIG_COMPRESS_GZIP, 1, data, len, 0, &one);
+    ok(rc == 0, "/zstream/gzip/zero_chunks/1/rc");
+    for (int t = 2; t <= 8; t *= 2) {
+        for (int round = 0; round < 3; round++) {
+            struct buf many = { 0 };
+            rc = compress(MSIG_COMPRESS_GZIP, t, data, len, round == 1 ? 65536 : 0, &many);
+            if (!is_mem(many.p, many.len, one.p, one.len,
+                        "/zstream/gzip/zero_chunks/%d/round%d/same_output", t, round))
+                diag("rc %d, %zu bytes against %zu", rc, many.len, one.len);
+            buf_free(&many);
+        }
+    }
+    int drc = decompress(MSIGI_Z_GZIP, one.p, one.len, 0, 65536, "zeros", &plain);
+    ok(drc == 0 && plain.len == len && memcmp(plain.p, data, len) == 0,
+       "/zstream/gzip/zero_chunks/roundtrip");
+    buf_free(&one);
+    buf_free(&plain);
+    free(data);
+}
+
 static void test_gzip_kat(void)
 {
     struct buf plain = { 0 };
@@ -837,6 +887,7 @@ int main(void)
     test_misuse();
     test_gzip_isal_threads();
     test_gzip_chunk_edges();
+    test_gzip_zero_chunks();
     test_gzip_portable();
     test_gzip_output();
     test_roundtrips();
