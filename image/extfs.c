@@ -2,11 +2,11 @@
  * remove. The steps follow what e2fsprogs' own tools do (debugfs write/mkdir/rm/rmdir), so
  * that e2fsck finds nothing to fix afterwards. */
 #include "extfs.h"
+#include "imgerr.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,19 +27,7 @@ struct extfs {
     char err[1024];
 };
 
-static int fail(struct extfs *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int fail(struct extfs *x, const char *fmt, ...)
-{
-    va_list ap;
-    int n = snprintf(x->err, sizeof(x->err), "%s: ", x->name);
-
-    va_start(ap, fmt);
-    if (n > 0 && (size_t)n < sizeof(x->err))
-        vsnprintf(x->err + n, sizeof(x->err) - (size_t)n, fmt, ap);
-    va_end(ap);
-    return -1;
-}
+#define fail(x, ...) IMG_FAIL(x, __VA_ARGS__) /* x: this file's handle */
 
 /* libext2fs' codes, in words a user acts on. */
 static const char *why(errcode_t e)

@@ -1,6 +1,7 @@
 /* fatfs.c -- files in a FAT filesystem through the mtools programs, as mender-artifact 3.9.0
  * edits FAT boot partitions (cli/partition.go: mtype, mcopy, mmd, mdel, mdeltree). */
 #include "fatfs.h"
+#include "imgerr.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,7 +10,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,19 +44,7 @@ struct run {
 
 enum { KIND_MISSING, KIND_FILE, KIND_DIR, KIND_EMPTY_DIR };
 
-static int fail(struct fatfs *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int fail(struct fatfs *x, const char *fmt, ...)
-{
-    va_list ap;
-    int n = snprintf(x->err, sizeof(x->err), "%s: ", x->name);
-
-    va_start(ap, fmt);
-    if (n > 0 && (size_t)n < sizeof(x->err))
-        vsnprintf(x->err + n, sizeof(x->err) - (size_t)n, fmt, ap);
-    va_end(ap);
-    return -1;
-}
+#define fail(x, ...) IMG_FAIL(x, __VA_ARGS__) /* x: this file's handle */
 
 const char *fatfs_error(const struct fatfs *x)
 {
