@@ -182,7 +182,6 @@ int cli_load_plugins(struct cli *cli);
  * (a path, with no ':' before its first '/', is the built-in file plugin's). */
 int cli_spec_needs_plugins(const char *spec);
 
-
 /* Parses "KEY:VALUE" into a new key string (caller frees) and a pointer into arg. */
 /* write(2) until done: 0, or -1 with errno. */
 int cli_write_all(int fd, const void *buf, size_t len);
