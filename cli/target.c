@@ -264,12 +264,28 @@ static int open_part(struct target *t, size_t i, int writable, int skip_empty, s
     return 0;
 }
 
+/* The FAT filesystem at offset (length bytes) of t->image into t->fat, where no ext
+ * filesystem was found; name for messages. 0, or EXIT_FAIL after printing. */
+static int open_fat(struct target *t, uint64_t offset, uint64_t length, int writable,
+                    const char *name)
+{
+    char err[PATH_MAX + 1024];
+    int rc = fatfs_open(t->image, offset, length, writable, name, &t->fat, err, sizeof(err));
+
+    if (rc == -2)
+        fprintf(stderr, "msig %s: %s: neither an ext2/ext3/ext4 nor a FAT filesystem\n", t->cmd,
+                name);
+    else if (rc != 0)
+        fprintf(stderr, "msig %s: %s\n", t->cmd, err);
+    return rc == 0 ? 0 : EXIT_FAIL;
+}
+
 /* The boot partition holds ext4 (libext2fs) or, as mender-artifact allows, FAT (edited with
  * mtools into t->fat). 0, or -1 after printing. */
 static int open_boot(struct target *t, int writable, struct extfs *fs[2], size_t *n)
 {
     const struct disk_part *p = &t->parts[0];
-    char name[PATH_MAX + 32], err[1024];
+    char name[PATH_MAX + 32];
     int rc = open_part(t, 0, writable, 1, &fs[0]);
 
     if (rc <= 0) {
@@ -277,13 +293,7 @@ static int open_boot(struct target *t, int writable, struct extfs *fs[2], size_t
         return rc;
     }
     snprintf(name, sizeof(name), "%s partition %u", t->path, p->number);
-    rc = fatfs_open(t->image, p->offset, p->length, writable, name, &t->fat, err, sizeof(err));
-    if (rc == -2)
-        fprintf(stderr, "msig %s: %s: neither an ext2/ext3/ext4 nor a FAT filesystem\n", t->cmd,
-                name);
-    else if (rc != 0)
-        fprintf(stderr, "msig %s: %s\n", t->cmd, err);
-    return rc == 0 ? 0 : -1;
+    return open_fat(t, p->offset, p->length, writable, name) == 0 ? 0 : -1;
 }
 
 static int disk_fs(struct target *t, const char *path, int writable, struct extfs *fs[2], size_t *n,
@@ -321,7 +331,7 @@ static int disk_fs(struct target *t, const char *path, int writable, struct extf
  * (mtools, into t->fat; mender-artifact reads both kinds of payload). */
 static int whole_fs(struct target *t, int writable, struct extfs *fs[2], size_t *n)
 {
-    char err[PATH_MAX + 1024], fat_err[PATH_MAX + 1024];
+    char err[PATH_MAX + 1024];
     struct stat st;
     int rc = extfs_open(t->image, 0, writable, t->path, &fs[0], err, sizeof(err));
 
@@ -329,17 +339,8 @@ static int whole_fs(struct target *t, int writable, struct extfs *fs[2], size_t 
         *n = 1;
         return 0;
     }
-    if (rc == -2 && stat(t->image, &st) == 0) {
-        rc = fatfs_open(t->image, 0, (uint64_t)st.st_size, writable, t->path, &t->fat, fat_err,
-                        sizeof(fat_err));
-        if (rc == 0)
-            return 0;
-        if (rc != -2)
-            snprintf(err, sizeof(err), "%s", fat_err);
-        else
-            snprintf(err, sizeof(err), "%s: neither an ext2/ext3/ext4 nor a FAT filesystem",
-                     t->path);
-    }
+    if (rc == -2 && stat(t->image, &st) == 0)
+        return open_fat(t, 0, (uint64_t)st.st_size, writable, t->path);
     fprintf(stderr, "msig %s: %s\n", t->cmd, err);
     return EXIT_FAIL;
 }

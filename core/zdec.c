@@ -190,8 +190,7 @@ static int dec_gzip_header(struct msigi_zdec *d)
     case ISAL_END_INPUT:
         if (d->src_eof && d->in_pos == d->in_len)
             return dec_fail(d, MSIG_E_FORMAT,
-                            "unexpected end of gzip stream in %s (in the "
-                            "header of member %lu)",
+                            "unexpected end of gzip stream in %s (in the header of member %lu)",
                             d->what, d->members + 1);
         return 0;
     case ISAL_INCORRECT_CHECKSUM:
@@ -246,11 +245,10 @@ static msig_ssize dec_gzip(struct msigi_zdec *d, uint8_t *buf, size_t len)
         }
         if (d->gz_in_header) {
             int h = dec_gzip_header(d);
-            if (h <= 0) {
-                if (h < 0)
-                    return -1;
-                continue;
-            }
+            if (h < 0)
+                return -1;
+            if (h == 0)
+                continue; /* more input */
         }
         size_t start_pos = d->in_pos;
         g->next_in = d->in + d->in_pos;
