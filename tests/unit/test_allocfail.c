@@ -164,6 +164,19 @@ int main(void)
        failed, runs);
     is_int(leftovers, 0, "msig_writer_write: no failing run leaves a file in the output directory");
 
+    /* 3 MiB of zero bytes: whole gzip chunks of zeros, whose member is kept for reuse. */
+    f = fopen(path, "w");
+    if (f == NULL || ftruncate(fileno(f), 3 * 1024 * 1024) != 0 || fclose(f) != 0)
+        bail("zero payload");
+    bad = 0;
+    leftovers = 0;
+    failed = sweep(ctx, op_write, key, &bad, &runs);
+    ok(failed > 0 && bad == 0,
+       "msig_writer_write of zero chunks: %ld failing allocations, each an error with a "
+       "message (%ld runs)",
+       failed, runs);
+    is_int(leftovers, 0, "msig_writer_write of zero chunks: no failing run leaves a file");
+
     snprintf(path, sizeof(path), "rm -rf '%s'", tmpdir);
     if (system(path) != 0)
         diag("cannot remove %s", tmpdir);
