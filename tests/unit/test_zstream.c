@@ -630,6 +630,15 @@ static void test_gzip_errors(void)
     buf_add(&h, kat_gz + 10, sizeof(kat_gz) - 10);
     expect_fail(MSIGI_Z_GZIP, h.p, h.len, 0, "hc.gz", MSIG_E_FORMAT,
                 "hc.gz: corrupt gzip data: header CRC16 mismatch", "/zstream/gzip/header_crc16");
+    /* A method other than deflate (8). */
+    h.len = 0;
+    hdr[2] = 7;
+    hdr[3] = 0;
+    buf_add(&h, hdr, 10);
+    buf_add(&h, kat_gz + 10, sizeof(kat_gz) - 10);
+    expect_fail(MSIGI_Z_GZIP, h.p, h.len, 1, "m.gz", MSIG_E_FORMAT,
+                "m.gz: corrupt gzip data: unknown compression method",
+                "/zstream/gzip/header_method");
     buf_free(&h);
     /* Not gzip at all. */
     expect_fail(MSIGI_Z_GZIP, (const uint8_t *)"plain text, not gzip", 20, 0, "x.gz", MSIG_E_FORMAT,
