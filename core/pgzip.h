@@ -5,8 +5,8 @@
  * 1f 8b 08 00, mtime 0, XFL 0, OS 255, its own CRC32 and ISIZE. Chunking depends only on
  * byte offsets, so the bytes are the same for every thread count and every split of the
  * writes; libdeflate's compressor has no CPU-dependent choices, so they are the same on every
- * machine with the same libdeflate version. Memory: threads + 1 chunks in and out
- * (1 MiB each). */
+ * machine with the same libdeflate version. Memory: with threads > 1, 2 * threads + 1
+ * slots and one buffer per worker, about 512 KiB each; with one thread, two buffers. */
 #ifndef MSIGI_PGZIP_H
 #define MSIGI_PGZIP_H
 
