@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,22 +12,24 @@
 
 #include <openssl/crypto.h>
 
-static long alloc_fail_countdown;
+/* Atomic: the workers of a read or a write allocate too, and exactly one allocation, on
+ * whichever thread, must see the count reach zero. */
+static atomic_long alloc_fail_countdown;
 
 void msigi_alloc_fail_after(long n)
 {
-    alloc_fail_countdown = n;
+    atomic_store(&alloc_fail_countdown, n);
 }
 long msigi_alloc_fail_left(void)
 {
-    return alloc_fail_countdown;
+    return atomic_load(&alloc_fail_countdown);
 }
 
 static int alloc_should_fail(void)
 {
-    if (alloc_fail_countdown <= 0)
+    if (atomic_load_explicit(&alloc_fail_countdown, memory_order_relaxed) <= 0)
         return 0;
-    return --alloc_fail_countdown == 0;
+    return atomic_fetch_sub(&alloc_fail_countdown, 1) == 1;
 }
 
 void *msigi_malloc(size_t n)

@@ -179,6 +179,10 @@ static void xz_decode(const uint8_t *in, size_t len, int threads, struct xzres *
     lzma_ret r = threads < 0 ? lzma_stream_decoder(&s, 256u << 20,
                                                    LZMA_TELL_UNSUPPORTED_CHECK | LZMA_CONCATENATED)
                              : msigi_zxz_new(threads, 256u << 20, &z);
+    if (r == LZMA_MEM_ERROR && threads >= 0) { /* an allocation failed on purpose */
+        res->ret = r;
+        return;
+    }
     if (r != LZMA_OK)
         bail("xz decoder setup: %d", (int)r);
     size_t pos = 0, given = 0;
@@ -266,6 +270,43 @@ static void xz_compare(const uint8_t *in, size_t len, const char *name, int *bad
     }
 }
 
+/* Allocation n failing, for n = 1.. until a decode never reaches it (ctx.h's hook), in a
+ * decode of the block-split stream in with 4 threads: the walk, the jobs' mapped buffers and
+ * their block decoders' dictionaries (the lzma allocator). Each run gives either all of ref's
+ * bytes or LZMA_MEM_ERROR; a block whose job could not be made is decoded in place, with the
+ * same bytes. ASan builds check that nothing leaks. */
+static void test_zxz_allocfail(const uint8_t *in, size_t len, const struct xzres *ref,
+                               size_t blocks)
+{
+    long n, mem_errors = 0, in_place = 0, wrong = 0;
+    for (n = 1; n < 5000; n++) {
+        struct xzres r;
+        msigi_alloc_fail_after(n);
+        xz_decode(in, len, 4, &r);
+        long left = msigi_alloc_fail_left();
+        msigi_alloc_fail_after(0);
+        if (left > 0) { /* the n-th allocation never happened: done */
+            wrong += !xz_same(&r, ref);
+            break;
+        }
+        if (r.ret == LZMA_MEM_ERROR)
+            mem_errors++;
+        else if (xz_same(&r, ref) && r.jobs < blocks)
+            in_place++;
+        else if (++wrong <= 5)
+            diag("allocation %ld failing: %d after %zu bytes, %zu jobs", n, (int)r.ret, r.out_len,
+                 r.jobs);
+    }
+    ok(n < 5000 && wrong == 0,
+       "/zxz/allocfail: %ld runs, each one allocation failing: all the bytes or an "
+       "out-of-memory error (%ld of them; %ld wrong)",
+       n, mem_errors, wrong);
+    ok((size_t)in_place >= 3 * blocks,
+       "/zxz/allocfail: %ld runs where a job could not be made (its input, output or "
+       "dictionary) and its block was decoded in place, all the bytes (%zu blocks)",
+       in_place, blocks);
+}
+
 static void test_zxz(void)
 {
     size_t n = 1100000;
@@ -293,6 +334,9 @@ static void test_zxz(void)
     struct xzres z1;
     xz_decode(cat, lc, 1, &z1);
     ok(xz_same(&ref, &z1) && z1.jobs == 0, "/zxz/valid: with 1 thread, all in place");
+    struct xzres sref;
+    xz_decode(split, ls, -1, &sref);
+    test_zxz_allocfail(split, ls, &sref, (n + 65535) / 65536);
 
     int bad = 0, errors = 0, cases = 0;
     uint8_t *m = malloc(lc + 8);
