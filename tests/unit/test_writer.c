@@ -821,6 +821,61 @@ static void test_signed(void)
 
 /* 1 GiB sparse payload: memory must stay flat. Runs in a child so that its peak RSS is
  * measured alone (RUSAGE_CHILDREN). */
+/* A payload that changes while msig reads it: the progress callback, called after each
+ * buffer read, grows or cuts the file once, then the write must fail with the sizes
+ * and leave nothing. */
+struct change {
+    const char *path;
+    int grow; /* else cut */
+    int done;
+};
+
+static void change_cb(void *user, uint64_t done, uint64_t total)
+{
+    struct change *c = user;
+    (void)total;
+    if (c->done || done == 0)
+        return;
+    c->done = 1;
+    int fd = open(c->path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        bail("open %s: %s", c->path, strerror(errno));
+    int bad = c->grow ? pwrite(fd, "more", 4, 1024 * 1024) != 4 : ftruncate(fd, 300000) != 0;
+    close(fd);
+    if (bad)
+        bail("cannot change %s", c->path);
+}
+
+static void test_payload_changes(void)
+{
+    static const int comps[] = { MSIG_COMPRESS_NONE, MSIG_COMPRESS_GZIP };
+    for (int grow = 0; grow <= 1; grow++)
+        for (size_t i = 0; i < sizeof(comps) / sizeof(comps[0]); i++) {
+            char what[96];
+            snprintf(what, sizeof(what), "/writer/errors/payload %s while read (%s)",
+                     grow ? "grows" : "is cut", comps[i] ? "gzip" : "none");
+            int fd = open(P("moving.img"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+            if (fd < 0 || ftruncate(fd, 1024 * 1024) != 0)
+                bail("cannot make moving.img");
+            close(fd);
+            struct change c = { P("moving.img"), grow, 0 };
+            struct msig_writer *w = mk(MSIG_PAYLOAD_ROOTFS, "r-1");
+            CHK(msig_writer_add_device_type(w, "d"));
+            CHK(msig_writer_add_file(w, c.path));
+            CHK(msig_writer_set_compression(w, comps[i]));
+            msig_ctx_set_progress(ctx, change_cb, &c);
+            expect_fail(w, "moving.mender",
+                        grow ? "moving.img changed while writing (it grew past its size of "
+                               "1048576 bytes)"
+                             : "moving.img changed while writing (it ended at 300000 bytes, "
+                               "was 1048576)",
+                        what);
+            msig_ctx_set_progress(ctx, NULL, NULL);
+            ok(c.done, "%s: the file was changed during the write", what);
+        }
+    unlink(P("moving.img"));
+}
+
 static void test_big(void)
 {
     int fd = open(P("big.img"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -873,6 +928,7 @@ int main(void)
     test_v2();
     test_scripts_augment();
     test_errors();
+    test_payload_changes();
     test_size_limits();
     test_reproducible();
     test_stdout();
