@@ -324,7 +324,7 @@ int msigi_pgz_new(struct msig_ctx *ctx, int level, int threads, msig_write_fn *s
     /* Two chunks per worker and the one being filled: a worker seldom waits for the caller
      * to write out an older chunk. With 2 threads (taskset -c 0,1, a 256 MiB ext4 image)
      * threads + 1 slots took 1.17 s, threads + 2 1.10 s, these 5 1.02 s, 6 1.00 s. A slot
-     * and a worker's buffer are 512 KiB each: a write peaks at about 15.2 MiB (16.7 when a
+     * and a worker's buffer are 512 KiB each: a write peaks at about 14.8 MiB (16.3 when a
      * slot had an input and an output buffer; 6 runs each, 2026-12-08). */
     p->nslots = threads > 1 ? 2 * (size_t)threads + 1 : 1;
     if (!(p->slots = msigi_calloc(p->nslots, sizeof(*p->slots))))
