@@ -38,10 +38,14 @@
 #include "zdec.h"
 
 #define MSIGI_RD_IOBUF (256u * 1024u)
+/* Decompressed bytes are asked for in pieces this large: a whole gzip member as msig writes
+ * it (512 KiB of output) then decodes straight into the buffer (zdec.c). */
+#define MSIGI_RD_DECBUF (512u * 1024u)
 #define MSIGI_RD_MAX_JSON_BYTES (1u << 20)
 #define MSIGI_RD_MAX_PAYLOADS 16u
 #define MSIGI_RD_MAX_NAME 4096u
-/* Pipeline stages (msig_ctx_threads > 1): slots of MSIGI_RD_IOBUF bytes between threads. */
+/* Pipeline stages (msig_ctx_threads > 1): slots of MSIGI_RD_IOBUF bytes (I/O) and
+ * MSIGI_RD_DECBUF bytes (decoded) between threads. */
 #define MSIGI_RD_IO_SLOTS 4u
 #define MSIGI_RD_DEC_SLOTS 4u
 

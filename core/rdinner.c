@@ -50,7 +50,7 @@ static msig_ssize inner_pull(struct msigi_rd_inner *in, const uint8_t **p)
     struct msigi_rd *rd = in->zs.rd;
     if (!in->pipe) {
         *p = in->buf;
-        return msigi_zdec_read(in->dec, in->buf, MSIGI_RD_IOBUF);
+        return msigi_zdec_read(in->dec, in->buf, MSIGI_RD_DECBUF);
     }
     uint64_t done = 0;
     msig_ssize n = msigi_pipe_next(in->pipe, p, &done);
@@ -118,7 +118,7 @@ static int inner_stage(struct msigi_rd *rd, struct msigi_rd_inner *in, const cha
     if (rc == 0) {
         rd->octx = &in->wctx;
         rd->on_worker = 1;
-        rc = msigi_pipe_start(&in->wctx, dec_fill, in, MSIGI_RD_DEC_SLOTS, MSIGI_RD_IOBUF,
+        rc = msigi_pipe_start(&in->wctx, dec_fill, in, MSIGI_RD_DEC_SLOTS, MSIGI_RD_DECBUF,
                               &in->pipe);
         if (rc)
             stage_end(rd);
@@ -138,7 +138,7 @@ int msigi_rd_inner_open(struct msigi_rd *rd, struct msigi_rd_inner *in, const ch
     msigi_tg_init(&in->guard);
     in->zs.rd = rd;
     in->zs.md = md;
-    in->buf = msigi_malloc(MSIGI_RD_IOBUF);
+    in->buf = msigi_malloc(MSIGI_RD_DECBUF);
     in->obuf = msigi_malloc(MSIGI_RD_IOBUF);
     if (!in->buf || !in->obuf)
         return msigi_err(rd->ctx, MSIG_E_NOMEM, "out of memory reading %s", what);

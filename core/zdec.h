@@ -1,5 +1,5 @@
 /* zdec.h -- streaming decompression for artifact entries (private): gzip through ISA-L
- * igzip, xz through liblzma (block by block, zxz.h), zstd through libzstd, or none. The families (MSIGI_Z_*) are those of zstream.h.
+ * igzip (members as msig writes them decoded whole by libdeflate), xz through liblzma (block by block, zxz.h), zstd through libzstd, or none. The families (MSIGI_Z_*) are those of zstream.h.
  *
  * Decoders pull compressed bytes from a source callback and hand out decompressed bytes.
  * They are strict: a corrupt stream, a bad gzip/xz/zstd integrity check (CRC32 and ISIZE

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <isa-l/crc.h>
+#include <libdeflate.h>
 #include <openssl/evp.h>
 #include <unistd.h>
 
@@ -546,14 +547,113 @@ static void test_gzip_kat(void)
     buf_free(&want);
 }
 
+/* Reads of 4096 bytes, then of WHOLE_READ bytes, where a gzip member as msig writes it is
+ * decoded whole (libdeflate): the same code and message both ways. */
+#define WHOLE_READ (512u * 1024u)
 static void expect_fail(int family, const uint8_t *p, size_t len, size_t src_step, const char *what,
                         int want_rc, const char *want_msg, const char *name)
 {
-    struct buf plain = { 0 };
-    int rc = decompress(family, p, len, src_step, 4096, what, &plain);
-    is_int(rc, want_rc, "%s/code", name);
-    like(msig_ctx_last_error(ctx), want_msg, "%s/message", name);
+    static const size_t rd_lens[] = { 4096, WHOLE_READ };
+    for (size_t i = 0; i < 2; i++) {
+        struct buf plain = { 0 };
+        int rc = decompress(family, p, len, src_step, rd_lens[i], what, &plain);
+        is_int(rc, want_rc, "%s/code (reads of %zu)", name, rd_lens[i]);
+        like(msig_ctx_last_error(ctx), want_msg, "%s/message (reads of %zu)", name, rd_lens[i]);
+        buf_free(&plain);
+    }
+}
+
+/* Decoding a stream of msig's gzip members with reads of 4096 bytes (ISA-L, streaming) and
+ * of WHOLE_READ bytes (whole members, libdeflate) gives the same bytes, or the same error
+ * and message; the bytes before an error depend on the size of the reads (the output of the
+ * call that meets it is not handed out), so one is the start of the other. */
+static int whole_same(const uint8_t *p, size_t len, size_t src_step, size_t fail_at,
+                      const char *name, size_t *got)
+{
+    struct buf a = { 0 }, b = { 0 };
+    char ea[MSIGI_ERRMAX], eb[MSIGI_ERRMAX];
+    struct src sa = { p, len, 0, src_step, fail_at }, sb = sa;
+    int rc[2];
+    struct buf *out[2] = { &a, &b };
+    struct src *srcs[2] = { &sa, &sb };
+    char *err[2] = { ea, eb };
+    for (int i = 0; i < 2; i++) {
+        size_t rd_len = i ? WHOLE_READ : 4096;
+        uint8_t *rbuf = malloc(rd_len);
+        struct msigi_zdec *d = NULL;
+        rc[i] = msigi_zdec_new(ctx, MSIGI_Z_GZIP, src_read, srcs[i], "w.tar.gz", &d);
+        msig_ssize n = 0;
+        while (rc[i] == 0 && rbuf && (n = msigi_zdec_read(d, rbuf, rd_len)) > 0)
+            buf_add(out[i], rbuf, (size_t)n);
+        if (rc[i] == 0 && n < 0)
+            rc[i] = msigi_zdec_error(d);
+        snprintf(err[i], MSIGI_ERRMAX, "%s", rc[i] ? msig_ctx_last_error(ctx) : "");
+        msigi_zdec_free(d);
+        free(rbuf);
+    }
+    size_t common = a.len < b.len ? a.len : b.len;
+    if (!ok(rc[0] == rc[1] && strcmp(ea, eb) == 0 && (rc[0] != 0 || a.len == b.len) &&
+                (common == 0 || memcmp(a.p, b.p, common) == 0),
+            "%s: whole members and streaming agree (%d, %zu bytes, '%s')", name, rc[0], a.len, ea))
+        diag("streaming %d '%s' %zu bytes; whole %d '%s' %zu bytes", rc[0], ea, a.len, rc[1], eb,
+             b.len);
+    *got = a.len;
+    buf_free(&a);
+    buf_free(&b);
+    return rc[0];
+}
+
+static void test_gzip_whole_members(void)
+{
+    size_t len = 7 * MSIGI_PGZ_CHUNK + 1234;
+    uint8_t *data = malloc(len);
+    if (!data)
+        bail("out of memory");
+    make_words(data, len, 11);
+    struct buf z = { 0 }, plain = { 0 };
+    if (compress(MSIG_COMPRESS_GZIP, 2, data, len, 0, &z) != 0)
+        bail("compress: %s", msig_ctx_last_error(ctx));
+    size_t got = 0;
+    whole_same(z.p, z.len, 0, 0, "/zstream/gzip/whole/valid", &got);
+    ok(got == len, "/zstream/gzip/whole/valid: all %zu bytes", got);
+    int rc = decompress(MSIGI_Z_GZIP, z.p, z.len, 0, WHOLE_READ, "w.tar.gz", &plain);
+    ok(rc == 0 && plain.len == len && memcmp(plain.p, data, len) == 0,
+       "/zstream/gzip/whole/valid: the input again");
     buf_free(&plain);
+    whole_same(z.p, z.len, 1000, 0, "/zstream/gzip/whole/valid, 1000-byte source reads", &got);
+    /* A byte flipped in the fourth member, and read errors before, inside and after it. */
+    size_t at = z.len * 4 / 7;
+    uint8_t *bad = malloc(z.len);
+    memcpy(bad, z.p, z.len);
+    bad[at] ^= 0x20;
+    whole_same(bad, z.len, 0, 0, "/zstream/gzip/whole/flipped", &got);
+    ok(got >= 3 * MSIGI_PGZ_CHUNK && got < len,
+       "/zstream/gzip/whole/flipped: the members before it handed out (%zu bytes)", got);
+    whole_same(bad, z.len, 0, at + 300000, "/zstream/gzip/whole/flipped, read error after", &got);
+    for (size_t i = 1; i < 8; i++) {
+        char name[96];
+        size_t fail = i == 1 ? 100 : z.len * (i - 1) / 6 - 7;
+        snprintf(name, sizeof(name), "/zstream/gzip/whole/read_error_at_%zu", fail);
+        is_int(whole_same(z.p, z.len, 0, fail, name, &got), MSIG_E_IO, "%s: MSIG_E_IO", name);
+    }
+    /* Cut inside a member, and after the end of one. */
+    whole_same(z.p, at, 0, 0, "/zstream/gzip/whole/cut", &got);
+    /* One member of 3 MiB (as other tools write gzip) before msig's: streaming decodes it. */
+    struct libdeflate_compressor *c = libdeflate_alloc_compressor(6);
+    size_t cap = libdeflate_gzip_compress_bound(c, 3u << 20);
+    struct buf big = { 0 };
+    uint8_t *tmp = malloc(cap);
+    size_t blen = libdeflate_gzip_compress(c, data, 3u << 20, tmp, cap);
+    buf_add(&big, tmp, blen);
+    buf_add(&big, z.p, z.len);
+    whole_same(big.p, big.len, 0, 0, "/zstream/gzip/whole/large_member_first", &got);
+    ok(got == (3u << 20) + len, "/zstream/gzip/whole/large_member_first: all %zu bytes", got);
+    libdeflate_free_compressor(c);
+    free(tmp);
+    buf_free(&big);
+    free(bad);
+    buf_free(&z);
+    free(data);
 }
 
 static void test_gzip_errors(void)
@@ -897,6 +997,7 @@ int main(void)
     test_gzip_isal_threads();
     test_gzip_chunk_edges();
     test_gzip_zero_chunks();
+    test_gzip_whole_members();
     test_gzip_portable();
     test_gzip_output();
     test_roundtrips();
