@@ -126,10 +126,11 @@ static void dec_hold_src_error(struct msigi_zdec *d)
 }
 
 /* Reads more source bytes when all buffered input was consumed. Returns 0 or -1 (also for
- * a source failure held back by gzip, once the bytes before it are used up). */
+ * a source failure held back, once the bytes before it are used up; xz raises its own after
+ * the output made before it, and does not come here with one held). */
 static int dec_fill(struct msigi_zdec *d)
 {
-    if (d->in_pos == d->in_len && d->src_err && d->family == MSIGI_Z_GZIP)
+    if (d->in_pos == d->in_len && d->src_err)
         return dec_fail(d, d->src_err, "%s", d->src_msg);
     if (d->in_pos < d->in_len || d->src_eof)
         return 0;

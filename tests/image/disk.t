@@ -14,17 +14,8 @@ mkext4 "$TMPD/boot.ext4" 4M "$TMPD/bootroot"
 mkext4 "$TMPD/ra.ext4" 8M "$TMPD/root"
 mkext4 "$TMPD/rb.ext4" 8M "$TMPD/root"
 mkext4 "$TMPD/data.ext4" 8M "$TMPD/dataroot"
-# Sectors: boot 2048+8192, rootfs A 10240+16384, B 26624+16384, data 43008+16384.
-starts=(2048 10240 26624 43008)
 mkdisk() { # mkdisk FILE dos|gpt [BOOTIMAGE [ROOTFS_B]]
-  rm -f "$1" && truncate -s 40M "$1"
-  printf 'label: %s\nstart=2048, size=8192\nstart=10240, size=16384\nstart=26624, size=16384\nstart=43008, size=16384\n' "$2" |
-    sfdisk -q "$1" >/dev/null 2>&1 || bail "sfdisk $2"
-  local i=0 f
-  for f in "${3:-$TMPD/boot.ext4}" "$TMPD/ra.ext4" "${4:-$TMPD/rb.ext4}" "$TMPD/data.ext4"; do
-    dd if="$f" of="$1" seek=${starts[$i]} conv=notrunc status=none
-    i=$((i + 1))
-  done
+  mkdisk_parts "$1" "$2" "${3:-$TMPD/boot.ext4}" "$TMPD/ra.ext4" "${4:-$TMPD/rb.ext4}" "$TMPD/data.ext4"
 }
 part() { # part DISK N OUT: partition N (1-4) as a file
   dd if="$1" of="$3" skip=${starts[$(($2 - 1))]} count=$([ "$2" = 1 ] && echo 8192 || echo 16384) status=none

@@ -28,16 +28,8 @@ mkrootfs "$TMPD/root"
 mkdir -p "$TMPD/dataroot" && echo data-file >"$TMPD/dataroot/df"
 mkext4 "$TMPD/ra.ext4" 8M "$TMPD/root"
 mkext4 "$TMPD/data.ext4" 8M "$TMPD/dataroot"
-starts=(2048 10240 26624 43008)
 mkdisk() { # mkdisk FILE dos|gpt [BOOTIMAGE]: boot (FAT), root filesystems A and B, data
-  rm -f "$1" && truncate -s 40M "$1"
-  printf 'label: %s\nstart=2048, size=8192\nstart=10240, size=16384\nstart=26624, size=16384\nstart=43008, size=16384\n' "$2" |
-    sfdisk -q "$1" >/dev/null 2>&1 || bail "sfdisk $2"
-  local i=0 f
-  for f in "${3:-$TMPD/boot.vfat}" "$TMPD/ra.ext4" "$TMPD/ra.ext4" "$TMPD/data.ext4"; do
-    dd if="$f" of="$1" seek=${starts[$i]} conv=notrunc status=none
-    i=$((i + 1))
-  done
+  mkdisk_parts "$1" "$2" "${3:-$TMPD/boot.vfat}" "$TMPD/ra.ext4" "$TMPD/ra.ext4" "$TMPD/data.ext4"
 }
 # fatlist IMAGE: every path of the boot partition, directories with a '/', files with the
 # SHA-256 of their bytes as mtype reads them (the independent reader).

@@ -49,3 +49,18 @@ unchanged() {
   is "$(sha256sum <"$1")" "$_snap" "$2: the input is byte-identical"
   is "$(ls -A "$T"; ls -A "$(dirname "$1")" | grep -E '^\..*msig|msig-' || true)" "" "$2: no temporary is left"
 }
+
+# The Mender disk layout of the disk image tests, in 512-byte sectors: boot 2048+8192,
+# rootfs A 10240+16384, rootfs B 26624+16384, data 43008+16384.
+starts=(2048 10240 26624 43008)
+# mkdisk_parts FILE dos|gpt BOOT ROOTFS_A ROOTFS_B DATA: a 40 MiB disk image of those four.
+mkdisk_parts() {
+  rm -f "$1" && truncate -s 40M "$1"
+  printf 'label: %s\nstart=2048, size=8192\nstart=10240, size=16384\nstart=26624, size=16384\nstart=43008, size=16384\n' "$2" |
+    sfdisk -q "$1" >/dev/null 2>&1 || bail "sfdisk $2"
+  local i=0 f
+  for f in "$3" "$4" "$5" "$6"; do
+    dd if="$f" of="$1" seek=${starts[$i]} conv=notrunc status=none
+    i=$((i + 1))
+  done
+}

@@ -119,6 +119,18 @@ static int op_write(struct msig_ctx *ctx, void *arg)
     return rc;
 }
 
+/* The write sweep over the payload file as it is now: every failing run an error with a
+ * message, none leaving a file in the output directory. */
+static void sweep_write(struct msig_ctx *ctx, char *key, const char *what)
+{
+    long bad = 0, runs = 0;
+    leftovers = 0;
+    long failed = sweep(ctx, op_write, key, &bad, &runs);
+    ok(failed > 0 && bad == 0,
+       "%s: %ld failing allocations, each an error with a message (%ld runs)", what, failed, runs);
+    is_int(leftovers, 0, "%s: no failing run leaves a file in the output directory", what);
+}
+
 int main(void)
 {
     struct msig_ctx *ctx = NULL;
@@ -156,26 +168,13 @@ int main(void)
     FILE *f = fopen(path, "w");
     if (f == NULL || fputs("payload bytes\n", f) < 0 || fclose(f) != 0)
         bail("payload");
-    bad = 0;
-    failed = sweep(ctx, op_write, key, &bad, &runs);
-    ok(failed > 0 && bad == 0,
-       "msig_writer_write: %ld failing allocations, each an error with a "
-       "message (%ld runs)",
-       failed, runs);
-    is_int(leftovers, 0, "msig_writer_write: no failing run leaves a file in the output directory");
+    sweep_write(ctx, key, "msig_writer_write");
 
     /* 3 MiB of zero bytes: whole gzip chunks of zeros, whose member is kept for reuse. */
     f = fopen(path, "w");
     if (f == NULL || ftruncate(fileno(f), 3 * 1024 * 1024) != 0 || fclose(f) != 0)
         bail("zero payload");
-    bad = 0;
-    leftovers = 0;
-    failed = sweep(ctx, op_write, key, &bad, &runs);
-    ok(failed > 0 && bad == 0,
-       "msig_writer_write of zero chunks: %ld failing allocations, each an error with a "
-       "message (%ld runs)",
-       failed, runs);
-    is_int(leftovers, 0, "msig_writer_write of zero chunks: no failing run leaves a file");
+    sweep_write(ctx, key, "msig_writer_write of zero chunks");
 
     snprintf(path, sizeof(path), "rm -rf '%s'", tmpdir);
     if (system(path) != 0)
